@@ -1,0 +1,565 @@
+import { EDEADLK, EEXIST, ENOENT } from '../constants/errno.ts';
+import { NOTIFY_BAD, NOTIFY_DONE, NOTIFY_STOP_MASK } from '../constants/notifier.ts';
+import { SimError, show } from '../errors/sim-error.ts';
+import { type CompiledChainState, compileCall, type WalkHost } from './compile.ts';
+import type {
+  ChainKind,
+  ChainObserver,
+  NotifierBlock,
+  NotifierFn,
+  NrCalls,
+  Registration,
+  Splat,
+  SplatKind,
+} from './notifier-block.ts';
+
+/** One list node; in the kernel the block is the node, here the node wraps the caller's block. */
+interface Node<D> {
+  readonly nb: NotifierBlock<D>;
+  readonly fn: NotifierFn<D>;
+  readonly priority: number;
+  readonly sleeps: boolean;
+  next: Node<D> | null;
+}
+
+/** Options every chain accepts. */
+export interface ChainOptions {
+  /** Called after a hazard is recorded (sim's kernel prints it and turns fatal ones into an oops). */
+  onSplat?: (splat: Splat) => void;
+  /** True while the system is booting: blocking and srcu (un)registration then skip their lock, as v4.12 does. */
+  booting?: () => boolean;
+  /** Nesting depth beyond which a re-entrant call is reported as a kernel stack overflow. Default 64. */
+  maxDepth?: number;
+  /**
+   * Calls without a change after which the chain compiles its walk (the fast tier); default 8, 0 compiles at the
+   * first call, Infinity never compiles. Behaviour is identical either way.
+   */
+  compileAfter?: number;
+}
+
+/** Observers grouped by the hooks they define. */
+interface Hooks<D> {
+  call: ChainObserver<D>[];
+  block: ChainObserver<D>[];
+  done: ChainObserver<D>[];
+}
+
+/** How many splats a chain keeps for inspection (`splats`); observers see every one. */
+const SPLAT_HISTORY = 64;
+const INT32_MIN = -0x80000000;
+const INT32_MAX = 0x7fffffff;
+const noUndo = (): number => -ENOENT;
+
+/**
+ * The list and walk shared by the four chain kinds: notifier_chain_register(), notifier_chain_cond_register(),
+ * notifier_chain_unregister() and notifier_call_chain() of kernel/notifier.c (v4.12), with the hazards the kernel
+ * would hit reported as splats. Subclasses add each kind's locking rules.
+ */
+export abstract class NotifierHead<D = unknown> {
+  abstract readonly kind: ChainKind;
+  /** The chain's name, as traces and splats show it. */
+  readonly name: string;
+  /** The most recent hazards (at most 64); observers see every one. */
+  readonly splats: Splat[] = [];
+
+  private head: Node<D> | null = null;
+  /** Calls of this chain currently on the (simulated) stack (read and written by the compiled tier too). */
+  private depth = 0;
+  private observers: ChainObserver<D>[] | null = null;
+  /** The observers that have each hook, rebuilt on observe() so the walk makes monomorphic calls. */
+  private hooks: Hooks<D> | null = null;
+  /** Nodes whose callback sleeps, on a chain that forbids sleeping. */
+  private sleepers = 0;
+  /** Observers or sleepers present: take the instrumented walk. */
+  private slow = false;
+  private readonly onSplat: ((splat: Splat) => void) | undefined;
+  private readonly booting: (() => boolean) | undefined;
+  private readonly maxDepth: number;
+  private readonly compileAfter: number;
+  /** Bumped on every change of the list; the compiled tier checks it after each callback. */
+  protected version = 0;
+  /** Calls since the last change, counted up to compileAfter. */
+  private warm = 0;
+  /** The interpreted callChain, installed whenever the compiled one is dropped. */
+  private readonly interpreted: (action: number, data: D) => number;
+
+  /**
+   * Models the kernel's <kind>_notifier_call_chain(nh, val, v), kernel/notifier.c: calls every block in order until
+   * one returns a value with NOTIFY_STOP_MASK set, and returns the last callback's raw int (NOTIFY_DONE for an
+   * empty chain). An own property, so that a hot chain can install its compiled tier here.
+   */
+  callChain: (action: number, data: D) => number;
+
+  constructor(name: string, options: ChainOptions = {}) {
+    if (typeof name !== 'string' || name === '') {
+      throw new SimError(
+        'SIM_ERR_NOTIFIER_BAD_NAME',
+        `a notifier chain needs a name, got ${show(name)}; pass one such as createNotifierChain('blocking', 'reboot')`,
+      );
+    }
+    this.name = name;
+    this.onSplat = options.onSplat;
+    this.booting = options.booting;
+    this.maxDepth = options.maxDepth ?? 64;
+    this.compileAfter = options.compileAfter ?? 8;
+    for (const [key, value, min] of [
+      ['maxDepth', this.maxDepth, 1],
+      ['compileAfter', this.compileAfter, 0],
+    ] as const) {
+      if (!(value === Number.POSITIVE_INFINITY || (Number.isInteger(value) && value >= min))) {
+        throw new SimError(
+          'SIM_ERR_NOTIFIER_BAD_OPTION',
+          `chain '${name}' option ${key} is ${show(value)}; use an integer >= ${min} (or Infinity), or leave it out`,
+        );
+      }
+    }
+    this.interpreted = (action, data) => this.callInterpreted(action, data);
+    this.callChain = this.interpreted;
+  }
+
+  /** True when no block is registered. */
+  get isEmpty(): boolean {
+    return this.head === null;
+  }
+
+  /** True while a call of this chain is running (a callback is on the stack). */
+  get calling(): boolean {
+    return this.depth > 0;
+  }
+
+  /** The registered blocks, in call order. */
+  blocks(): NotifierBlock<D>[] {
+    const out: NotifierBlock<D>[] = [];
+    for (let n = this.head; n !== null; n = n.next) out.push(n.nb);
+    return out;
+  }
+
+  /** Priority the block was registered with, or undefined if it is not on this chain. */
+  priorityOf(nb: NotifierBlock<D>): number | undefined {
+    for (let n = this.head; n !== null; n = n.next) if (n.nb === nb) return n.priority;
+    return undefined;
+  }
+
+  /** Adds an observer; returns its removal. */
+  observe(observer: ChainObserver<D>): () => void {
+    if (typeof observer !== 'object' || observer === null) {
+      throw new SimError(
+        'SIM_ERR_NOTIFIER_BAD_OBSERVER',
+        `observe() on chain '${this.name}' needs an object of optional hooks (call, block, done, ...), got ${show(observer)}`,
+      );
+    }
+    for (const key of ['call', 'block', 'done', 'register', 'unregister', 'splat'] as const) {
+      const hook = observer[key];
+      if (hook !== undefined && typeof hook !== 'function') {
+        throw new SimError(
+          'SIM_ERR_NOTIFIER_BAD_OBSERVER',
+          `observer hook '${key}' on chain '${this.name}' must be a function, got ${show(hook)}`,
+        );
+      }
+    }
+    this.observers = this.observers === null ? [observer] : [...this.observers, observer];
+    this.updateSlow();
+    let removed = false;
+    return () => {
+      if (removed || this.observers === null) return;
+      removed = true;
+      const rest = this.observers.filter((o) => o !== observer);
+      this.observers = rest.length === 0 ? null : rest;
+      this.updateSlow();
+    };
+  }
+
+  /** The interpreted tier of callChain; compiles the chain once it has been called compileAfter times unchanged. */
+  private callInterpreted(action: number, data: D): number {
+    if (action >>> 0 !== action) throw this.badAction(action);
+    if (this.slow) return this.walkObserved(action, data, -1, undefined);
+    if (this.head === null) return NOTIFY_DONE;
+    if (this.depth >= this.maxDepth) return this.overflow(action);
+    if (this.warm++ >= this.compileAfter && this.compile()) return this.callChain(action, data);
+    this.depth++;
+    try {
+      return this.walkFrom(this.head, NOTIFY_DONE, action, data);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  /** Models the loop of notifier_call_chain(), kernel/notifier.c, from node `n` on (next captured before each call). */
+  private walkFrom(n: Node<D> | null, ret: number, action: number, data: D): number {
+    while (n !== null) {
+      const next: Node<D> | null = n.next;
+      ret = n.fn(action, data, n.nb);
+      if ((ret | 0) !== ret) throw this.badReturn(n.nb, ret);
+      if (ret & NOTIFY_STOP_MASK) break;
+      n = next;
+    }
+    return ret;
+  }
+
+  /** Installs the compiled tier for the current list; false where code generation is unavailable. */
+  private compile(): boolean {
+    const nodes: Node<D>[] = [];
+    for (let n = this.head; n !== null; n = n.next) nodes.push(n);
+    const host: WalkHost<D> = {
+      badAction: (action) => {
+        throw this.badAction(action);
+      },
+      overflow: (action) => this.overflow(action),
+      badReturn: (i, ret) => {
+        throw this.badReturn(nodes[i]!.nb, ret);
+      },
+      // Nothing changed before block i-1 ran, so the node the kernel captured as its `next` is nodes[i].
+      resume: (i, ret, action, data) => this.walkFrom(nodes[i] ?? null, ret, action, data),
+    };
+    const compiled = compileCall(
+      nodes.map((n) => n.fn),
+      nodes.map((n) => n.nb),
+      host,
+      this as unknown as CompiledChainState,
+      this.maxDepth,
+    );
+    if (compiled === null) {
+      this.warm = Number.NEGATIVE_INFINITY;
+      return false;
+    }
+    this.callChain = compiled;
+    return true;
+  }
+
+  /**
+   * Models __<kind>_notifier_call_chain(nh, val, v, nr_to_call, nr_calls): calls at most `nrToCall` blocks
+   * (-1: no limit, 0: none) and adds one to `nrCalls.count` per callback invoked, the stopping one included.
+   */
+  callChainLimited(action: number, data: D, nrToCall: number, nrCalls?: NrCalls): number {
+    if (action >>> 0 !== action) throw this.badAction(action);
+    if (!Number.isInteger(nrToCall)) {
+      throw new SimError(
+        'SIM_ERR_NOTIFIER_BAD_NR_TO_CALL',
+        `nr_to_call on chain '${this.name}' must be an integer (-1 for no limit), got ${show(nrToCall)}`,
+      );
+    }
+    if (
+      nrCalls !== undefined &&
+      (typeof nrCalls !== 'object' || nrCalls === null || !Number.isInteger(nrCalls.count))
+    ) {
+      throw new SimError(
+        'SIM_ERR_NOTIFIER_BAD_NR_TO_CALL',
+        `nr_calls on chain '${this.name}' must be a counter object such as { count: 0 }, got ${show(nrCalls)}`,
+      );
+    }
+    return this.walkObserved(action, data, nrToCall, nrCalls);
+  }
+
+  /** The instrumented walk: observers, hazard checks, nr_to_call and nr_calls. */
+  private walkObserved(action: number, data: D, nrToCall: number, nrCalls: NrCalls | undefined): number {
+    const hooks = this.hooks;
+    if (hooks !== null) for (const o of hooks.call) o.call!(action, data);
+    const blockHooks = hooks === null || hooks.block.length === 0 ? null : hooks.block;
+    let n = this.head;
+    let ret = NOTIFY_DONE;
+    let called = 0;
+    let stoppedBy: NotifierBlock<D> | null = null;
+    if (n !== null && nrToCall !== 0) {
+      if (this.depth >= this.maxDepth) {
+        ret = this.overflow(action);
+      } else {
+        this.depth++;
+        try {
+          while (n !== null && nrToCall !== 0) {
+            const next: Node<D> | null = n.next;
+            if (n.sleeps) this.sleepInAtomic(n.nb, action);
+            ret = n.fn(action, data, n.nb);
+            if ((ret | 0) !== ret) throw this.badReturn(n.nb, ret);
+            called++;
+            if (nrCalls !== undefined) nrCalls.count++;
+            if (blockHooks !== null)
+              for (let i = 0; i < blockHooks.length; i++) blockHooks[i]!.block!(n.nb, action, data, ret);
+            if (ret & NOTIFY_STOP_MASK) {
+              stoppedBy = n.nb;
+              break;
+            }
+            n = next;
+            nrToCall--;
+          }
+        } finally {
+          this.depth--;
+        }
+      }
+    }
+    if (hooks !== null) for (const o of hooks.done) o.done!(action, data, ret, called, stoppedBy);
+    return ret;
+  }
+
+  /** Models notifier_chain_register(), kernel/notifier.c: insert before the first block of strictly lower priority. */
+  protected chainRegister(nb: NotifierBlock<D>, needsLock: boolean): Registration {
+    const node = this.makeNode(nb);
+    // The lock comes first: from inside a call of the same chain the kernel would block before touching the list.
+    if (needsLock && this.depth > 0) return this.refuse(nb, this.recursiveLock(nb, 'register'));
+    const dup = this.find(nb);
+    if (dup !== null) return this.refuse(nb, this.doubleRegister(dup));
+    this.insert(node);
+    return this.registered(nb);
+  }
+
+  /** Models notifier_chain_cond_register(), kernel/notifier.c: as register, but a block already linked is kept as is. */
+  protected chainCondRegister(nb: NotifierBlock<D>, needsLock: boolean): Registration {
+    const node = this.makeNode(nb);
+    if (needsLock && this.depth > 0) return this.refuse(nb, this.recursiveLock(nb, 'register'));
+    // The kernel's walk meets the block before the insertion point whenever it is linked (its own priority is
+    // >= itself), so "already linked" is exactly "found".
+    if (this.find(nb) !== null) {
+      this.notifyRegister(nb, 0);
+      return { ret: 0, unregister: noUndo };
+    }
+    this.insert(node);
+    return this.registered(nb);
+  }
+
+  /**
+   * Models notifier_chain_unregister(), kernel/notifier.c: unlink by identity, 0 or -ENOENT. The unlinked node
+   * keeps its `next`, so a walk that already holds it goes on to the old successor, as in the kernel.
+   */
+  protected chainUnregister(nb: NotifierBlock<D>, hazard: SplatKind | null): number {
+    // The kernel takes the lock (or synchronizes) whether or not the block is linked, so the hazard does not
+    // depend on finding it.
+    if (hazard !== null && this.depth > 0) {
+      this.recordSplat(hazard === 'recursive-locking' ? this.recursiveLock(nb, 'unregister') : this.illegalSync(nb));
+      this.notifyUnregister(nb, -EDEADLK);
+      return -EDEADLK;
+    }
+    let ret = -ENOENT;
+    if (this.head !== null && this.head.nb === nb) {
+      const gone = this.head;
+      this.head = gone.next;
+      ret = 0;
+      this.removedNode(gone);
+    } else {
+      for (let p = this.head; p !== null && p.next !== null; p = p.next) {
+        if (p.next.nb === nb) {
+          const gone = p.next;
+          p.next = gone.next;
+          ret = 0;
+          this.removedNode(gone);
+          break;
+        }
+      }
+    }
+    this.notifyUnregister(nb, ret);
+    return ret;
+  }
+
+  /** True while booting (v4.12's SYSTEM_BOOTING shortcut for blocking and srcu (un)registration). */
+  protected isBooting(): boolean {
+    return this.booting?.() === true;
+  }
+
+  /** Whether a callback that sleeps is a hazard on this kind of chain. */
+  protected abstract readonly forbidsSleep: boolean;
+
+  private makeNode(nb: NotifierBlock<D>): Node<D> {
+    if (typeof nb !== 'object' || nb === null) {
+      throw new SimError(
+        'SIM_ERR_NOTIFIER_BAD_BLOCK',
+        `chain '${this.name}' was given ${show(nb)} as a notifier block; pass { name, priority, notifierCall }`,
+      );
+    }
+    if (typeof nb.name !== 'string' || nb.name.trim() === '') {
+      throw new SimError(
+        'SIM_ERR_NOTIFIER_MISSING_NAME',
+        `a notifier block on chain '${this.name}' has name ${show(nb.name)}; give it a non-empty name such as { name: 'my-notifier', ... }`,
+      );
+    }
+    if (typeof nb.notifierCall !== 'function') {
+      throw new SimError(
+        'SIM_ERR_NOTIFIER_BAD_CALLBACK',
+        `notifier block '${nb.name}' on chain '${this.name}' has notifierCall ${show(nb.notifierCall)}; pass a function (action, data, nb) => number`,
+      );
+    }
+    const priority = nb.priority ?? 0;
+    if (!Number.isInteger(priority) || priority < INT32_MIN || priority > INT32_MAX) {
+      throw new SimError(
+        'SIM_ERR_NOTIFIER_BAD_PRIORITY',
+        `notifier block '${nb.name}' on chain '${this.name}' has priority ${show(nb.priority)}; use an integer in [-2147483648, 2147483647] (higher runs first, default 0)`,
+      );
+    }
+    return { nb, fn: nb.notifierCall, priority, sleeps: this.forbidsSleep && nb.mightSleep === true, next: null };
+  }
+
+  private find(nb: NotifierBlock<D>): Node<D> | null {
+    for (let n = this.head; n !== null; n = n.next) if (n.nb === nb) return n;
+    return null;
+  }
+
+  /** The list changed: drop the compiled walk and start counting calls again. */
+  private changed(): void {
+    this.version++;
+    this.warm = 0;
+    this.callChain = this.interpreted;
+  }
+
+  private insert(node: Node<D>): void {
+    this.changed();
+    if (this.head === null || node.priority > this.head.priority) {
+      node.next = this.head;
+      this.head = node;
+    } else {
+      let p = this.head;
+      while (p.next !== null && !(node.priority > p.next.priority)) p = p.next;
+      node.next = p.next;
+      p.next = node;
+    }
+    if (node.sleeps) {
+      this.sleepers++;
+      this.updateSlow();
+    }
+  }
+
+  private removedNode(node: Node<D>): void {
+    this.changed();
+    if (node.sleeps) {
+      this.sleepers--;
+      this.updateSlow();
+    }
+  }
+
+  private registered(nb: NotifierBlock<D>): Registration {
+    this.notifyRegister(nb, 0);
+    let done = false;
+    return {
+      ret: 0,
+      unregister: () => {
+        if (done) return -ENOENT;
+        const ret = this.unregister(nb);
+        if (ret === 0) done = true;
+        return ret;
+      },
+    };
+  }
+
+  private refuse(nb: NotifierBlock<D>, splat: Splat): Registration {
+    this.recordSplat(splat);
+    const ret = splat.kind === 'double-register' ? -EEXIST : -EDEADLK;
+    this.notifyRegister(nb, ret);
+    return { ret, unregister: noUndo };
+  }
+
+  /** Unregisters `nb` with this kind's rules (0, -ENOENT, or -EDEADLK when sim refused a hazard). */
+  abstract unregister(nb: NotifierBlock<D>): number;
+
+  private updateSlow(): void {
+    const all = this.observers;
+    this.hooks =
+      all === null
+        ? null
+        : {
+            call: all.filter((o) => o.call !== undefined),
+            block: all.filter((o) => o.block !== undefined),
+            done: all.filter((o) => o.done !== undefined),
+          };
+    this.slow = all !== null || this.sleepers > 0;
+    this.warm = 0;
+    this.callChain = this.interpreted;
+  }
+
+  private notifyRegister(nb: NotifierBlock<D>, ret: number): void {
+    if (this.observers !== null) for (const o of this.observers) o.register?.(nb, ret);
+  }
+
+  private notifyUnregister(nb: NotifierBlock<D>, ret: number): void {
+    if (this.observers !== null) for (const o of this.observers) o.unregister?.(nb, ret);
+  }
+
+  private recordSplat(splat: Splat): void {
+    if (this.splats.length >= SPLAT_HISTORY) this.splats.shift();
+    this.splats.push(splat);
+    if (this.observers !== null) for (const o of this.observers) o.splat?.(splat);
+    this.onSplat?.(splat);
+  }
+
+  private doubleRegister(existing: Node<D>): Splat {
+    // What v4.12's notifier_chain_register() would do to the list: the walk stops after the last block whose
+    // priority is >= the block's own, and links the block there.
+    let last = existing;
+    while (last.next !== null && !(existing.priority > last.next.priority)) last = last.next;
+    const dropped: string[] = [];
+    for (let n = existing.next; n !== null && n !== last.next; n = n.next) dropped.push(`'${n.nb.name}'`);
+    const damage =
+      last === existing
+        ? `v4.12 would point '${existing.nb.name}' at itself, and the next call of the chain would never return`
+        : `v4.12 would unlink ${dropped.join(', ')} and point '${last.nb.name}' back at '${existing.nb.name}'`;
+    return {
+      kind: 'double-register',
+      chain: this.name,
+      block: existing.nb.name,
+      action: null,
+      message: `notifier block '${existing.nb.name}' registered twice on chain '${this.name}'`,
+      detail: `${damage}; sim refused the second registration (-EEXIST) and left the chain as it was`,
+      fatal: false,
+    };
+  }
+
+  private recursiveLock(nb: NotifierBlock<D>, op: 'register' | 'unregister'): Splat {
+    return {
+      kind: 'recursive-locking',
+      chain: this.name,
+      block: nb.name,
+      action: null,
+      message: 'WARNING: possible recursive locking detected',
+      detail: `${this.kind}_notifier_chain_${op}('${nb.name}') from inside a call of ${this.kind} chain '${this.name}' takes the chain's rwsem for writing while this task holds it for reading: v4.12 deadlocks; sim refused (-EDEADLK) and left the chain as it was`,
+      fatal: false,
+    };
+  }
+
+  private illegalSync(nb: NotifierBlock<D>): Splat {
+    const what = this.kind === 'srcu' ? 'synchronize_srcu' : 'synchronize_rcu';
+    const where = this.kind === 'srcu' ? 'same-type SRCU (or in RCU)' : 'RCU';
+    return {
+      kind: 'illegal-synchronize',
+      chain: this.name,
+      block: nb.name,
+      action: null,
+      message: `Illegal ${what}() in ${where} read-side critical section`,
+      detail: `${this.kind}_notifier_chain_unregister('${nb.name}') from inside a call of ${this.kind} chain '${this.name}' waits for the read-side section this task is in: v4.12 never returns; sim refused (-EDEADLK) and left the chain as it was`,
+      fatal: false,
+    };
+  }
+
+  private sleepInAtomic(nb: NotifierBlock<D>, action: number): void {
+    this.recordSplat({
+      kind: 'sleep-in-atomic',
+      chain: this.name,
+      block: nb.name,
+      action,
+      message: `BUG: sleeping function called from invalid context at notifier '${nb.name}'`,
+      detail: `'${nb.name}' may sleep but atomic chain '${this.name}' calls it under rcu_read_lock (in_atomic(): 1); v4.12 prints this and goes on, and so does sim`,
+      fatal: false,
+    });
+  }
+
+  private overflow(action: number): number {
+    this.recordSplat({
+      kind: 'stack-overflow',
+      chain: this.name,
+      block: null,
+      action,
+      message: 'kernel stack overflow (double-fault)',
+      detail: `chain '${this.name}' was re-entered ${this.depth} calls deep (a callback calls its own chain without end): the kernel runs off its stack; sim did not call the chain again and answered NOTIFY_BAD`,
+      fatal: true,
+    });
+    return NOTIFY_BAD;
+  }
+
+  private badAction(action: unknown): SimError {
+    return new SimError(
+      'SIM_ERR_NOTIFIER_BAD_ACTION',
+      `chain '${this.name}' was called with action ${show(action)}; pass an unsigned 32-bit integer such as BUS_NOTIFY_ADD_DEVICE`,
+    );
+  }
+
+  private badReturn(nb: NotifierBlock<D>, ret: unknown): SimError {
+    return new SimError(
+      'SIM_ERR_NOTIFIER_BAD_RETURN',
+      `notifier block '${nb.name}' on chain '${this.name}' returned ${show(ret)}; return a 32-bit integer such as NOTIFY_DONE, NOTIFY_OK, NOTIFY_BAD or a negative errno`,
+    );
+  }
+}
