@@ -1,0 +1,299 @@
+import {
+  BUS_NOTIFY_BIND_DRIVER,
+  BUS_NOTIFY_BOUND_DRIVER,
+  BUS_NOTIFY_DRIVER_NOT_BOUND,
+  BUS_NOTIFY_UNBIND_DRIVER,
+  BUS_NOTIFY_UNBOUND_DRIVER,
+} from '../constants/bus-notify.ts';
+import { EBUSY, EINVAL, ENODEV, ENXIO, EPROBE_DEFER } from '../constants/errno.ts';
+import { NOTIFY_BAD } from '../constants/notifier.ts';
+import type { KernelImpl } from '../kernel/kernel-impl.ts';
+import { KERN_ERR, KERN_WARNING } from '../kernel/printk.ts';
+import type { DeviceImpl } from './device.ts';
+import type { DriverImpl } from './driver.ts';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Matching
+
+/** Models driver_match_device(), drivers/base/base.h: bus->match, or 1 when the bus has none. */
+export function driverMatchDevice(drv: DriverImpl, dev: DeviceImpl): number {
+  return drv.bus.ops.match(dev, drv);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Deferred probe
+
+/** Models driver_deferred_probe_add(), drivers/base/dd.c: append to the pending list unless already listed. */
+export function driverDeferredProbeAdd(k: KernelImpl, dev: DeviceImpl): void {
+  if (dev.deferred !== null) return;
+  k.devDbg(dev, 'Added to deferred list');
+  dev.deferred = 'pending';
+  k.deferredPending.add(dev);
+}
+
+/** Models driver_deferred_probe_del(), drivers/base/dd.c. */
+export function driverDeferredProbeDel(k: KernelImpl, dev: DeviceImpl): void {
+  if (dev.deferred === null) return;
+  k.devDbg(dev, 'Removed from deferred list');
+  (dev.deferred === 'pending' ? k.deferredPending : k.deferredActive).delete(dev);
+  dev.deferred = null;
+}
+
+/** Models driver_deferred_probe_trigger(), drivers/base/dd.c: pending devices move to the active list, work queued. */
+export function driverDeferredProbeTrigger(k: KernelImpl): void {
+  if (!k.deferredProbeEnable) return;
+  k.deferredTriggerCount++;
+  if (k.deferredPending.size > 0) {
+    for (const dev of k.deferredPending) {
+      dev.deferred = 'active';
+      k.deferredActive.add(dev);
+    }
+    k.deferredPending.clear();
+  }
+  k.scheduleWork(k.deferredWork);
+}
+
+/** Models deferred_probe_work_func(), drivers/base/dd.c: retry each active device, first in first out. */
+export function deferredProbeWorkFunc(k: KernelImpl): void {
+  for (;;) {
+    const next = k.deferredActive.values().next();
+    if (next.done === true) return;
+    const dev = next.value;
+    k.deferredActive.delete(dev);
+    dev.deferred = null;
+    k.devDbg(dev, 'Retrying from deferred list');
+    if (dev.bus.driversAutoprobe) deviceAttach(k, dev, true);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Binding
+
+/** Models driver_bound(), drivers/base/dd.c. */
+function driverBound(k: KernelImpl, dev: DeviceImpl): void {
+  const drv = dev.driver!;
+  if (dev.isBound) {
+    k.printk(KERN_WARNING, `driver_bound: device ${dev.name} already bound`);
+    return;
+  }
+  if (k.dbg) k.prDebug(`driver: '${drv.name}': driver_bound: bound to device '${dev.name}'`);
+  drv.devices_.add(dev);
+  dev.isBound = true;
+  driverDeferredProbeDel(k, dev);
+  driverDeferredProbeTrigger(k);
+  k.traceBind('bound', dev, drv);
+  k.busNotifyIgnored(dev, BUS_NOTIFY_BOUND_DRIVER, 'driver_bound');
+}
+
+/**
+ * Models driver_sysfs_add(), drivers/base/dd.c: BUS_NOTIFY_BIND_DRIVER, then the two links. v4.12 ignores the
+ * chain's answer; under the seed's flag an answer of exactly NOTIFY_BAD returns -EINVAL before any link is made.
+ */
+function driverSysfsAdd(k: KernelImpl, dev: DeviceImpl): number {
+  const ret = k.busNotify(dev, BUS_NOTIFY_BIND_DRIVER, 'driver_sysfs_add');
+  const veto = k.stopBindOnNotifyBad && ret === NOTIFY_BAD;
+  if (k.tracing) {
+    k.traceOutcome(
+      dev.bus.notifier,
+      BUS_NOTIFY_BIND_DRIVER,
+      ret,
+      'driver_sysfs_add',
+      veto ? 'honoured' : 'ignored',
+      veto
+        ? 'driver_sysfs_add() returns -EINVAL: the bind stops before the probe'
+        : k.stopBindOnNotifyBad
+          ? 'driver_sysfs_add() stops a bind only on exactly NOTIFY_BAD'
+          : 'driver_sysfs_add() ignores the answer',
+    );
+  }
+  if (veto) return -EINVAL;
+  dev.linked = true;
+  return 0;
+}
+
+/** Models driver_sysfs_remove(), drivers/base/dd.c: both links go (nothing is sent). */
+function driverSysfsRemove(dev: DeviceImpl): void {
+  if (dev.driver !== null) dev.linked = false;
+}
+
+/** Models device_bind_driver(), drivers/base/dd.c: for callers that set dev->driver themselves. */
+export function deviceBindDriver(k: KernelImpl, dev: DeviceImpl): number {
+  const ret = driverSysfsAdd(k, dev);
+  if (ret === 0) driverBound(k, dev);
+  else {
+    k.traceBind('not-bound', dev, dev.driver!);
+    k.busNotifyIgnored(dev, BUS_NOTIFY_DRIVER_NOT_BOUND, 'device_bind_driver');
+  }
+  return ret;
+}
+
+/** Models really_probe(), drivers/base/dd.c (v4.12 order; pinctrl, dma_configure and PM domains always succeed). */
+function reallyProbe(k: KernelImpl, dev: DeviceImpl, drv: DriverImpl): number {
+  const localTriggerCount = k.deferredTriggerCount;
+  k.enter('really_probe');
+  if (k.dbg) k.prDebug(`bus: '${drv.bus.name}': really_probe: probing driver ${drv.name} with device ${dev.name}`);
+  dev.driver = drv;
+  let ret = 0;
+  let failed = false;
+  if (driverSysfsAdd(k, dev) !== 0) {
+    k.printk(KERN_ERR, `really_probe: driver_sysfs_add(${dev.name}) failed`);
+    failed = true;
+  } else {
+    ret = callProbe(k, dev, drv);
+    failed = ret !== 0;
+  }
+  if (!failed) {
+    driverBound(k, dev);
+    if (k.dbg) k.prDebug(`bus: '${drv.bus.name}': really_probe: bound device ${dev.name} to driver ${drv.name}`);
+    k.leave();
+    return 1;
+  }
+  // probe_failed: (dma_deconfigure) then the notification, while dev->driver is still set.
+  k.traceBind('not-bound', dev, drv);
+  k.busNotifyIgnored(dev, BUS_NOTIFY_DRIVER_NOT_BOUND, 'really_probe');
+  driverSysfsRemove(dev);
+  dev.driver = null;
+  if (ret === -EPROBE_DEFER) {
+    if (k.dbg) k.devDbg(dev, `Driver ${drv.name} requests probe deferral`);
+    driverDeferredProbeAdd(k, dev);
+    if (localTriggerCount !== k.deferredTriggerCount) driverDeferredProbeTrigger(k);
+  } else if (ret === -ENODEV || ret === -ENXIO) {
+    if (k.dbg) k.prDebug(`${drv.name}: probe of ${dev.name} rejects match ${ret}`);
+  } else {
+    k.printk(KERN_WARNING, `${drv.name}: probe of ${dev.name} failed with error ${ret}`);
+  }
+  k.leave();
+  return 0;
+}
+
+/** bus->probe if the bus has one, else drv->probe, else success; counted and traced. */
+function callProbe(k: KernelImpl, dev: DeviceImpl, drv: DriverImpl): number {
+  const busProbe = dev.bus.ops.probe;
+  let ret: number;
+  if (busProbe !== null) ret = busProbe(dev);
+  else if (drv.probeFn !== null) ret = k.runDriverProbe(drv, dev, dev.bus.ops.matchId?.(dev, drv) ?? null);
+  else ret = 0;
+  return ret;
+}
+
+/** Models driver_probe_device(), drivers/base/dd.c: -ENODEV for an unregistered device, else really_probe(). */
+export function driverProbeDevice(k: KernelImpl, drv: DriverImpl, dev: DeviceImpl): number {
+  if (!dev.isRegistered) return -ENODEV;
+  if (k.dbg)
+    k.prDebug(`bus: '${drv.bus.name}': driver_probe_device: matched device ${dev.name} with driver ${drv.name}`);
+  return reallyProbe(k, dev, drv);
+}
+
+/** Models __device_attach_driver(), drivers/base/dd.c (every driver is synchronous in sim). */
+function deviceAttachDriver(k: KernelImpl, drv: DriverImpl, dev: DeviceImpl): number {
+  if (dev.driver !== null) return -EBUSY;
+  const ret = driverMatchDevice(drv, dev);
+  if (ret === 0) return 0;
+  if (ret === -EPROBE_DEFER) {
+    k.devDbg(dev, 'Device match requests probe deferral');
+    driverDeferredProbeAdd(k, dev);
+  } else if (ret < 0) {
+    if (k.dbg) k.devDbg(dev, `Bus failed to match device: ${ret}`);
+    return ret;
+  }
+  return driverProbeDevice(k, drv, dev);
+}
+
+/**
+ * Models __device_attach(), drivers/base/dd.c (device_attach() and device_initial_probe()): under the device
+ * lock, bind a pre-set driver or try each driver of the bus in order. 1 bound, 0 none, or a match error.
+ */
+export function deviceAttach(k: KernelImpl, dev: DeviceImpl, _initial: boolean): number {
+  k.deviceLock(dev);
+  try {
+    if (dev.driver !== null) {
+      if (dev.isBound) return 1;
+      if (deviceBindDriver(k, dev) === 0) return 1;
+      dev.driver = null;
+      return 0;
+    }
+    for (const drv of dev.bus.driversByName.values()) {
+      const ret = deviceAttachDriver(k, drv, dev);
+      if (ret !== 0) return ret;
+    }
+    return 0;
+  } finally {
+    dev.locked = false;
+  }
+}
+
+/** Models __driver_attach(), drivers/base/dd.c: match, then probe under the parent's and the device's locks. */
+function driverAttachDevice(k: KernelImpl, dev: DeviceImpl, drv: DriverImpl): number {
+  const ret = driverMatchDevice(drv, dev);
+  if (ret === 0) return 0;
+  if (ret === -EPROBE_DEFER) {
+    k.devDbg(dev, 'Device match requests probe deferral');
+    driverDeferredProbeAdd(k, dev);
+  } else if (ret < 0) {
+    if (k.dbg) k.devDbg(dev, `Bus failed to match device: ${ret}`);
+    return ret;
+  }
+  k.withDeviceLocks(dev, true, () => (dev.driver === null ? driverProbeDevice(k, drv, dev) : 0));
+  return 0;
+}
+
+/** Models driver_attach(), drivers/base/dd.c: bus_for_each_dev() with __driver_attach, stopping on an error. */
+export function driverAttach(k: KernelImpl, drv: DriverImpl): number {
+  for (const dev of drv.bus.devicesByName.values()) {
+    const ret = driverAttachDevice(k, dev, drv);
+    if (ret !== 0) return ret;
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Release
+
+/** Models __device_release_driver(), drivers/base/dd.c. */
+function deviceReleaseDriverLocked(k: KernelImpl, dev: DeviceImpl): void {
+  const drv = dev.driver;
+  if (drv === null) return;
+  k.enter('__device_release_driver');
+  driverSysfsRemove(dev);
+  k.busNotifyIgnored(dev, BUS_NOTIFY_UNBIND_DRIVER, '__device_release_driver');
+  const busRemove = dev.bus.ops.remove;
+  if (busRemove !== null) busRemove(dev);
+  else if (drv.removeFn !== null) k.runDriverRemove(drv, dev);
+  dev.driver = null;
+  drv.devices_.delete(dev);
+  dev.isBound = false;
+  k.traceBind('unbound', dev, drv);
+  k.busNotifyIgnored(dev, BUS_NOTIFY_UNBOUND_DRIVER, '__device_release_driver');
+  k.leave();
+}
+
+/** Models device_release_driver_internal(), drivers/base/dd.c. */
+function deviceReleaseDriverInternal(
+  k: KernelImpl,
+  dev: DeviceImpl,
+  drv: DriverImpl | null,
+  lockParent: boolean,
+): void {
+  k.withDeviceLocks(dev, lockParent, () => {
+    if (drv === null || drv === dev.driver) deviceReleaseDriverLocked(k, dev);
+    return 0;
+  });
+}
+
+/** Models device_release_driver(), drivers/base/dd.c. */
+export function deviceReleaseDriver(k: KernelImpl, dev: DeviceImpl): void {
+  deviceReleaseDriverInternal(k, dev, null, false);
+}
+
+/** Models driver_detach(), drivers/base/dd.c: releases the driver's devices, last bound first. */
+export function driverDetach(k: KernelImpl, drv: DriverImpl): void {
+  // The kernel takes the list's tail until the list is empty; a snapshot walked backwards does the same work in
+  // linear time, and the outer loop picks up any device bound meanwhile.
+  while (drv.devices_.size > 0) {
+    const devices = [...drv.devices_];
+    for (let i = devices.length - 1; i >= 0; i--) {
+      const dev = devices[i]!;
+      if (dev.driver === drv && dev.isBound) deviceReleaseDriverInternal(k, dev, drv, true);
+    }
+  }
+}
