@@ -263,6 +263,10 @@ export interface Kernel {
   devPrintk(level: LogLevel, dev: Device, text: string): void;
   /** True when pr_debug/dev_dbg lines are kept. */
   readonly dynamicDebug: boolean;
+  /** pr_debug(): a KERN_DEBUG line, kept only with dynamic debug (build long texts only `if (kernel.dynamicDebug)`). */
+  prDebug(text: string): void;
+  /** dev_dbg(): as devPrintk at KERN_DEBUG, kept only with dynamic debug. */
+  devDbg(dev: Device, text: string): void;
   /** WARN(): the warning splat, then on. */
   warn(where: string, text: string): void;
   /** BUG(): records the oops and kills the running task; never returns. */
@@ -275,6 +279,8 @@ export interface Kernel {
     name: string,
     actionName?: (action: number) => string,
   ): ChainByKind<D>[K];
+  /** Forgets a chain made with createChain() once it is gone (e.g. a released IOMMU group's chain). */
+  dropChain(chain: { name: string }): void;
   /** Calls a chain as kernel code does, naming the caller in the trace. */
   callChain<D>(
     chain: { callChain(action: number, data: D): number; name: string },
