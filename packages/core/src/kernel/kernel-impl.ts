@@ -765,6 +765,27 @@ export class KernelImpl implements Kernel {
     this.printk(KERN_WARNING, '---[ end trace ]---');
   }
 
+  hang(where: string, detail: string): never {
+    this.printk(KERN_ERR, 'INFO: task sim:1 blocked for more than 120 seconds.');
+    this.printk(KERN_ERR, `  ${detail}`);
+    this.printCallTrace();
+    if (this.tracer.enabled) {
+      this.tracer.emit({
+        type: 'splat',
+        splat: {
+          kind: 'hung-task',
+          chain: where,
+          block: null,
+          action: null,
+          message: 'INFO: task sim:1 blocked for more than 120 seconds.',
+          detail,
+          fatal: false,
+        },
+      });
+    }
+    throw new Deadlock(where);
+  }
+
   bug(where: string, message?: string): never {
     this.die(where, message ?? `kernel BUG at ${where}!`);
   }
