@@ -194,6 +194,11 @@ export interface DevfsApi {
   openFiles(): { fd: number; path: string }[];
   /** For kernel code: the open file behind a descriptor (fdget()), e.g. a container fd passed to an ioctl. */
   file(fd: number): OpenFile | undefined;
+  /**
+   * For kernel code: models anon_inode_getfd(), fs/anon_inodes.c: a new open file with no /dev node (its path is
+   * `anon_inode:<name>`, e.g. `anon_inode:[vfio-device]`) whose operations are `fops`; returns the fd (>= 3).
+   */
+  anonInodeGetfd(name: string, fops: FileOperations, priv: unknown): number;
 }
 
 /** The kernel log (`dmesg`). */
