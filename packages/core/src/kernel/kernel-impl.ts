@@ -218,8 +218,19 @@ export class KernelImpl implements Kernel {
       plugin,
       this.pluginEntries.map((e) => e.plugin.name),
     );
-    this.learn(plugin);
-    this.setupPlugin(plugin);
+    // A setup that throws (a SimError for a bad option) leaves the kernel as it was: not in use, flags unlearned.
+    const flagCount = this.flagDefs.length;
+    const profileCount = this.profileDefs.length;
+    try {
+      this.learn(plugin);
+      this.setupPlugin(plugin);
+    } catch (e) {
+      this.flagDefs.length = flagCount;
+      this.profileDefs.length = profileCount;
+      const i = this.pluginEntries.findIndex((entry) => entry.plugin === plugin);
+      if (i !== -1) this.pluginEntries.splice(i, 1);
+      throw e;
+    }
     return this;
   }
 
