@@ -260,7 +260,7 @@ function deviceReleaseDriverLocked(k: KernelImpl, dev: DeviceImpl): void {
   if (busRemove !== null) busRemove(dev);
   else if (drv.removeFn !== null) k.runDriverRemove(drv, dev);
   dev.driver = null;
-  drv.devices_.delete(dev);
+  if (dev.isBound) drv.devices_.delete(dev);
   dev.isBound = false;
   k.traceBind('unbound', dev, drv);
   k.busNotifyIgnored(dev, BUS_NOTIFY_UNBOUND_DRIVER, '__device_release_driver');
@@ -290,7 +290,7 @@ export function driverDetach(k: KernelImpl, drv: DriverImpl): void {
   // The kernel takes the list's tail until the list is empty; a snapshot walked backwards does the same work in
   // linear time, and the outer loop picks up any device bound meanwhile.
   while (drv.devices_.size > 0) {
-    const devices = [...drv.devices_];
+    const devices = drv.devices_.toArray();
     for (let i = devices.length - 1; i >= 0; i--) {
       const dev = devices[i]!;
       if (dev.driver === drv && dev.isBound) deviceReleaseDriverInternal(k, dev, drv, true);
