@@ -100,7 +100,7 @@ function checkLinks(k: Kernel): void {
   for (const d of k.devices()) {
     const drvLink = `/sys/bus/${d.bus.name}/devices/${d.name}/driver`;
     const hasLink = k.sysfs.exists(drvLink);
-    const onList = d.driver?.devices().includes(d);
+    const onList = d.driver?.devices().includes(d) === true;
     const inDir =
       d.driver !== null &&
       (k.sysfs.list(`/sys/bus/${d.bus.name}/drivers/${d.driver.name}`) as string[]).includes(d.name);
