@@ -168,6 +168,11 @@ function reallyProbe(k: KernelImpl, dev: DeviceImpl, drv: DriverImpl): number {
 
 /** bus->probe if the bus has one, else drv->probe, else success; counted and traced. */
 function callProbe(k: KernelImpl, dev: DeviceImpl, drv: DriverImpl): number {
+  drv.probeCalls++;
+  if (k.probeFaults !== null) {
+    const injected = k.probeFault(drv, dev);
+    if (injected !== null) return injected;
+  }
   const busProbe = dev.bus.ops.probe;
   let ret: number;
   if (busProbe !== null) ret = busProbe(dev);
