@@ -48,6 +48,15 @@ export * from './constants/notifier.ts';
 export { SIM_ERROR_CODES, type SimErrorCode, type SimErrorCodes } from './errors/codes.ts';
 export { SimError } from './errors/sim-error.ts';
 export { PAGE_SIZE, type SysfsStat } from './fs/sysfs.ts';
+export {
+  answerValue,
+  describeAnswer,
+  type InjectAnswer,
+  type Injection,
+  type Injector,
+  type NotifierInjection,
+  type ProbeFault,
+} from './inject/inject.ts';
 export type { Oops } from './kernel/bug.ts';
 export { createKernel } from './kernel/create.ts';
 export type {
