@@ -1,5 +1,26 @@
 // The public surface of @sim/core. Everything a user or plugin may import is named here; nothing else is exported.
 
+export { busNotifyCaller, type CallerVerdict } from './audit/callers.ts';
+export {
+  type AnswerKind,
+  type DecodedAnswer,
+  decodeNotifierAnswer,
+  isOkAnswer,
+} from './audit/decode.ts';
+export { auditDueDiligence, type DueDiligenceOptions } from './audit/due-diligence.ts';
+export { auditVerdictLine, formatAuditReport } from './audit/format.ts';
+export { type AuditRecording, type AuditTraceOptions, auditTrace, recordAudit } from './audit/record.ts';
+export type {
+  AuditAnswer,
+  AuditCoverage,
+  AuditCrash,
+  AuditEventSummary,
+  AuditFinding,
+  AuditOutcome,
+  AuditOutcomeSource,
+  AuditReport,
+  AuditVerdict,
+} from './audit/report.ts';
 export type { Bus } from './base/bus.ts';
 export {
   type Device,
