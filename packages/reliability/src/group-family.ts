@@ -35,7 +35,10 @@ export function groupFamily(profiles: readonly string[]): ChainFamily {
   return {
     chain: 'iommu_group:1',
     title: 'The IOMMU group chain (group->notifier, group 1)',
-    actions: IOMMU_GROUP_NOTIFY_EVENTS.map((value) => ({ value, name: iommuGroupNotifyName(value) ?? `action ${value}` })),
+    actions: IOMMU_GROUP_NOTIFY_EVENTS.map((value) => ({
+      value,
+      name: iommuGroupNotifyName(value) ?? `action ${value}`,
+    })),
     profiles,
     plugins: matrixPlugins,
     device: '0000:01:00.1',
@@ -43,12 +46,16 @@ export function groupFamily(profiles: readonly string[]): ChainFamily {
       k.sysfs.write('/sys/bus/pci/drivers_autoprobe', '0');
       k.addDevice(GPU);
       k.bus('pci').registerNotifier({ name: 'observer', priority: -100, notifierCall: () => 0 });
-      const group = deviceIommuGroup(k.device(GPU.address as string)!)!;
+      const group = deviceIommuGroup(k.device('0000:01:00.0')!)!;
       iommuGroupRegisterNotifier(group, { name: 'observer', priority: -100, notifierCall: () => 0 });
       if (action !== IOMMU_GROUP_NOTIFY_ADD_DEVICE) {
         k.addDevice(AUDIO);
         k.registerDriver(HDA);
-        if (action !== IOMMU_GROUP_NOTIFY_BIND_DRIVER && action !== IOMMU_GROUP_NOTIFY_BOUND_DRIVER && action !== IOMMU_GROUP_NOTIFY_DEL_DEVICE) {
+        if (
+          action !== IOMMU_GROUP_NOTIFY_BIND_DRIVER &&
+          action !== IOMMU_GROUP_NOTIFY_BOUND_DRIVER &&
+          action !== IOMMU_GROUP_NOTIFY_DEL_DEVICE
+        ) {
           k.sysfs.write('/sys/bus/pci/drivers/snd_hda_intel/bind', '0000:01:00.1');
         }
       }
