@@ -214,9 +214,10 @@ function listText(s: Style): string {
   return `${out.join('\n')}\n`;
 }
 
-function firstSentence(text: string): string {
+/** The first sentence of a description, cut to fit a line. */
+export function firstSentence(text: string, max = 58): string {
   const t = text.replace(/\s+/g, ' ').trim();
-  const m = /^(.*?[.:;])\s/.exec(t);
+  const m = /^(.*?\.)(\s|$)/.exec(t);
   const first = m === null ? t : m[1]!;
-  return first.length > 60 ? `${first.slice(0, 59)}…` : first;
+  return first.length > max ? `${first.slice(0, max - 1)}…` : first;
 }

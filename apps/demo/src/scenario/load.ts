@@ -63,7 +63,8 @@ export function loadScenario(text: string, file: string, defaultName?: string): 
   const at = (offset: number) => lineCounter.linePos(offset);
   for (const e of doc.errors) {
     const { line, col } = at(e.pos[0]);
-    const snippet = text.slice(e.pos[0], Math.max(e.pos[1], e.pos[0] + 1)).split('\n')[0] ?? '';
+    const rest = text.slice(e.pos[0]).split('\n')[0] ?? '';
+    const snippet = (e.code === 'DUPLICATE_KEY' ? rest.replace(/\s*:.*$/, '') : rest).trim().slice(0, 40);
     problems.push({
       file,
       line,

@@ -76,10 +76,7 @@ export function scenarioSchema(): JsonSchema {
   const pluginNames = PLUGINS.map((p) => p.name);
   const pluginItem: JsonSchema =
     PLUGINS.length === 0
-      ? {
-          title: 'a plugin (none is available in this build)',
-          oneOf: [{ type: 'string', enum: ['(none)'] }],
-        }
+      ? { type: 'string', title: 'a plugin name (none is available in this build)' }
       : {
           title: `a plugin name (${pluginNames.join(', ')}) or { name, options }`,
           oneOf: [
@@ -246,7 +243,7 @@ export function scenarioSchema(): JsonSchema {
             additionalProperties: false,
             required: ['bus', 'name'],
             properties: {
-              bus: { type: 'string', pattern: '^(?!(pci|platform|i2c)$)[\\w.-]+$' },
+              bus: { type: 'string', title: 'a bus of topology.buses', pattern: '^(?!(pci|platform|i2c)$)[\\w.-]+$' },
               name: { type: 'string', pattern: NAME },
               parent: { type: 'string', pattern: NAME },
             },

@@ -242,6 +242,27 @@ function oneOf(v: unknown, s: JsonSchema, root: JsonSchema, path: (string | numb
   const fewest = Math.min(...candidates.map((r) => r.issues.length));
   const best = candidates.filter((r) => r.issues.length === fewest);
   const pick = best.length === 1 ? best[0] : undefined;
+  // The best branch fails only on its discriminator (e.g. bus: pcie): say the value is unknown and list every
+  // accepted one, rather than pretending the closest branch was meant.
+  const onlyDiscriminator =
+    pick !== undefined &&
+    t === 'object' &&
+    meant.length === 0 &&
+    pick.issues.every((i) => i.path.length === path.length + 1 && discriminators(pick.branch, root).some(([k]) => k === i.path[path.length]));
+  if (onlyDiscriminator) {
+    const key = pick.issues[0]!.path[path.length] as string;
+    const accepted = typed.map((r) => {
+      const prop = resolve(r.branch, root).properties?.[key];
+      return prop === undefined ? undefined : describe(prop, root);
+    });
+    out.push({
+      path: [...path, key],
+      atKey: false,
+      message: `${showValue((v as Record<string, unknown>)[key])} is not a known ${key}`,
+      expected: [...new Set(accepted.filter((a) => a !== undefined))].join(', '),
+    });
+    return;
+  }
   if (pick !== undefined) {
     out.push(...pick.issues);
     return;
