@@ -128,6 +128,11 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       return runs.every((r) => r.ok) ? EXIT_OK : EXIT_FAILED;
     }
     case 'list': {
+      if (values.format === 'json') {
+        io.stdout.write(`${JSON.stringify(listJson(), null, 2)}\n`);
+        return EXIT_OK;
+      }
+      if (values.format !== undefined && values.format !== 'text') return usage('formats: text, json');
       io.stdout.write(listText(style));
       return EXIT_OK;
     }
@@ -191,6 +196,20 @@ export function render(run: ReturnType<typeof runScenario>, format: Format, styl
     case 'ktap':
       return formatKtap(run);
   }
+}
+
+/** `sim list --format json`: the built-in scenarios (with the profiles each is written for), profiles, plugins. */
+function listJson() {
+  return {
+    scenarios: builtinNames().map((name) => {
+      const r = loadNamed(name);
+      return 'scenario' in r
+        ? { name, description: r.scenario.description, profiles: [...r.scenario.profiles] }
+        : { name, description: null, profiles: [] };
+    }),
+    profiles: knownProfiles().map((p) => ({ name: p.name, description: p.description, flags: [...p.flags], plugin: p.plugin })),
+    plugins: PLUGINS.map((p) => ({ name: p.name, package: p.package, description: p.description, dependencies: [...p.dependencies] })),
+  };
 }
 
 function listText(s: Style): string {

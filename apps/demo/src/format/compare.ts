@@ -14,7 +14,7 @@ export function stepFacts(s: StepRun): string[] {
   const facts: string[] = [];
   for (const e of s.events) {
     if (e.type === 'probe') facts.push(`probe ${e.driver}${e.ret === 0 ? '' : ` = ${e.ret}`}`);
-    else if (e.type === 'bind') facts.push(`${e.what} ${e.driver}`);
+    else if (e.type === 'bind') facts.push(`${e.what === 'not-bound' ? 'not bound' : e.what} ${e.driver}`);
     else if (e.type === 'chain.outcome' && e.outcome !== 'ignored') facts.push(`${e.outcome}: ${notifyName(e.ret)}`);
     else if (e.type === 'oops') facts.push(`BUG: ${e.where}`);
   }

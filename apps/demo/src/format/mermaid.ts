@@ -73,7 +73,7 @@ export function formatMermaid(run: RunResult): string {
         return;
       }
       case 'bind':
-        note(from, `${e.what} ${e.device} ${e.what === 'unbound' ? 'from' : 'to'} ${e.driver}`);
+        note(from, `${e.what === 'not-bound' ? 'not bound' : e.what} ${e.device} ${e.what === 'unbound' ? 'from' : 'to'} ${e.driver}`);
         return;
       case 'oops':
         note(from, `${e.message}`);
