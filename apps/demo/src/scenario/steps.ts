@@ -100,8 +100,6 @@ export function parseStep(line: string): Command | StepError {
   const verb = first.text;
   const form = VERBS[verb];
   const end = line.replace(/\s+$/, '').length;
-  const want = (n: number, at: number): StepError | null =>
-    rest.length === n ? null : { message: `'${verb}' takes ${n === 1 ? 'one argument' : `${n} arguments`}`, offset: rest[n]?.offset ?? at, expected: form };
   const pathArg = (tok: Token | undefined, root: '/sys' | '/dev'): string | StepError => {
     if (tok === undefined) return { message: `'${verb}' needs a path`, offset: end, expected: form };
     if (tok.text !== root && !tok.text.startsWith(`${root}/`)) {
@@ -129,8 +127,7 @@ export function parseStep(line: string): Command | StepError {
     case 'ls':
     case 'open':
     case 'close': {
-      const err = want(1, end);
-      if (err !== null && rest.length > 1) return err;
+      if (rest.length > 1) return { message: `'${verb}' takes one path`, offset: rest[1]!.offset, expected: form };
       const path = pathArg(rest[0], verb === 'open' || verb === 'close' ? '/dev' : '/sys');
       if (typeof path !== 'string') return path;
       return { verb, path };
