@@ -93,6 +93,21 @@ export class Devfs implements DevfsApi {
     return [...this.files.values()].map((o) => ({ fd: o.file.fd, path: o.file.path }));
   }
 
+  /** Models anon_inode_getfd(), fs/anon_inodes.c: an open file without a node, for kernel code inside an operation. */
+  anonInodeGetfd(name: string, fops: FileOperations, priv: unknown): number {
+    if (typeof name !== 'string' || name === '' || typeof fops !== 'object' || fops === null) {
+      throw new SimError(
+        'SIM_ERR_DEV_BAD_PATH',
+        `anonInodeGetfd() takes a name such as '[vfio-device]' and file operations, got ${show(name)}, ${show(fops)}`,
+      );
+    }
+    let fd = 3;
+    while (this.files.has(fd)) fd++;
+    const file: OpenFile = { fd, path: `anon_inode:${name}`, private: priv };
+    this.files.set(fd, { file, fops });
+    return fd;
+  }
+
   /** The open file behind a descriptor (for drivers that take an fd argument, such as a vfio container). */
   file(fd: number): OpenFile | undefined {
     return this.files.get(fd)?.file;

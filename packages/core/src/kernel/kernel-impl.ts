@@ -218,8 +218,19 @@ export class KernelImpl implements Kernel {
       plugin,
       this.pluginEntries.map((e) => e.plugin.name),
     );
-    this.learn(plugin);
-    this.setupPlugin(plugin);
+    // A setup that throws (a SimError for a bad option) leaves the kernel as it was: not in use, flags unlearned.
+    const flagCount = this.flagDefs.length;
+    const profileCount = this.profileDefs.length;
+    try {
+      this.learn(plugin);
+      this.setupPlugin(plugin);
+    } catch (e) {
+      this.flagDefs.length = flagCount;
+      this.profileDefs.length = profileCount;
+      const i = this.pluginEntries.findIndex((entry) => entry.plugin === plugin);
+      if (i !== -1) this.pluginEntries.splice(i, 1);
+      throw e;
+    }
     return this;
   }
 
@@ -763,6 +774,27 @@ export class KernelImpl implements Kernel {
     this.printk(KERN_WARNING, text);
     this.printCallTrace();
     this.printk(KERN_WARNING, '---[ end trace ]---');
+  }
+
+  hang(where: string, detail: string): never {
+    this.printk(KERN_ERR, 'INFO: task sim:1 blocked for more than 120 seconds.');
+    this.printk(KERN_ERR, `  ${detail}`);
+    this.printCallTrace();
+    if (this.tracer.enabled) {
+      this.tracer.emit({
+        type: 'splat',
+        splat: {
+          kind: 'hung-task',
+          chain: where,
+          block: null,
+          action: null,
+          message: 'INFO: task sim:1 blocked for more than 120 seconds.',
+          detail,
+          fatal: false,
+        },
+      });
+    }
+    throw new Deadlock(where);
   }
 
   bug(where: string, message?: string): never {

@@ -194,6 +194,11 @@ export interface DevfsApi {
   openFiles(): { fd: number; path: string }[];
   /** For kernel code: the open file behind a descriptor (fdget()), e.g. a container fd passed to an ioctl. */
   file(fd: number): OpenFile | undefined;
+  /**
+   * For kernel code: models anon_inode_getfd(), fs/anon_inodes.c: a new open file with no /dev node (its path is
+   * `anon_inode:<name>`, e.g. `anon_inode:[vfio-device]`) whose operations are `fops`; returns the fd (>= 3).
+   */
+  anonInodeGetfd(name: string, fops: FileOperations, priv: unknown): number;
 }
 
 /** The kernel log (`dmesg`). */
@@ -271,6 +276,13 @@ export interface Kernel {
   warn(where: string, text: string): void;
   /** BUG(): records the oops and kills the running task; never returns. */
   bug(where: string, message?: string): never;
+  /**
+   * For a wait the running task would never see end, because only this task could end it (e.g.
+   * vfio_del_group_dev() waiting for a device fd the same user holds): prints the hung-task report
+   * ("INFO: task sim:1 blocked for more than 120 seconds.", `detail`, the call trace), records a `hung-task`
+   * splat, and ends the running operation with -EDEADLK. State stays where the task stopped. Never returns.
+   */
+  hang(where: string, detail: string): never;
   /** Runs `fn` as kernel function `name` (it appears in an oops's call path). */
   withFrame<T>(name: string, fn: () => T): T;
   /** A notifier chain whose hazards the kernel reports and whose calls the trace shows. */

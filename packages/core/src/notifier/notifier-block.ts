@@ -42,7 +42,9 @@ export type SplatKind =
   | 'recursive-locking'
   | 'illegal-synchronize'
   | 'sleep-in-atomic'
-  | 'stack-overflow';
+  | 'stack-overflow'
+  /** A task that waits for something only it could do (khungtaskd's report); see `Kernel.hang()`. */
+  | 'hung-task';
 
 /** A hazard report: what the kernel would print (`message`), and what it would have done and what sim did. */
 export interface Splat {

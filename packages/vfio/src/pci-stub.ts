@@ -1,0 +1,19 @@
+import { KERN_INFO, type Kernel } from '@sim/core';
+
+/** The stub driver's name: the one entry of v4.12's vfio_driver_whitelist[]. */
+export const PCI_STUB = 'pci-stub';
+
+/**
+ * Models pci_stub_init()'s pci_register_driver(), drivers/pci/pci-stub.c: a NULL id table ("only dynamic id's"),
+ * and pci_stub_probe(), which claims any device it is given ("claimed by stub").
+ */
+export function registerPciStub(kernel: Kernel): number | null {
+  return kernel.registerDriver({
+    name: PCI_STUB,
+    bus: 'pci',
+    probe: (dev) => {
+      kernel.devPrintk(KERN_INFO, dev, 'claimed by stub');
+      return 0;
+    },
+  });
+}
