@@ -15,5 +15,7 @@ export default defineConfig({
   treeshake: true,
   noExternal: [/.*/],
   // yaml is CommonJS: its require() calls go through a real require in the ESM bundle.
-  banner: { js: "#!/usr/bin/env node\nimport { createRequire as __simCreateRequire } from 'node:module';\nconst require = __simCreateRequire(import.meta.url);" },
+  banner: {
+    js: "#!/usr/bin/env node\nimport { createRequire as __simCreateRequire } from 'node:module';\nconst require = __simCreateRequire(import.meta.url);",
+  },
 });

@@ -29,7 +29,16 @@ for (const { name, profiles } of JSON.parse(sim('list', '--format', 'json')).sce
 
 const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'sim-chromium-')), {
   executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
   viewport: { width: 1400, height: 900 },
 });
 const page = await browser.newPage();

@@ -1,4 +1,5 @@
 import type { parseArgs as ParseArgs } from 'node:util';
+import { SimError } from '@sim/core';
 import { builtinNames, loadNamed } from './builtins.ts';
 import { formatCompare } from './format/compare.ts';
 import { formatJson } from './format/json.ts';
@@ -6,9 +7,9 @@ import { formatJsonl } from './format/jsonl.ts';
 import { formatKtap } from './format/ktap.ts';
 import { formatMermaid } from './format/mermaid.ts';
 import { formatPerfetto } from './format/perfetto.ts';
-import { colourWanted, makeStyle, type Style } from './format/style.ts';
+import { colourWanted, makeStyle, type Style, wrap } from './format/style.ts';
 import { formatText } from './format/text.ts';
-import { knownProfiles, PLUGINS } from './plugins/registry.ts';
+import { knownProfiles, PLUGINS, pluginEntry } from './plugins/registry.ts';
 import { runScenario } from './run/run.ts';
 import { formatProblem, type Problem } from './scenario/load.ts';
 import { scenarioSchema } from './scenario/schema.ts';
@@ -69,9 +70,15 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     (command === undefined && values.help !== true ? io.stderr : io.stdout).write(USAGE);
     return command === undefined && values.help !== true ? EXIT_USAGE : EXIT_OK;
   }
-  const colour = colourWanted(io.stdout, io.env, values.color === true ? true : values['no-color'] === true ? false : null);
+  const colour = colourWanted(
+    io.stdout,
+    io.env,
+    values.color === true ? true : values['no-color'] === true ? false : null,
+  );
   const style = makeStyle(colour);
-  const errStyle = makeStyle(colourWanted(io.stderr, io.env, values.color === true ? true : values['no-color'] === true ? false : null));
+  const errStyle = makeStyle(
+    colourWanted(io.stderr, io.env, values.color === true ? true : values['no-color'] === true ? false : null),
+  );
   const usage = (message: string): number => {
     io.stderr.write(`sim ${command}: ${message}\n`);
     return EXIT_USAGE;
@@ -85,7 +92,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     if (arg === undefined) return usage(`name a scenario file or a built-in scenario (${builtinNames().join(', ')})`);
     const r = loadNamed(arg);
     if ('notFound' in r) {
-      return usage(`no scenario file or built-in scenario named '${arg}'; built-in scenarios: ${builtinNames().join(', ')}`);
+      return usage(
+        `no scenario file or built-in scenario named '${arg}'; built-in scenarios: ${builtinNames().join(', ')}`,
+      );
     }
     if (!r.ok) return problems(r.problems);
     return r.scenario;
@@ -120,7 +129,13 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       if (args.length > 1) return usage(`takes one scenario, got ${args.length}: ${args.join(' ')}`);
       const scenario = load(args[0]);
       if (typeof scenario === 'number') return scenario;
-      const profiles = values.profiles === undefined ? [...scenario.profiles] : values.profiles.split(',').map((p) => p.trim()).filter(Boolean);
+      const profiles =
+        values.profiles === undefined
+          ? [...scenario.profiles]
+          : values.profiles
+              .split(',')
+              .map((p) => p.trim())
+              .filter(Boolean);
       if (profiles.length < 1) return usage('--profiles needs at least one profile, such as v4.12,v4.12+bind-veto');
       for (const p of profiles) if (!checkProfile(scenario, p)) return EXIT_USAGE;
       const runs = profiles.map((p) => runScenario(scenario, p));
@@ -155,8 +170,49 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       return usage(
         'the audit needs the audit API of @sim/core and the keystone, tce-iommu and i2cdev plugins, which are not in this build',
       );
-    case 'explain':
-      return usage('the viability explainer needs @sim/vfio, which is not in this build');
+    case 'explain': {
+      if (args.length > 1) return usage(`takes one scenario, got ${args.length}: ${args.join(' ')}`);
+      const scenario = load(args[0]);
+      if (typeof scenario === 'number') return scenario;
+      const group = values.group === undefined ? Number.NaN : Number(values.group);
+      if (!Number.isInteger(group) || group < 0 || !/^\d+$/.test(values.group ?? '')) {
+        return usage(
+          `--group takes an IOMMU group number such as --group 1, got ${values.group === undefined ? 'nothing' : `'${values.group}'`}`,
+        );
+      }
+      const explainer = scenario.plugins.map((p) => pluginEntry(p.name)!).find((e) => e.explain !== undefined);
+      if (explainer === undefined) {
+        const has = PLUGINS.filter((e) => e.explain !== undefined).map((e) => e.name);
+        return usage(
+          `scenario '${scenario.name}' uses no plugin that explains IOMMU groups; add ${has.join(' or ') || 'one'} to its plugins`,
+        );
+      }
+      const profile = values.profile ?? scenario.profile;
+      if (!checkProfile(scenario, profile)) return EXIT_USAGE;
+      let text = '';
+      let error: string | null = null;
+      const run = runScenario(scenario, profile, (kernel) => {
+        try {
+          text = explainer.explain!(kernel, group);
+        } catch (e) {
+          if (!SimError.isInstance(e)) throw e;
+          error = (e as Error).message;
+        }
+      });
+      if (error !== null) return usage(error);
+      const last = run.steps.filter((st) => st.ran).at(-1);
+      io.stdout.write(
+        style.dim(
+          `after ${last === undefined ? 'the boot' : `step ${last.index + 1} (\`${last.step.text}\`)`} of ${scenario.name}:\n`,
+        ),
+      );
+      const width = Math.min(io.stdout.columns ?? 80, 100);
+      for (const l of text.replace(/\n$/, '').split('\n')) {
+        const indent = `${/^ */.exec(l)![0]}    `;
+        io.stdout.write(`${wrap(l, width, indent).join('\n')}\n`);
+      }
+      return EXIT_OK;
+    }
     default:
       return usage(`unknown command '${command}'; commands: run, compare, list, audit, explain, schema, shell`);
   }
@@ -181,7 +237,13 @@ function parse(argv: readonly string[], parseArgs: typeof ParseArgs) {
 }
 
 /** A run in one of the output formats. */
-export function render(run: ReturnType<typeof runScenario>, format: Format, style: Style, verbose: boolean, columns?: number): string {
+export function render(
+  run: ReturnType<typeof runScenario>,
+  format: Format,
+  style: Style,
+  verbose: boolean,
+  columns?: number,
+): string {
   switch (format) {
     case 'text':
       return formatText(run, { style, verbose, width: Math.min(columns ?? 80, 100) });
@@ -207,8 +269,18 @@ function listJson() {
         ? { name, description: r.scenario.description, profiles: [...r.scenario.profiles] }
         : { name, description: null, profiles: [] };
     }),
-    profiles: knownProfiles().map((p) => ({ name: p.name, description: p.description, flags: [...p.flags], plugin: p.plugin })),
-    plugins: PLUGINS.map((p) => ({ name: p.name, package: p.package, description: p.description, dependencies: [...p.dependencies] })),
+    profiles: knownProfiles().map((p) => ({
+      name: p.name,
+      description: p.description,
+      flags: [...p.flags],
+      plugin: p.plugin,
+    })),
+    plugins: PLUGINS.map((p) => ({
+      name: p.name,
+      package: p.package,
+      description: p.description,
+      dependencies: [...p.dependencies],
+    })),
   };
 }
 
@@ -225,11 +297,15 @@ function listText(s: Style): string {
   const profiles = knownProfiles();
   const pw = Math.max(...profiles.map((p) => p.name.length));
   for (const p of profiles) {
-    out.push(`  ${p.name.padEnd(pw)}  ${firstSentence(p.description)}${p.plugin === null ? '' : s.dim(` [plugin ${p.plugin}]`)}`);
+    out.push(
+      `  ${p.name.padEnd(pw)}  ${firstSentence(p.description)}${p.plugin === null ? '' : s.dim(` [plugin ${p.plugin}]`)}`,
+    );
   }
   out.push('', s.bold('plugins') + s.dim(' (plugins: in a scenario file)'));
   if (PLUGINS.length === 0) out.push('  none in this build');
-  for (const p of PLUGINS) out.push(`  ${p.name}  ${p.package}: ${p.description}`);
+  const lw = Math.max(...PLUGINS.map((p) => p.name.length));
+  for (const p of PLUGINS)
+    out.push(`  ${p.name.padEnd(lw)}  ${firstSentence(`${p.package}: ${p.description}`, 76 - lw)}`);
   return `${out.join('\n')}\n`;
 }
 

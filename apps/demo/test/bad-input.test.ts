@@ -42,7 +42,7 @@ describe('a scenario file that does not load', () => {
       '',
     ].join('\n');
     expect(problems(text)).toEqual([
-      "bad.yaml:1:10: profile: 'v5.0' is not allowed here; expected one of 'v4.12', 'v4.12+bind-veto'",
+      "bad.yaml:1:10: profile: 'v5.0' is not allowed here; expected one of 'v4.12', 'v4.12+bind-veto', 'rfc-2017'",
       "bad.yaml:4:7: topology.devices[0]: 'device' is missing; expected 'device': an integer from 0 to 65535",
       "bad.yaml:5:14: topology.devices[1].bus: 'pcie' is not a known bus; expected 'pci', 'platform', 'i2c', a bus of topology.buses",
       "bad.yaml:7:37: topology.drivers[0].probe: 'fail' does not fit here; expected what the probe does: ok, defer, a negative errno such as -ENOMEM, or { deferUntil: <driver> }",
@@ -88,7 +88,9 @@ describe('a scenario file that does not load', () => {
   });
 
   it('points inside quoted steps', () => {
-    expect(problems(`steps:\n  - "echo 1 > /sys/bus/pci/rescan extra"\n  - 'echo "open > /sys/bus/pci/rescan'\n`)).toEqual([
+    expect(
+      problems(`steps:\n  - "echo 1 > /sys/bus/pci/rescan extra"\n  - 'echo "open > /sys/bus/pci/rescan'\n`),
+    ).toEqual([
       "bad.yaml:2:35: steps[0]: text after the path in 'echo 1 > /sys/bus/pci/rescan extra'; expected echo [-n] TEXT > /sys/PATH",
       `bad.yaml:3:11: steps[1]: unterminated " quote in 'echo "open > /sys/bus/pci/rescan'; expected a closing "`,
     ]);
@@ -117,15 +119,49 @@ describe('a scenario file that does not load', () => {
       '',
     ].join('\n');
     expect(problems(text)).toEqual([
-      "bad.yaml:1:11: plugins[0]: unknown plugin 'vfio'; expected no plugin: none is available in this build",
+      "bad.yaml:1:11: plugins[0]: plugin 'vfio' needs plugin 'iommu-group' listed before it; expected plugins: [iommu-group, vfio]",
       "bad.yaml:6:59: topology.drivers[0].ids[1]: PCI id 'nvidia' is not vendor:device; expected 'vvvv:dddd' in hex, such as '10de:10f0', or { vendor, device }",
       "bad.yaml:8:12: notifiers[0].bus: unknown bus 'usb'; expected one of platform, pci, i2c (declare your own in topology.buses)",
       "bad.yaml:8:37: notifiers[0].answer: unknown errno in '-EWHAT'; expected an errno name such as -EBUSY or -ENODEV",
       "bad.yaml:8:55: notifiers[0].devices[0]: unknown device '0000:09:00.0'; expected a device of the topology: 0000:01:00.1",
       "bad.yaml:12:13: steps[1].expect: unknown errno '-EWHO'; expected a negative errno name such as -ENODEV, -EINVAL or -EBUSY",
       "bad.yaml:15:5: expect.drivers.0000:09:00.0: unknown device '0000:09:00.0'; expected a device of the topology: 0000:01:00.1",
-      "bad.yaml:16:21: expect.drivers.0000:01:00.1: unknown driver 'nouveau'; expected a driver of the topology or a plugin: snd_hda_intel",
-      "bad.yaml:18:5: expect.byProfile.v9: unknown profile 'v9'; expected one of v4.12, v4.12+bind-veto",
+      "bad.yaml:16:21: expect.drivers.0000:01:00.1: unknown driver 'nouveau'; expected a driver of the topology or a plugin: snd_hda_intel, vfio-pci",
+      "bad.yaml:18:5: expect.byProfile.v9: unknown profile 'v9'; expected one of v4.12, v4.12+bind-veto, rfc-2017",
+    ]);
+  });
+
+  it('checks plugin names, dependencies and options, and the profiles that come with a plugin', () => {
+    expect(problems('plugins: [nvme]\nsteps: [ls /sys]\n')).toEqual([
+      "bad.yaml:1:11: plugins[0]: 'nvme' is not allowed here; expected one of 'iommu-group', 'vfio'",
+    ]);
+    expect(
+      problems('plugins:\n  - { name: iommu-group, options: { buses: [pci, pci] } }\n  - vfio\nsteps: [ls /sys]\n'),
+    ).toEqual([
+      'bad.yaml:2:35: plugins[0].options: plugin \'iommu-group\' refuses its options: SIM_ERR_IOMMU_BAD_OPTION: iommuGroupPlugin(): buses ["pci","pci"] names a bus twice; name each bus once; expected options that @sim/iommu-group accepts',
+    ]);
+    expect(problems('profile: rfc-2017\nsteps: [ls /sys]\n')).toEqual([
+      "bad.yaml:1:10: profile: profile 'rfc-2017' comes with plugin 'vfio', which this scenario does not use; expected one of v4.12, v4.12+bind-veto (or add 'vfio' to plugins)",
+    ]);
+  });
+
+  it('checks ioctl commands and the /dev nodes of the plugins in use', () => {
+    const head = 'plugins: [iommu-group, vfio]\nsteps:\n';
+    expect(
+      problems(
+        `${head}  - ioctl /dev/vfio/1 VFIO_GROUP_FROB\n  - open /dev/kvm\n  - ioctl /dev/vfio/1 VFIO_GROUP_SET_CONTAINER /dev/null\n`,
+      ),
+    ).toEqual([
+      "bad.yaml:3:23: steps[0]: unknown ioctl command 'VFIO_GROUP_FROB' in 'ioctl /dev/vfio/1 VFIO_GROUP_FROB'; expected one of VFIO_GET_API_VERSION, VFIO_CHECK_EXTENSION, VFIO_SET_IOMMU, VFIO_GROUP_GET_STATUS, VFIO_GROUP_SET_CONTAINER, VFIO_GROUP_UNSET_CONTAINER, VFIO_GROUP_GET_DEVICE_FD",
+      "bad.yaml:4:10: steps[1]: unknown device node '/dev/kvm'; expected a node the plugins in use make (vfio)",
+      "bad.yaml:5:48: steps[2]: unknown device node '/dev/null'; expected a node the plugins in use make (vfio)",
+    ]);
+  });
+
+  it('reports what a package refuses only when it starts, at the plugins', () => {
+    const text = 'plugins:\n  - { name: iommu-group, options: { buses: [usb] } }\nsteps: [ls /sys]\n';
+    expect(problems(text)).toEqual([
+      'bad.yaml:2:3: plugins: the plugins do not start: SIM_ERR_IOMMU_BAD_OPTION: iommuGroupPlugin(): bus "usb" is not registered; known buses: platform, pci, i2c (register a bus of your own with kernel.busRegister() before using the plugin); expected what the package accepts (see the message)',
     ]);
   });
 });

@@ -9,17 +9,19 @@ export function checkMermaid(text: string): string[] {
   const used = new Set<string>();
   lines.slice(1).forEach((raw, i) => {
     const line = raw.trim();
-    let m: RegExpExecArray | null;
-    if ((m = /^participant (\w+) as ([^;#\n]+)$/.exec(line)) !== null) {
-      if (declared.has(m[1]!)) problems.push(`line ${i + 2}: participant ${m[1]} declared twice`);
-      if (used.size > 0 && !declared.has(m[1]!) && used.has(m[1]!)) problems.push(`line ${i + 2}: ${m[1]} declared after use`);
-      declared.add(m[1]!);
-    } else if ((m = /^(\w+)(->>|-->>)(\w+): ([^;#\n]+)$/.exec(line)) !== null) {
-      used.add(m[1]!);
-      used.add(m[3]!);
-    } else if ((m = /^Note over (\w+)(?:,(\w+))?: ([^;#\n]+)$/.exec(line)) !== null) {
-      used.add(m[1]!);
-      if (m[2] !== undefined) used.add(m[2]);
+    const decl = /^participant (\w+) as ([^;#\n]+)$/.exec(line);
+    const message = /^(\w+)(->>|-->>)(\w+): ([^;#\n]+)$/.exec(line);
+    const noteOver = /^Note over (\w+)(?:,(\w+))?: ([^;#\n]+)$/.exec(line);
+    if (decl !== null) {
+      if (declared.has(decl[1]!)) problems.push(`line ${i + 2}: participant ${decl[1]} declared twice`);
+      if (used.has(decl[1]!)) problems.push(`line ${i + 2}: ${decl[1]} declared after use`);
+      declared.add(decl[1]!);
+    } else if (message !== null) {
+      used.add(message[1]!);
+      used.add(message[3]!);
+    } else if (noteOver !== null) {
+      used.add(noteOver[1]!);
+      if (noteOver[2] !== undefined) used.add(noteOver[2]);
     } else {
       problems.push(`line ${i + 2}: not a statement: ${JSON.stringify(raw)}`);
     }
@@ -59,7 +61,8 @@ export function checkTraceEvents(doc: unknown): string[] {
     if (!Number.isInteger(e.pid) || !Number.isInteger(e.tid)) problems.push(`${at}: pid/tid not integers`);
     const key = `${String(e.pid)}/${String(e.tid)}`;
     if (e.ph === 'M') {
-      if (typeof e.args?.name !== 'string' && typeof e.args?.sort_index !== 'number') problems.push(`${at}: metadata without args`);
+      if (typeof e.args?.name !== 'string' && typeof e.args?.sort_index !== 'number')
+        problems.push(`${at}: metadata without args`);
       if (e.name === 'thread_name') named.add(key);
       return;
     }

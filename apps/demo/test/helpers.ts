@@ -12,7 +12,10 @@ export const BIN = `${APP}dist/sim.js`;
 /** Builds the app once if its bundle is missing (pnpm test builds it before the tests run). */
 export function ensureBuilt(): void {
   if (existsSync(BIN)) return;
-  const r = spawnSync('pnpm', ['turbo', 'run', 'build', '--filter=@sim/demo...'], { cwd: `${APP}../..`, encoding: 'utf8' });
+  const r = spawnSync('pnpm', ['turbo', 'run', 'build', '--filter=@sim/demo...'], {
+    cwd: `${APP}../..`,
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`build failed:\n${r.stdout}\n${r.stderr}`);
 }
 

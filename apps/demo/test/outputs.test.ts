@@ -23,7 +23,9 @@ describe('the outputs of every built-in scenario under every profile', () => {
         it('writes trace-event JSON that Perfetto opens', () => {
           const doc = JSON.parse(JSON.stringify(formatPerfetto(run)));
           expect(checkTraceEvents(doc)).toEqual([]);
-          const tracks = doc.traceEvents.filter((e: { name: string }) => e.name === 'thread_name').map((e: { args: { name: string } }) => e.args.name);
+          const tracks = doc.traceEvents
+            .filter((e: { name: string }) => e.name === 'thread_name')
+            .map((e: { args: { name: string } }) => e.args.name);
           expect(tracks).toContain('steps');
           expect(tracks.some((t: string) => t.endsWith(' chain'))).toBe(true);
         });
@@ -35,7 +37,10 @@ describe('the outputs of every built-in scenario under every profile', () => {
         });
 
         it('writes the trace stream as JSON Lines, a step marker before each step', () => {
-          const lines = formatJsonl(run).trimEnd().split('\n').map((l) => JSON.parse(l));
+          const lines = formatJsonl(run)
+            .trimEnd()
+            .split('\n')
+            .map((l) => JSON.parse(l));
           expect(lines.filter((l) => l.type === 'step').map((l) => l.line)).toEqual(scenario.steps.map((s) => s.line));
           expect(lines.every((l) => typeof l.type === 'string')).toBe(true);
         });
@@ -60,7 +65,9 @@ describe('mermaidText', () => {
 describe('the checkers', () => {
   it('catch what they are for', () => {
     expect(checkMermaid('sequenceDiagram\n  a->>b: x\n')).toContain('participant a used but not declared');
-    expect(checkTraceEvents({ traceEvents: [{ name: 'x', ph: 'B', pid: 1, tid: 1, ts: 1 }] })).toContain('1/1: 1 B without E');
+    expect(checkTraceEvents({ traceEvents: [{ name: 'x', ph: 'B', pid: 1, tid: 1, ts: 1 }] })).toContain(
+      '1/1: 1 B without E',
+    );
     expect(checkKtap('KTAP version 1\n1..2\nok 1 a\n')).toContain('plan and results disagree');
   });
 });

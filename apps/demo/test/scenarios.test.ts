@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runScenario } from '../src/run/run.ts';
+import { mergeEnd, runScenario } from '../src/run/run.ts';
 import { builtin, builtinNames, usableProfiles } from './helpers.ts';
 
 describe('every built-in scenario', () => {
@@ -17,9 +17,13 @@ describe('every built-in scenario', () => {
         expect([...scenario.profiles].sort()).toEqual(usableProfiles(scenario).sort());
       });
 
-      it('has a description and expectations for the end state', () => {
+      it('has a description, and expectations for the end state under each profile', () => {
         expect(scenario.description.length).toBeGreaterThan(20);
-        expect(scenario.expect.oops).not.toBeNull();
+        for (const p of scenario.profiles) {
+          const x = mergeEnd(scenario.expect, scenario.expectByProfile[p]);
+          expect(x.oops, p).not.toBeNull();
+          expect(x.drivers.size + x.dmesg.length, p).toBeGreaterThan(0);
+        }
       });
 
       for (const profile of usableProfiles(scenario)) {
@@ -40,7 +44,9 @@ describe('the bind veto story', () => {
   it('binds under v4.12 although the notifier answered NOTIFY_BAD', () => {
     const run = runScenario(scenario, 'v4.12');
     expect(run.devices['0000:01:00.1']?.driver).toBe('snd_hda_intel');
-    const outcome = run.steps[0]!.events.find((e) => e.type === 'chain.outcome' && e.actionName === 'BUS_NOTIFY_BIND_DRIVER');
+    const outcome = run.steps[0]!.events.find(
+      (e) => e.type === 'chain.outcome' && e.actionName === 'BUS_NOTIFY_BIND_DRIVER',
+    );
     expect(outcome).toMatchObject({ ret: 0x8002, outcome: 'ignored' });
     expect(run.steps[0]!.events.some((e) => e.type === 'probe' && e.driver === 'snd_hda_intel')).toBe(true);
   });

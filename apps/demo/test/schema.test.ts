@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import Ajv from 'ajv';
+import { Ajv } from 'ajv';
 import fc from 'fast-check';
-import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { builtinPath } from '../src/builtins.ts';
 import { scenarioSchema } from '../src/scenario/schema.ts';
 import { checkSupported, validate } from '../src/scenario/validator.ts';
@@ -55,8 +55,16 @@ describe('the app validator and Ajv', () => {
       const copy = structuredClone(doc) as Record<string, unknown>;
       const holders: [Record<string, unknown> | unknown[], string | number][] = [];
       const walk = (x: unknown) => {
-        if (Array.isArray(x)) x.forEach((item, i) => { holders.push([x, i]); walk(item); });
-        else if (x !== null && typeof x === 'object') for (const [k, item] of Object.entries(x)) { holders.push([x as Record<string, unknown>, k]); walk(item); }
+        if (Array.isArray(x))
+          x.forEach((item, i) => {
+            holders.push([x, i]);
+            walk(item);
+          });
+        else if (x !== null && typeof x === 'object')
+          for (const [k, item] of Object.entries(x)) {
+            holders.push([x as Record<string, unknown>, k]);
+            walk(item);
+          }
       };
       walk(copy);
       if (holders.length === 0) return copy;

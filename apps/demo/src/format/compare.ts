@@ -10,15 +10,25 @@ export interface CompareOptions {
 
 /** The facts of a step worth a column: the result, probes, binds, vetoes and an oops. */
 export function stepFacts(s: StepRun): string[] {
-  if (!s.ran) return ['not run (dead)'];
+  if (!s.ran) return [];
   const facts: string[] = [];
   for (const e of s.events) {
     if (e.type === 'probe') facts.push(`probe ${e.driver}${e.ret === 0 ? '' : ` = ${e.ret}`}`);
     else if (e.type === 'bind') facts.push(`${e.what === 'not-bound' ? 'not bound' : e.what} ${e.driver}`);
-    else if (e.type === 'chain.outcome' && e.outcome !== 'ignored') facts.push(`${e.outcome}: ${notifyName(e.ret)}`);
-    else if (e.type === 'oops') facts.push(`BUG: ${e.where}`);
+    else if (e.type === 'chain.outcome' && interesting(e)) facts.push(`${notifyName(e.ret)} ${e.outcome}`);
+    else if (e.type === 'oops') facts.push(shortOops(e.where));
   }
   return facts;
+}
+
+/** An answer worth showing: one that is not 0/NOTIFY_OK, or one the caller acted on. */
+function interesting(e: { outcome: string; ret: number }): boolean {
+  return e.outcome === 'honoured' || notable(e.ret);
+}
+
+/** `BUG at vfio.c:733` from `drivers/vfio/vfio.c:733`. */
+function shortOops(where: string): string {
+  return `BUG at ${where.replace(/^.*\//, '')}`;
 }
 
 function signature(s: StepRun): string {
@@ -42,7 +52,8 @@ function detail(e: readonly TraceEvent[]): string[] {
   let lastBlock: Extract<TraceEvent, { type: 'chain.block' }> | null = null;
   for (const ev of e) {
     if (ev.type === 'chain.block' && notable(ev.ret)) lastBlock = ev;
-    if (ev.type === 'chain.outcome' && (ev.outcome !== 'ignored' || notable(ev.ret))) {
+    // What happened to each BIND_DRIVER answer is the seed's whole question: always show it.
+    if (ev.type === 'chain.outcome' && (interesting(ev) || /(^|_)NOTIFY_BIND_DRIVER$/.test(ev.actionName))) {
       const who = lastBlock !== null && lastBlock.chain === ev.chain ? `${lastBlock.block} answered ` : '';
       out.push(`${ev.actionName}: ${who}${notifyName(ev.ret)}, ${ev.outcome}: ${ev.effect}`);
       lastBlock = null;
@@ -65,27 +76,47 @@ export function formatCompare(runs: readonly RunResult[], o: CompareOptions): st
   const first = runs[0]!;
   const sc = first.scenario;
   const n = runs.length;
-  const margin = 4;
+  const devices = [...new Set(runs.flatMap((r) => Object.keys(r.devices)))];
+  // A label column wide enough for device names (the end rows), then one column per profile.
+  const margin = Math.min(16, Math.max(6, ...devices.map((d) => d.length + 3)));
   const colW = Math.max(12, Math.floor((width - margin) / n));
   const out: string[] = [];
   const row = (cells: readonly string[], left = '') =>
-    out.push(
-      (pad(left, margin) + cells.map((c, i) => (i === n - 1 ? c : pad(c, colW))).join('')).replace(/\s+$/, ''),
-    );
+    out.push((pad(left, margin) + cells.map((c, i) => (i === n - 1 ? c : pad(c, colW))).join('')).replace(/\s+$/, ''));
   out.push(s.bold(`sim compare ${sc.name}: ${runs.map((r) => r.profile).join(' | ')}`));
-  if (sc.description !== '') for (const l of wrap(sc.description.replace(/\s+/g, ' '), width - 2)) out.push(`  ${s.dim(l)}`);
+  if (sc.description !== '')
+    for (const l of wrap(sc.description.replace(/\s+/g, ' '), width - 2)) out.push(`  ${s.dim(l)}`);
   out.push('');
-  row(runs.map((r) => s.bold(cut(r.profile, colW - 1))));
-  row(runs.map((r) => s.dim(cut(r.flags.length === 0 ? '(no flags)' : r.flags.join(','), colW - 1))));
+  row(
+    runs.map((r) => s.bold(cut(r.profile, colW - 1))),
+    'profile',
+  );
+  const flagRows = Math.max(1, ...runs.map((r) => r.flags.length));
+  for (let f = 0; f < flagRows; f++) {
+    row(
+      runs.map((r) => s.dim(cut(r.flags[f] ?? (f === 0 ? '(no flags)' : ''), colW - 1))),
+      f === 0 ? 'flags' : '',
+    );
+  }
+  out.push('');
   const diff = firstDifference(runs);
   sc.steps.forEach((step, i) => {
-    const label = `${i + 1}.`;
-    const head = `${pad(label, margin)}$ ${cut(step.text, width - margin - 2)}`;
-    out.push('');
-    out.push(i === diff ? s.bold(s.yellow(head)) : s.bold(head));
+    const num = `${String(i + 1).padStart(2)}. `;
+    const sigs = new Set(runs.map((r) => signature(r.steps[i]!)));
+    const st0 = first.steps[i]!;
+    const res0 = st0.oops ? 'the task died' : showResult(st0.result, st0.ran);
+    if (sigs.size === 1 && !st0.oops && st0.ran) {
+      // The same everywhere: one line, the result at the end.
+      const room = width - num.length - 2 - res0.length - 2;
+      out.push(`${num}$ ${pad(cut(step.text, room), room)}  ${s.dim(res0)}`);
+      return;
+    }
+    out.push(
+      (i === diff ? (x: string) => s.bold(s.yellow(x)) : s.bold)(`${num}$ ${cut(step.text, width - num.length - 2)}`),
+    );
     const cells = runs.map((r) => {
       const st = r.steps[i]!;
-      const res = st.oops ? 'the task died' : showResult(st.result, st.ran);
+      const res = st.oops ? 'the task died' : st.ran ? showResult(st.result) : 'not run';
       const lines = [res, ...stepFacts(st)];
       if (st.output !== null && st.output !== '' && st.result !== null && st.result >= 0) {
         lines.splice(1, 0, `"${st.output.replace(/\n$/, '').replace(/\n/g, ' ')}"`);
@@ -98,32 +129,43 @@ export function formatCompare(runs: readonly RunResult[], o: CompareOptions): st
         const text = c[l] ?? '';
         if (text === '') return '';
         const st = runs[j]!.steps[i]!;
-        if (l === 0) return st.oops ? s.red(text) : st.result !== null && st.result < 0 ? s.yellow(text) : s.green(text);
+        if (l === 0)
+          return st.oops
+            ? s.red(text)
+            : !st.ran
+              ? s.dim(text)
+              : st.result !== null && st.result < 0
+                ? s.yellow(text)
+                : s.green(text);
         return text.startsWith('BUG') ? s.red(text) : text;
       });
-      const left = i === diff && l === 0 ? s.mark('>>') : '';
-      row(line, left);
+      row(line, i === diff && l === 0 ? s.mark('>> ') : '');
     }
   });
   out.push('');
   out.push(s.bold('end'));
-  const devices = [...new Set(runs.flatMap((r) => Object.keys(r.devices)))];
   for (const d of devices) {
-    out.push(`  ${d}`);
-    row(runs.map((r) => {
-      const x = r.devices[d];
-      return x === undefined ? s.dim('(removed)') : x.driver === null ? s.dim('no driver') : x.driver;
-    }));
+    row(
+      runs.map((r) => {
+        const x = r.devices[d];
+        return x === undefined ? s.dim('(removed)') : x.driver === null ? s.dim('no driver') : cut(x.driver, colW - 1);
+      }),
+      `  ${d}`,
+    );
   }
-  out.push('  oops');
-  row(runs.map((r) => (r.oops === null ? 'none' : s.red(cut(r.oops.message, colW - 1)))));
+  row(
+    runs.map((r) => (r.oops === null ? 'none' : s.red(cut(shortOops(r.oops.where), colW - 1)))),
+    '  oops',
+  );
   if (runs.some((r) => r.expectations.length > 0)) {
-    out.push('  expectations');
-    row(runs.map((r) => {
-      const bad = r.expectations.filter((e) => !e.ok).length;
-      const txt = `${r.expectations.length - bad}/${r.expectations.length} hold`;
-      return bad === 0 ? s.green(txt) : s.red(txt);
-    }));
+    row(
+      runs.map((r) => {
+        const bad = r.expectations.filter((e) => !e.ok).length;
+        const txt = `${r.expectations.length - bad}/${r.expectations.length} hold`;
+        return bad === 0 ? s.green(txt) : s.red(txt);
+      }),
+      '  expect',
+    );
   }
   out.push('');
   if (diff === -1) {

@@ -47,7 +47,8 @@ export function formatJson(run: RunResult): RunJson {
       output: s.output,
     })),
     state: { devices: run.devices },
-    oops: run.oops === null ? null : { where: run.oops.where, message: run.oops.message, callPath: [...run.oops.callPath] },
+    oops:
+      run.oops === null ? null : { where: run.oops.where, message: run.oops.message, callPath: [...run.oops.callPath] },
     dmesg: dmesgLines(run),
     expectations: run.expectations.map((e) => ({ ...e })),
     ok: run.ok,

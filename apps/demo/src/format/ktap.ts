@@ -12,6 +12,8 @@ export function formatKtap(run: RunResult): string {
     out.push(`${e.ok ? 'ok' : 'not ok'} ${i + 1} line ${e.line}: ${clean(e.message)}`);
   });
   const failed = run.expectations.filter((e) => !e.ok).length;
-  out.push(`# ${run.scenario.name}: pass:${run.expectations.length - failed} fail:${failed} skip:0 total:${run.expectations.length}`);
+  out.push(
+    `# ${run.scenario.name}: pass:${run.expectations.length - failed} fail:${failed} skip:0 total:${run.expectations.length}`,
+  );
   return `${out.join('\n')}\n`;
 }

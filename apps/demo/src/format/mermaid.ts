@@ -59,7 +59,8 @@ export function formatMermaid(run: RunResult): string {
     const r = n.ret;
     if (r !== null) {
       msg(c, from, notifyName(r.ret), true);
-      if (r.stoppedBy !== null && r.skipped.length > 0) note(c, `stopped by ${r.stoppedBy}, never called: ${r.skipped.join(', ')}`);
+      if (r.stoppedBy !== null && r.skipped.length > 0)
+        note(c, `stopped by ${r.stoppedBy}, never called: ${r.skipped.join(', ')}`);
     }
     const oc = n.outcome;
     if (oc !== null && (oc.outcome !== 'ignored' || notable(oc.ret))) note(from, `${oc.outcome}: ${oc.effect}`);
@@ -73,7 +74,10 @@ export function formatMermaid(run: RunResult): string {
         return;
       }
       case 'bind':
-        note(from, `${e.what === 'not-bound' ? 'not bound' : e.what} ${e.device} ${e.what === 'unbound' ? 'from' : 'to'} ${e.driver}`);
+        note(
+          from,
+          `${e.what === 'not-bound' ? 'not bound' : e.what} ${e.device} ${e.what === 'unbound' ? 'from' : 'to'} ${e.driver}`,
+        );
         return;
       case 'oops':
         note(from, `${e.message}`);

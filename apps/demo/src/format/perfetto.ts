@@ -48,30 +48,91 @@ export function formatPerfetto(run: RunResult): { traceEvents: TraceEventJson[];
     switch (e.type) {
       case 'chain.call':
         open.push({ tid: track(e.chain), name: e.actionName });
-        out.push({ ...base, tid: track(e.chain), ph: 'B', name: `${e.actionName}${e.device === null ? '' : ` ${e.device}`}`, cat: 'chain', args: { caller: e.caller, kernelNs: e.ts } });
+        out.push({
+          ...base,
+          tid: track(e.chain),
+          ph: 'B',
+          name: `${e.actionName}${e.device === null ? '' : ` ${e.device}`}`,
+          cat: 'chain',
+          args: { caller: e.caller, kernelNs: e.ts },
+        });
         return;
       case 'chain.return':
         open.pop();
-        out.push({ ...base, tid: track(e.chain), ph: 'E', name: e.actionName, cat: 'chain', args: { ret: notifyName(e.ret), nrCalls: e.nrCalls, stoppedBy: e.stoppedBy, skipped: e.skipped } });
+        out.push({
+          ...base,
+          tid: track(e.chain),
+          ph: 'E',
+          name: e.actionName,
+          cat: 'chain',
+          args: { ret: notifyName(e.ret), nrCalls: e.nrCalls, stoppedBy: e.stoppedBy, skipped: e.skipped },
+        });
         return;
       case 'chain.block':
-        out.push({ ...base, tid: track(e.chain), ph: 'i', s: 't', name: `${e.block} -> ${notifyName(e.ret)}`, cat: 'block', args: { ret: e.ret } });
+        out.push({
+          ...base,
+          tid: track(e.chain),
+          ph: 'i',
+          s: 't',
+          name: `${e.block} -> ${notifyName(e.ret)}`,
+          cat: 'block',
+          args: { ret: e.ret },
+        });
         return;
       case 'chain.outcome':
-        out.push({ ...base, tid: track(e.chain), ph: 'i', s: 't', name: `${e.outcome}: ${e.caller}`, cat: 'outcome', args: { ret: notifyName(e.ret), effect: e.effect } });
+        out.push({
+          ...base,
+          tid: track(e.chain),
+          ph: 'i',
+          s: 't',
+          name: `${e.outcome}: ${e.caller}`,
+          cat: 'outcome',
+          args: { ret: notifyName(e.ret), effect: e.effect },
+        });
         return;
       case 'dmesg':
-        out.push({ ...base, tid: 2, ph: 'i', s: 't', name: e.text, cat: 'dmesg', args: { level: e.level, kernelNs: e.ts } });
+        out.push({
+          ...base,
+          tid: 2,
+          ph: 'i',
+          s: 't',
+          name: e.text,
+          cat: 'dmesg',
+          args: { level: e.level, kernelNs: e.ts },
+        });
         return;
       case 'probe':
       case 'bind':
-        out.push({ ...base, tid: 1, ph: 'i', s: 't', name: e.type === 'probe' ? `probe ${e.driver} ${e.device} = ${e.ret}` : `${e.what} ${e.device} ${e.driver}`, cat: e.type });
+        out.push({
+          ...base,
+          tid: 1,
+          ph: 'i',
+          s: 't',
+          name: e.type === 'probe' ? `probe ${e.driver} ${e.device} = ${e.ret}` : `${e.what} ${e.device} ${e.driver}`,
+          cat: e.type,
+        });
         return;
       case 'oops':
-        out.push({ ...base, tid: 1, ph: 'i', s: 'g', name: e.message, cat: 'oops', args: { where: e.where, callPath: e.callPath } });
+        out.push({
+          ...base,
+          tid: 1,
+          ph: 'i',
+          s: 'g',
+          name: e.message,
+          cat: 'oops',
+          args: { where: e.where, callPath: e.callPath },
+        });
         return;
       case 'splat':
-        out.push({ ...base, tid: 1, ph: 'i', s: 'p', name: e.splat.message, cat: 'splat', args: { detail: e.splat.detail } });
+        out.push({
+          ...base,
+          tid: 1,
+          ph: 'i',
+          s: 'p',
+          name: e.splat.message,
+          cat: 'splat',
+          args: { detail: e.splat.detail },
+        });
         return;
       default:
         return;
@@ -81,9 +142,25 @@ export function formatPerfetto(run: RunResult): { traceEvents: TraceEventJson[];
     out.push({ pid, tid: 1, ts: tick(), ph: 'B', name: s.step.text, cat: 'step', args: { line: s.step.line } });
     for (const e of s.events) put(e);
     for (let o = open.pop(); o !== undefined; o = open.pop()) {
-      out.push({ pid, tid: o.tid, ts: tick(), ph: 'E', name: o.name, cat: 'chain', args: { unwound: 'the task died' } });
+      out.push({
+        pid,
+        tid: o.tid,
+        ts: tick(),
+        ph: 'E',
+        name: o.name,
+        cat: 'chain',
+        args: { unwound: 'the task died' },
+      });
     }
-    out.push({ pid, tid: 1, ts: tick(), ph: 'E', name: s.step.text, cat: 'step', args: { result: s.result, errno: s.errno, ran: s.ran } });
+    out.push({
+      pid,
+      tid: 1,
+      ts: tick(),
+      ph: 'E',
+      name: s.step.text,
+      cat: 'step',
+      args: { result: s.result, errno: s.errno, ran: s.ran },
+    });
   }
   return { traceEvents: out, displayTimeUnit: 'ns' };
 }

@@ -38,23 +38,34 @@ export function narrateEvents(events: readonly TraceEvent[], o: TextOptions, ind
       n.children.length === blocks.length &&
       blocks.every((b) => b.kind === 'event' && b.event.type === 'chain.block' && !notable(b.event.ret)) &&
       (n.outcome === null || n.outcome.outcome === 'ignored');
+    const whoLen = c.chain.length + 1 + c.actionName.length + (c.device === null ? 0 : c.device.length + 1);
+    const fromLen = c.caller === null ? 0 : c.caller.length + 4;
+    // The header on one line if it fits, else the caller (and answers) on the next.
+    const header = (tail: string, tailLen: number) => {
+      if (pad.length + whoLen + fromLen + tailLen <= width) out.push(`${pad}${who}${from}${tail}`);
+      else {
+        out.push(`${pad}${who}`);
+        out.push(`${pad}   ${from}${tail}`);
+      }
+    };
     if (boring) {
       const answers = blocks.map((b) => {
         const e = (b as { event: Extract<TraceEvent, { type: 'chain.block' }> }).event;
         return `${e.block} ${notifyName(e.ret).replace('NOTIFY_', '')}`;
       });
-      out.push(`${pad}${who}${from}${s.dim(`: ${answers.join(', ')}`)}`);
+      const tail = `: ${answers.join(', ')}`;
+      header(s.dim(tail), tail.length);
       return;
     }
-    out.push(`${pad}${who}${from}`);
+    header('', 0);
     walk(n.children, `${pad}    `);
     const r = n.ret;
     if (r !== null && r.stoppedBy !== null) {
       const skipped = r.skipped.length === 0 ? '' : `; never called: ${r.skipped.join(', ')}`;
-      line(`${pad}  `, `stopped by ${r.stoppedBy} (the answer carries NOTIFY_STOP_MASK)${skipped}`, s.yellow);
+      line(`${pad}  `, `stopped by ${r.stoppedBy}: the answer carries NOTIFY_STOP_MASK${skipped}`, s.yellow);
     }
     const oc = n.outcome;
-    if (oc !== null && (oc.outcome !== 'ignored' || notable(oc.ret))) {
+    if (oc !== null && (oc.outcome === 'honoured' || notable(oc.ret))) {
       const colour = oc.outcome === 'ignored' ? s.dim : s.magenta;
       line(`${pad}  `, `=> ${notifyName(oc.ret)} ${oc.outcome}: ${oc.effect}`, colour);
     }
@@ -78,7 +89,8 @@ export function narrateEvents(events: readonly TraceEvent[], o: TextOptions, ind
         out.push(`${pad}${s.green('probe')} ${e.driver} ${e.device} = ${showResult(e.ret)}`);
         return;
       case 'bind': {
-        const verb = e.what === 'bound' ? s.green('bound') : e.what === 'unbound' ? s.yellow('unbound') : s.red('not bound');
+        const verb =
+          e.what === 'bound' ? s.green('bound') : e.what === 'unbound' ? s.yellow('unbound') : s.red('not bound');
         out.push(`${pad}${verb} ${e.device} ${e.what === 'unbound' ? 'from' : 'to'} ${e.driver}`);
         return;
       }
@@ -86,13 +98,15 @@ export function narrateEvents(events: readonly TraceEvent[], o: TextOptions, ind
         out.push(`${pad}${e.what === 'add' ? 'device_add' : 'device_del'} ${e.device} (${e.bus})`);
         return;
       case 'driver':
-        out.push(`${pad}${e.what === 'register' ? 'driver_register' : 'driver_unregister'} ${e.bus}/${e.driver} = ${showResult(e.ret)}`);
+        out.push(
+          `${pad}${e.what === 'register' ? 'driver_register' : 'driver_unregister'} ${e.bus}/${e.driver} = ${showResult(e.ret)}`,
+        );
         return;
       case 'splat':
         line(pad, `${e.splat.message}: ${e.splat.detail}`, s.yellow);
         return;
       case 'oops':
-        line(pad, `${e.message} (in ${e.callPath.join(' > ')})`, (x) => s.bold(s.red(x)));
+        line(pad, `the task dies: ${e.message}`, (x) => s.bold(s.red(x)));
         return;
       default:
         return;
@@ -110,13 +124,19 @@ export function formatText(run: RunResult, o: TextOptions): string {
   const sc = run.scenario;
   out.push(s.bold(`sim run ${sc.name}  [profile ${run.profile}]`));
   if (sc.description !== '') for (const l of wrap(sc.description, width - 2, '')) out.push(`  ${l}`);
-  out.push(s.dim(`  flags: ${run.flags.length === 0 ? 'none' : run.flags.join(', ')}${run.plugins.length === 0 ? '' : `; plugins: ${run.plugins.join(', ')}`}`));
+  out.push(
+    s.dim(
+      `  flags: ${run.flags.length === 0 ? 'none' : run.flags.join(', ')}${run.plugins.length === 0 ? '' : `; plugins: ${run.plugins.join(', ')}`}`,
+    ),
+  );
   out.push('');
   const nDev = sc.devices.length;
   const nDrv = sc.drivers.filter((d) => d.loaded).length;
   out.push(
     s.bold('boot') +
-      s.dim(`: ${nDev} device${nDev === 1 ? '' : 's'}, ${nDrv} driver${nDrv === 1 ? '' : 's'} loaded${sc.notifiers.length === 0 ? '' : `, ${sc.notifiers.length} notifier${sc.notifiers.length === 1 ? '' : 's'}`}`),
+      s.dim(
+        `: ${nDev} device${nDev === 1 ? '' : 's'}, ${nDrv} driver${nDrv === 1 ? '' : 's'} loaded${sc.notifiers.length === 0 ? '' : `, ${sc.notifiers.length} notifier${sc.notifiers.length === 1 ? '' : 's'}`}`,
+      ),
   );
   for (const n of sc.notifiers) {
     const on = n.on.length === 0 ? 'every event' : n.on.length === 1 ? 'one event' : `${n.on.length} events`;
@@ -141,7 +161,11 @@ export function formatText(run: RunResult, o: TextOptions): string {
     if (st.output !== null && st.output !== '') {
       for (const l of st.output.replace(/\n$/, '').split('\n')) out.push(`    ${s.cyan(cut(l, width - 4))}`);
     }
-    const res = st.oops ? s.bold(s.red('the task died in the oops')) : st.result !== null && st.result < 0 ? s.red(showResult(st.result)) : s.green(showResult(st.result));
+    const res = st.oops
+      ? s.bold(s.red('the task died in the oops'))
+      : st.result !== null && st.result < 0
+        ? s.red(showResult(st.result))
+        : s.green(showResult(st.result));
     out.push(`    = ${res}`);
   }
   out.push('');
@@ -163,7 +187,8 @@ export function formatText(run: RunResult, o: TextOptions): string {
     for (const e of run.expectations) {
       if (e.ok && o.verbose !== true) continue;
       const mark = e.ok ? s.green('ok') : s.red('FAIL');
-      for (const [i, l] of wrap(`line ${e.line}: ${e.message}`, width - 9, '  ').entries()) out.push(`  ${i === 0 ? `${mark}${e.ok ? '  ' : ''} ` : '       '}${l}`);
+      for (const [i, l] of wrap(`line ${e.line}: ${e.message}`, width - 9, '  ').entries())
+        out.push(`  ${i === 0 ? `${mark}${e.ok ? '  ' : ''} ` : '       '}${l}`);
       if (!e.ok) {
         out.push(`         ${s.red(`- expected: ${e.expected ?? ''}`)}`);
         out.push(`         ${s.green(`+ actual:   ${e.actual ?? ''}`)}`);

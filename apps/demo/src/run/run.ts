@@ -1,4 +1,4 @@
-import { formatRecord, type LogRecord, type Oops, type TraceEvent } from '@sim/core';
+import { formatRecord, type Kernel, type LogRecord, type Oops, type TraceEvent } from '@sim/core';
 import type { EndExpect, ResultSpec, Scenario, Step, StepExpect } from '../scenario/types.ts';
 import { errnoOf, Session } from './session.ts';
 
@@ -50,7 +50,12 @@ export interface RunResult {
 }
 
 /** Runs a validated scenario under a profile: boots its topology, runs each step, checks the expectations. */
-export function runScenario(scenario: Scenario, profile: string = scenario.profile): RunResult {
+export function runScenario(
+  scenario: Scenario,
+  profile: string = scenario.profile,
+  /** Called with the kernel after the last step, before it is closed (sim explain reads the kernel there). */
+  inspect?: (kernel: Kernel) => void,
+): RunResult {
   const session = new Session(scenario, profile);
   const k = session.kernel;
   const steps: StepRun[] = [];
@@ -93,6 +98,7 @@ export function runScenario(scenario: Scenario, profile: string = scenario.profi
     ok: expectations.every((e) => e.ok),
     events: [...session.events],
   };
+  inspect?.(k);
   k.close();
   return result;
 }
@@ -122,10 +128,13 @@ function showSpec(spec: ResultSpec): string {
       return 'an error (< 0)';
     case 'oops':
       return 'oops';
+    case 'skipped':
+      return 'not run (the kernel was dead)';
   }
 }
 
 function specHolds(spec: ResultSpec, s: StepRun): boolean {
+  if (spec.kind === 'skipped') return !s.ran;
   if (!s.ran) return false;
   switch (spec.kind) {
     case 'exact':
@@ -138,6 +147,7 @@ function specHolds(spec: ResultSpec, s: StepRun): boolean {
     case 'oops':
       return s.oops;
   }
+  return false;
 }
 
 const chomp = (s: string) => (s.endsWith('\n') ? s.slice(0, -1) : s);
@@ -200,7 +210,8 @@ function checkEnd(
   }
   if (x.oops !== null) {
     const want = x.oops.want;
-    const ok = want === 'none' ? oops === null : want === 'any' ? oops !== null : (oops?.message.includes(want) ?? false);
+    const ok =
+      want === 'none' ? oops === null : want === 'any' ? oops !== null : (oops?.message.includes(want) ?? false);
     const got = oops === null ? 'no oops' : `oops: ${oops.message}`;
     const wanted = want === 'none' ? 'no oops' : want === 'any' ? 'an oops' : `an oops with "${want}"`;
     out.push({

@@ -62,6 +62,8 @@ export class Session {
   private readonly fds = new Map<string, number>();
   /** Where the boot's events end in the recording. */
   readonly bootEvents: number;
+  /** ioctl commands whose argument is a structure the kernel fills in (from the plugins in use). */
+  private readonly outArgs = new Map<string, { make(): object; show(arg: object): string }>();
 
   constructor(
     readonly scenario: Scenario,
@@ -72,6 +74,11 @@ export class Session {
       plugins: makePlugins(scenario),
       ...(scenario.machine === null ? {} : { machine: scenario.machine }),
     });
+    for (const p of scenario.plugins) {
+      for (const [cmd, spec] of Object.entries(pluginEntry(p.name)!.ioctls ?? {})) {
+        if (spec.out !== undefined) this.outArgs.set(cmd, spec.out);
+      }
+    }
     this.recording = this.kernel.trace.record();
     const k = this.kernel;
     for (const bus of scenario.buses) k.busRegister({ name: bus });
@@ -100,11 +107,15 @@ export class Session {
         return { result: k.sysfs.write(c.path, c.text), output: null };
       case 'cat': {
         const r = k.sysfs.read(c.path);
-        return typeof r === 'string' ? { result: new TextEncoder().encode(r).length, output: r } : { result: r, output: null };
+        return typeof r === 'string'
+          ? { result: new TextEncoder().encode(r).length, output: r }
+          : { result: r, output: null };
       }
       case 'ls': {
         const r = k.sysfs.list(c.path);
-        return typeof r === 'number' ? { result: r, output: null } : { result: 0, output: r.map((n) => `${n}\n`).join('') };
+        return typeof r === 'number'
+          ? { result: r, output: null }
+          : { result: 0, output: r.map((n) => `${n}\n`).join('') };
       }
       case 'readlink': {
         const r = c.canonical ? k.sysfs.realpath(c.path) : k.sysfs.readlink(c.path);
@@ -127,10 +138,13 @@ export class Session {
       }
       case 'ioctl': {
         const fd = this.fds.get(c.path) ?? -EBADF;
+        const out = this.outArgs.get(c.cmd);
         let arg: unknown = c.arg;
-        if (c.arg !== null && c.arg.startsWith('/dev/')) arg = this.fds.get(c.arg) ?? -EBADF;
+        if (out !== undefined) arg = out.make();
+        else if (c.arg?.startsWith('/dev/')) arg = this.fds.get(c.arg) ?? -EBADF;
         else if (c.arg !== null && /^-?(0x[0-9a-f]+|\d+)$/i.test(c.arg)) arg = Number(c.arg);
-        return { result: k.dev.ioctl(fd, c.cmd, arg ?? undefined), output: null };
+        const result = k.dev.ioctl(fd, c.cmd, arg ?? undefined);
+        return { result, output: out !== undefined && result !== null && result >= 0 ? out.show(arg as object) : null };
       }
       case 'close': {
         const fd = this.fds.get(c.path) ?? -EBADF;

@@ -1,6 +1,7 @@
-import { errnoValue, SimError } from '@sim/core';
-import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument, type Scalar } from 'yaml';
+import { createKernel, errnoValue, type Kernel, SimError } from '@sim/core';
+import { type Document, isMap, isPair, isScalar, LineCounter, type Node, parseDocument, type Scalar } from 'yaml';
 import { knownProfiles, PLUGINS, pluginEntry } from '../plugins/registry.ts';
+import { driverSpec } from '../run/session.ts';
 import { BUS_NOTIFY_NAMES, scenarioSchema } from './schema.ts';
 import { parseStep, VERBS } from './steps.ts';
 import type {
@@ -37,7 +38,9 @@ export function formatProblem(p: Problem): string {
   return `${p.file}:${p.line}:${p.column}: ${p.where === '' ? '' : `${p.where}: `}${p.message}; expected ${p.expected}`;
 }
 
-export type LoadResult = { readonly ok: true; readonly scenario: Scenario } | { readonly ok: false; readonly problems: Problem[] };
+export type LoadResult =
+  | { readonly ok: true; readonly scenario: Scenario }
+  | { readonly ok: false; readonly problems: Problem[] };
 
 type Path = readonly (string | number)[];
 
@@ -79,7 +82,9 @@ export function loadScenario(text: string, file: string, defaultName?: string): 
   if (data === null || data === undefined) {
     return {
       ok: false,
-      problems: [{ file, line: 1, column: 1, where: '', message: 'the file is empty', expected: 'a mapping with steps' }],
+      problems: [
+        { file, line: 1, column: 1, where: '', message: 'the file is empty', expected: 'a mapping with steps' },
+      ],
     };
   }
   const ctx = new Ctx(doc, lineCounter, file, problems);
@@ -110,7 +115,9 @@ class Ctx {
     if (atKey && path.length > 0) {
       const parent = this.node(path.slice(0, -1));
       if (isMap(parent)) {
-        const pair = parent.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(path.at(-1)));
+        const pair = parent.items.find(
+          (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(path.at(-1)),
+        );
         const range = (pair?.key as Node | undefined)?.range;
         if (range) return this.lines.linePos(range[0]);
       }
@@ -195,7 +202,7 @@ export function decodeAnswer(answer: string | number): number | null {
   const e = errnoValue((m[1] ?? m[2]!).slice(1));
   if (e === undefined) return null;
   // notifier_from_errno(-e) = NOTIFY_STOP_MASK | (NOTIFY_OK - (-e))
-  return m[1] !== undefined ? (0x8000 | (1 + e)) | 0 : -e;
+  return m[1] !== undefined ? 0x8000 | (1 + e) | 0 : -e;
 }
 
 /** The dev_name() a device spec gets. */
@@ -225,7 +232,11 @@ function check(ctx: Ctx, raw: Raw, defaultName: string): Scenario | null {
   const buses = topo.buses ?? [];
   buses.forEach((b, i) => {
     if (CORE_BUSES.includes(b) || buses.indexOf(b) !== i) {
-      ctx.problem(['topology', 'buses', i], `bus '${b}' is ${CORE_BUSES.includes(b) ? "one of core's buses" : 'listed twice'}`, 'a new bus name (pci, platform and i2c always exist)');
+      ctx.problem(
+        ['topology', 'buses', i],
+        `bus '${b}' is ${CORE_BUSES.includes(b) ? "one of core's buses" : 'listed twice'}`,
+        'a new bus name (pci, platform and i2c always exist)',
+      );
     }
   });
   const allBuses = [...CORE_BUSES, ...buses];
@@ -253,30 +264,56 @@ function check(ctx: Ctx, raw: Raw, defaultName: string): Scenario | null {
     }
     if (d.bus === 'i2c' && d.kind === 'adapter' && d.name === undefined) spec.name = `adapter ${d.nr as number}`;
     if (d.parent !== undefined && !devices.some((x) => x.name === d.parent)) {
-      ctx.problem([...path, 'parent'], `parent '${d.parent as string}' is not declared before this device`, `a device declared above: ${devices.map((x) => x.name).join(', ') || 'none yet'}`);
+      ctx.problem(
+        [...path, 'parent'],
+        `parent '${d.parent as string}' is not declared before this device`,
+        `a device declared above: ${devices.map((x) => x.name).join(', ') || 'none yet'}`,
+      );
     }
     if (d.bus === 'i2c' && d.kind === 'client' && !devices.some((x) => x.name === `i2c-${d.adapter as number}`)) {
-      ctx.problem([...path, 'adapter'], `adapter ${d.adapter as number} is not declared before this client`, 'an i2c adapter { bus: i2c, kind: adapter, nr } above it');
+      ctx.problem(
+        [...path, 'adapter'],
+        `adapter ${d.adapter as number} is not declared before this client`,
+        'an i2c adapter { bus: i2c, kind: adapter, nr } above it',
+      );
     }
-    devices.push({ line: ctx.line(path), name, bus: d.bus as string, spec, iommuGroup: (d.iommuGroup as number | undefined) ?? null });
+    devices.push({
+      line: ctx.line(path),
+      name,
+      bus: d.bus as string,
+      spec,
+      iommuGroup: (d.iommuGroup as number | undefined) ?? null,
+    });
   });
   const deviceNames = devices.map((d) => d.name);
 
+  const listed: string[] = [];
   (raw.plugins ?? []).forEach((p, i) => {
     const name = typeof p === 'string' ? p : p.name;
     const path = typeof p === 'string' ? ['plugins', i] : ['plugins', i, 'name'];
     const entry = pluginEntry(name);
     if (entry === undefined) {
-      ctx.problem(path, `unknown plugin '${name}'`, PLUGINS.length === 0 ? 'no plugin: none is available in this build' : `one of ${PLUGINS.map((e) => e.name).join(', ')}`);
+      ctx.problem(
+        path,
+        `unknown plugin '${name}'`,
+        PLUGINS.length === 0
+          ? 'no plugin: none is available in this build'
+          : `one of ${PLUGINS.map((e) => e.name).join(', ')}`,
+      );
       return;
     }
-    if (plugins.some((q) => q.name === name)) {
+    if (listed.includes(name)) {
       ctx.problem(path, `plugin '${name}' is listed twice`, 'each plugin once');
       return;
     }
+    listed.push(name);
     for (const dep of entry.dependencies) {
-      if (!plugins.some((q) => q.name === dep)) {
-        ctx.problem(path, `plugin '${name}' needs plugin '${dep}' listed before it`, `plugins: [${[...plugins.map((q) => q.name), dep, name].join(', ')}]`);
+      if (!listed.includes(dep)) {
+        ctx.problem(
+          path,
+          `plugin '${name}' needs plugin '${dep}' listed before it`,
+          `plugins: [${[...listed.slice(0, -1), dep, name].join(', ')}]`,
+        );
       }
     }
     const options = typeof p === 'string' ? {} : (p.options ?? {});
@@ -284,7 +321,11 @@ function check(ctx: Ctx, raw: Raw, defaultName: string): Scenario | null {
       entry.create(options, { devices });
     } catch (e) {
       if (!SimError.isInstance(e)) throw e;
-      ctx.problem(typeof p === 'string' ? path : ['plugins', i, 'options'], `plugin '${name}' refuses its options: ${(e as Error).message}`, `options that ${entry.package} accepts`);
+      ctx.problem(
+        typeof p === 'string' ? path : ['plugins', i, 'options'],
+        `plugin '${name}' refuses its options: ${(e as Error).message}`,
+        `options that ${entry.package} accepts`,
+      );
       return;
     }
     plugins.push({ line: ctx.line(path), name, options });
@@ -297,7 +338,9 @@ function check(ctx: Ctx, raw: Raw, defaultName: string): Scenario | null {
     const owner = profiles.find((p) => p.name === name)?.plugin;
     ctx.problem(
       path,
-      owner ? `profile '${name}' comes with plugin '${owner}', which this scenario does not use` : `unknown profile '${name}'`,
+      owner
+        ? `profile '${name}' comes with plugin '${owner}', which this scenario does not use`
+        : `unknown profile '${name}'`,
       `one of ${usable.map((p) => p.name).join(', ')}${owner ? ` (or add '${owner}' to plugins)` : ''}`,
       atKey,
     );
@@ -306,12 +349,20 @@ function check(ctx: Ctx, raw: Raw, defaultName: string): Scenario | null {
   const profile = raw.profile ?? 'v4.12';
   if (raw.profile !== undefined) profileOk(raw.profile, ['profile']);
   const scenarioProfiles = raw.profiles ?? [profile];
-  (raw.profiles ?? []).forEach((p, i) => profileOk(p, ['profiles', i]));
+  (raw.profiles ?? []).forEach((p, i) => {
+    profileOk(p, ['profiles', i]);
+  });
 
   if (devices.some((d) => d.iommuGroup !== null) && !entries.some((e) => e.usesIommuGroups)) {
     const i = (topo.devices ?? []).findIndex((d) => d.iommuGroup !== undefined);
     const users = PLUGINS.filter((e) => e.usesIommuGroups).map((e) => e.name);
-    ctx.problem(['topology', 'devices', i, 'iommuGroup'], 'iommuGroup needs a plugin that makes IOMMU groups', users.length > 0 ? `plugins: [${users[0]}] (or no iommuGroup)` : 'no iommuGroup: no plugin in this build makes IOMMU groups');
+    ctx.problem(
+      ['topology', 'devices', i, 'iommuGroup'],
+      'iommuGroup needs a plugin that makes IOMMU groups',
+      users.length > 0
+        ? `plugins: [${users[0]}] (or no iommuGroup)`
+        : 'no iommuGroup: no plugin in this build makes IOMMU groups',
+    );
   }
 
   // Drivers.
@@ -320,7 +371,11 @@ function check(ctx: Ctx, raw: Raw, defaultName: string): Scenario | null {
     const path = ['topology', 'drivers', i];
     if (!busKnown(d.bus, [...path, 'bus'])) return;
     if (drivers.some((x) => x.name === d.name && x.bus === d.bus)) {
-      ctx.problem([...path, 'name'], `driver '${d.name}' is declared twice on bus '${d.bus}'`, 'each driver once per bus');
+      ctx.problem(
+        [...path, 'name'],
+        `driver '${d.name}' is declared twice on bus '${d.bus}'`,
+        'each driver once per bus',
+      );
       return;
     }
     const ids: (PciIdDecl | string)[] = [];
@@ -329,13 +384,21 @@ function check(ctx: Ctx, raw: Raw, defaultName: string): Scenario | null {
         if (typeof id === 'string') {
           const m = /^([0-9a-fA-F]{4}):([0-9a-fA-F]{4})$/.exec(id);
           if (m === null) {
-            ctx.problem([...path, 'ids', j], `PCI id '${id}' is not vendor:device`, "'vvvv:dddd' in hex, such as '10de:10f0', or { vendor, device }");
+            ctx.problem(
+              [...path, 'ids', j],
+              `PCI id '${id}' is not vendor:device`,
+              "'vvvv:dddd' in hex, such as '10de:10f0', or { vendor, device }",
+            );
             return;
           }
           ids.push({ vendor: Number.parseInt(m[1]!, 16), device: Number.parseInt(m[2]!, 16) });
         } else ids.push(id);
       } else if (typeof id !== 'string') {
-        ctx.problem([...path, 'ids', j], `a ${d.bus} id is a device name, got ${showValue(id)}`, "a name such as 'serial8250'");
+        ctx.problem(
+          [...path, 'ids', j],
+          `a ${d.bus} id is a device name, got ${showValue(id)}`,
+          "a name such as 'serial8250'",
+        );
       } else ids.push(id);
     });
     let probe: ProbeDecl = 'ok';
@@ -344,13 +407,26 @@ function check(ctx: Ctx, raw: Raw, defaultName: string): Scenario | null {
       else if (d.probe === 'ok' || d.probe === 'defer') probe = d.probe;
       else {
         const e = errnoValue(d.probe.slice(1));
-        if (e === undefined) ctx.problem([...path, 'probe'], `unknown errno '${d.probe}'`, 'a negative errno name such as -ENOMEM or -ENODEV');
+        if (e === undefined)
+          ctx.problem(
+            [...path, 'probe'],
+            `unknown errno '${d.probe}'`,
+            'a negative errno name such as -ENOMEM or -ENODEV',
+          );
         else probe = { errno: -e };
       }
     }
-    drivers.push({ line: ctx.line(path), name: d.name, bus: d.bus, ids: d.ids === undefined ? null : ids, ofMatch: d.ofMatch ?? [], probe, loaded: d.loaded ?? true });
+    drivers.push({
+      line: ctx.line(path),
+      name: d.name,
+      bus: d.bus,
+      ids: d.ids === undefined ? null : ids,
+      ofMatch: d.ofMatch ?? [],
+      probe,
+      loaded: d.loaded ?? true,
+    });
   });
-  const pluginDrivers = entries.flatMap((e) => e.drivers ?? []);
+  const pluginDrivers = plugins.flatMap((p) => pluginEntry(p.name)!.drivers?.(p.options) ?? []);
   const allDrivers = [...drivers.map((d) => ({ bus: d.bus, name: d.name })), ...pluginDrivers];
   const driverNamesText = (bus?: string) => {
     const names = [...new Set(allDrivers.filter((d) => bus === undefined || d.bus === bus).map((d) => d.name))];
@@ -359,17 +435,30 @@ function check(ctx: Ctx, raw: Raw, defaultName: string): Scenario | null {
   (topo.drivers ?? []).forEach((d, i) => {
     const until = typeof d.probe === 'object' ? d.probe.deferUntil : null;
     if (until !== null && !allDrivers.some((x) => x.name === until)) {
-      ctx.problem(['topology', 'drivers', i, 'probe', 'deferUntil'], `unknown driver '${until}'`, `a driver of the topology: ${driverNamesText()}`);
+      ctx.problem(
+        ['topology', 'drivers', i, 'probe', 'deferUntil'],
+        `unknown driver '${until}'`,
+        `a driver of the topology: ${driverNamesText()}`,
+      );
     }
   });
   const deviceKnown = (name: string, path: Path, atKey = false): boolean => {
     if (deviceNames.includes(name)) return true;
-    ctx.problem(path, `unknown device '${name}'`, `a device of the topology: ${deviceNames.join(', ') || 'none is declared'}`, atKey);
+    ctx.problem(
+      path,
+      `unknown device '${name}'`,
+      `a device of the topology: ${deviceNames.join(', ') || 'none is declared'}`,
+      atKey,
+    );
     return false;
   };
   const driverKnown = (name: string, path: Path, bus?: string): boolean => {
     if (allDrivers.some((d) => d.name === name && (bus === undefined || d.bus === bus))) return true;
-    ctx.problem(path, `unknown driver '${name}'${bus === undefined ? '' : ` on bus '${bus}'`}`, `a driver of the topology or a plugin: ${driverNamesText(bus)}`);
+    ctx.problem(
+      path,
+      `unknown driver '${name}'${bus === undefined ? '' : ` on bus '${bus}'`}`,
+      `a driver of the topology or a plugin: ${driverNamesText(bus)}`,
+    );
     return false;
   };
 
@@ -379,9 +468,14 @@ function check(ctx: Ctx, raw: Raw, defaultName: string): Scenario | null {
     const path = ['notifiers', i];
     busKnown(n.bus, [...path, 'bus']);
     const answer = decodeAnswer(n.answer);
-    if (answer === null) ctx.problem([...path, 'answer'], `unknown errno in '${String(n.answer)}'`, 'an errno name such as -EBUSY or -ENODEV');
-    (n.devices ?? []).forEach((d, j) => deviceKnown(d, [...path, 'devices', j]));
-    (n.drivers ?? []).forEach((d, j) => driverKnown(d, [...path, 'drivers', j]));
+    if (answer === null)
+      ctx.problem(
+        [...path, 'answer'],
+        `unknown errno in '${String(n.answer)}'`,
+        'an errno name such as -EBUSY or -ENODEV',
+      );
+    for (const [j, d] of (n.devices ?? []).entries()) deviceKnown(d, [...path, 'devices', j]);
+    for (const [j, d] of (n.drivers ?? []).entries()) driverKnown(d, [...path, 'drivers', j]);
     if (notifiers.some((x) => x.name === n.name && x.bus === n.bus)) {
       ctx.problem([...path, 'name'], `notifier '${n.name}' is declared twice on bus '${n.bus}'`, 'a name of its own');
     }
@@ -402,7 +496,7 @@ function check(ctx: Ctx, raw: Raw, defaultName: string): Scenario | null {
   const paths = new PathChecker(allBuses, devices, allDrivers, entries);
   const resultSpec = (r: RawResult, path: Path): ResultSpec | null => {
     if (typeof r === 'number') return { kind: 'exact', value: r };
-    if (r === 'ok' || r === 'error' || r === 'oops') return { kind: r };
+    if (r === 'ok' || r === 'error' || r === 'oops' || r === 'skipped') return { kind: r };
     const e = errnoValue(r.slice(1));
     if (e === undefined) {
       ctx.problem(path, `unknown errno '${r}'`, 'a negative errno name such as -ENODEV, -EINVAL or -EBUSY');
@@ -426,7 +520,13 @@ function check(ctx: Ctx, raw: Raw, defaultName: string): Scenario | null {
     const text = typeof s === 'string' ? s : s.run;
     const parsed = parseStep(text);
     if ('message' in parsed) {
-      ctx.problem(['steps', i], `${parsed.message} in ${showValue(text)}`, parsed.expected, false, ctx.scalarOffset(textPath, parsed.offset));
+      ctx.problem(
+        ['steps', i],
+        `${parsed.message} in ${showValue(text)}`,
+        parsed.expected,
+        false,
+        ctx.scalarOffset(textPath, parsed.offset),
+      );
       return;
     }
     const bad = checkCommand(parsed, paths, drivers, text);
@@ -437,7 +537,8 @@ function check(ctx: Ctx, raw: Raw, defaultName: string): Scenario | null {
     const byProfile: Record<string, StepExpect> = {};
     if (typeof s === 'object') {
       for (const [p, x] of Object.entries(s.byProfile ?? {})) {
-        if (profileOk(p, ['steps', i, 'byProfile', p], true)) byProfile[p] = stepExpect(x, ['steps', i, 'byProfile', p]);
+        if (profileOk(p, ['steps', i, 'byProfile', p], true))
+          byProfile[p] = stepExpect(x, ['steps', i, 'byProfile', p]);
       }
     }
     steps.push({
@@ -472,7 +573,7 @@ function check(ctx: Ctx, raw: Raw, defaultName: string): Scenario | null {
     if (profileOk(p, ['expect', 'byProfile', p], true)) expectByProfile[p] = endExpect(e, ['expect', 'byProfile', p]);
   }
 
-  return {
+  const scenario: Scenario = {
     name: raw.name ?? defaultName,
     file: ctx.file,
     description: raw.description ?? '',
@@ -491,6 +592,65 @@ function check(ctx: Ctx, raw: Raw, defaultName: string): Scenario | null {
     expect,
     expectByProfile,
   };
+  if (ctx.problems.length === 0) trialBoot(ctx, scenario);
+  return scenario;
+}
+
+/**
+ * Boots the topology once on a throwaway kernel, so that whatever the packages refuse (a plugin's options that
+ * only its setup checks, a device or driver core rejects) is reported with its position before anything runs.
+ * No step runs here.
+ */
+function trialBoot(ctx: Ctx, sc: Scenario): void {
+  const fail = (path: Path, what: string, e: unknown): boolean => {
+    if (!SimError.isInstance(e)) throw e;
+    ctx.problem(path, `${what}: ${(e as Error).message}`, 'what the package accepts (see the message)');
+    return false;
+  };
+  let kernel: Kernel;
+  try {
+    kernel = createKernel({
+      profile: 'v4.12',
+      plugins: sc.plugins.map((p) => pluginEntry(p.name)!.create(p.options, { devices: sc.devices })),
+      ...(sc.machine === null ? {} : { machine: sc.machine }),
+    });
+  } catch (e) {
+    fail(['plugins'], 'the plugins do not start', e);
+    return;
+  }
+  const step = (path: Path, what: string, fn: () => void): boolean => {
+    if (kernel.oops !== null) return false;
+    try {
+      fn();
+      return true;
+    } catch (e) {
+      return fail(path, what, e);
+    }
+  };
+  let _ok = true;
+  sc.buses.forEach((b, i) => {
+    _ok &&= step(['topology', 'buses', i], `bus '${b}' is refused`, () => kernel.busRegister({ name: b }));
+  });
+  sc.notifiers.forEach((n, i) => {
+    _ok &&= step(['notifiers', i], `notifier '${n.name}' is refused`, () => {
+      kernel.bus(n.bus).registerNotifier({ name: n.name, priority: n.priority, notifierCall: () => 0 });
+    });
+  });
+  sc.devices.forEach((d, i) => {
+    _ok &&= step(
+      ['topology', 'devices', i],
+      `device '${d.name}' is refused`,
+      () => void kernel.addDevice(d.spec as never),
+    );
+  });
+  sc.drivers.forEach((d, i) => {
+    _ok &&= step(
+      ['topology', 'drivers', i],
+      `driver '${d.name}' is refused`,
+      () => void kernel.registerDriver(driverSpec(d)),
+    );
+  });
+  kernel.close();
 }
 
 interface CommandProblem {
@@ -500,7 +660,12 @@ interface CommandProblem {
 }
 
 /** Checks what a command names (paths, drivers, /dev nodes) against the topology and the plugins in use. */
-function checkCommand(c: Command, paths: PathChecker, drivers: readonly DriverDecl[], text: string): CommandProblem | null {
+function checkCommand(
+  c: Command,
+  paths: PathChecker,
+  drivers: readonly DriverDecl[],
+  text: string,
+): CommandProblem | null {
   const offsetOf = (s: string) => text.indexOf(s);
   switch (c.verb) {
     case 'echo':
@@ -523,7 +688,22 @@ function checkCommand(c: Command, paths: PathChecker, drivers: readonly DriverDe
     case 'close':
     case 'ioctl': {
       const bad = paths.dev(c.path);
-      return bad === null ? null : { ...bad, offset: offsetOf(c.path) };
+      if (bad !== null) return { ...bad, offset: offsetOf(c.path) };
+      if (c.verb === 'ioctl') {
+        const known = paths.ioctls();
+        if (!known.includes(c.cmd)) {
+          return {
+            message: `unknown ioctl command '${c.cmd}' in ${showValue(text)}`,
+            expected: `one of ${known.join(', ')}`,
+            offset: offsetOf(` ${c.cmd}`) + 1,
+          };
+        }
+        if (c.arg?.startsWith('/dev/')) {
+          const badArg = paths.dev(c.arg);
+          if (badArg !== null) return { ...badArg, offset: text.lastIndexOf(c.arg) };
+        }
+      }
+      return null;
     }
     case 'dmesg':
       return null;
@@ -536,8 +716,18 @@ class PathChecker {
     private readonly buses: readonly string[],
     private readonly devices: readonly DeviceDecl[],
     private readonly drivers: readonly { bus: string; name: string }[],
-    private readonly plugins: readonly { iommuGroups?: boolean; devNodes?: readonly RegExp[]; name: string }[],
+    private readonly plugins: readonly {
+      iommuGroups?: boolean;
+      devNodes?: readonly RegExp[];
+      name: string;
+      ioctls?: Readonly<Record<string, unknown>>;
+    }[],
   ) {}
+
+  /** The ioctl commands of the plugins in use. */
+  ioctls(): string[] {
+    return this.plugins.flatMap((p) => Object.keys(p.ioctls ?? {}));
+  }
 
   sys(path: string): { message: string; expected: string; offset: number } | null {
     const parts = path.split('/').filter((p) => p !== '');
@@ -550,10 +740,18 @@ class PathChecker {
     const top = parts[1];
     if (top === undefined) return null;
     if (!['bus', 'devices', 'class', 'kernel', 'module'].includes(top)) {
-      return bad(1, `unknown /sys directory '${top}'`, '/sys/bus, /sys/devices, /sys/class, /sys/kernel or /sys/module');
+      return bad(
+        1,
+        `unknown /sys directory '${top}'`,
+        '/sys/bus, /sys/devices, /sys/class, /sys/kernel or /sys/module',
+      );
     }
     if (top === 'kernel' && parts[2] === 'iommu_groups' && !this.plugins.some((p) => p.iommuGroups)) {
-      return bad(2, '/sys/kernel/iommu_groups exists only with a plugin that makes IOMMU groups', 'a path that exists with the plugins in use');
+      return bad(
+        2,
+        '/sys/kernel/iommu_groups exists only with a plugin that makes IOMMU groups',
+        'a path that exists with the plugins in use',
+      );
     }
     if (top !== 'bus') return null;
     const bus = parts[2];
@@ -561,17 +759,35 @@ class PathChecker {
     if (!this.buses.includes(bus)) return bad(2, `unknown bus '${bus}'`, `one of ${this.buses.join(', ')}`);
     const dir = parts[3];
     if (dir === undefined) return null;
-    const busFiles = ['devices', 'drivers', 'drivers_probe', 'drivers_autoprobe', 'uevent', ...(bus === 'pci' ? ['rescan'] : [])];
-    if (!busFiles.includes(dir)) return bad(3, `unknown entry '${dir}' of /sys/bus/${bus}`, `one of ${busFiles.join(', ')}`);
+    const busFiles = [
+      'devices',
+      'drivers',
+      'drivers_probe',
+      'drivers_autoprobe',
+      'uevent',
+      ...(bus === 'pci' ? ['rescan'] : []),
+    ];
+    if (!busFiles.includes(dir))
+      return bad(3, `unknown entry '${dir}' of /sys/bus/${bus}`, `one of ${busFiles.join(', ')}`);
     const name = parts[4];
     if (name === undefined) return null;
     if (dir === 'devices') {
       const names = this.devices.filter((d) => d.bus === bus).map((d) => d.name);
-      if (!names.includes(name)) return bad(4, `unknown device '${name}'`, `a ${bus} device of the topology: ${names.join(', ') || 'none is declared'}`);
+      if (!names.includes(name))
+        return bad(
+          4,
+          `unknown device '${name}'`,
+          `a ${bus} device of the topology: ${names.join(', ') || 'none is declared'}`,
+        );
     }
     if (dir === 'drivers') {
       const names = [...new Set(this.drivers.filter((d) => d.bus === bus).map((d) => d.name))];
-      if (!names.includes(name)) return bad(4, `unknown driver '${name}'`, `a ${bus} driver of the topology or a plugin: ${names.join(', ') || 'none is declared'}`);
+      if (!names.includes(name))
+        return bad(
+          4,
+          `unknown driver '${name}'`,
+          `a ${bus} driver of the topology or a plugin: ${names.join(', ') || 'none is declared'}`,
+        );
     }
     return null;
   }
@@ -582,7 +798,13 @@ class PathChecker {
     if (patterns.some((re) => re.test(node))) return null;
     return {
       message: `unknown device node '${path}'`,
-      expected: patterns.length === 0 ? 'no /dev node: the plugins in use make none' : `a node the plugins in use make (${this.plugins.filter((p) => (p.devNodes ?? []).length > 0).map((p) => p.name).join(', ')})`,
+      expected:
+        patterns.length === 0
+          ? 'no /dev node: the plugins in use make none'
+          : `a node the plugins in use make (${this.plugins
+              .filter((p) => (p.devNodes ?? []).length > 0)
+              .map((p) => p.name)
+              .join(', ')})`,
       offset: 0,
     };
   }

@@ -1,4 +1,4 @@
-import { PLUGINS, knownProfiles } from '../plugins/registry.ts';
+import { knownProfiles, PLUGINS } from '../plugins/registry.ts';
 import { VERBS } from './steps.ts';
 import type { JsonSchema } from './validator.ts';
 
@@ -22,15 +22,12 @@ const NAME = '^[^/\\s]+$';
 const ERRNO = '^-E[A-Z0-9]+$';
 
 const resultSpec: JsonSchema = {
-  title: "a result: an integer, a negative errno such as '-ENODEV', 'ok' (>= 0), 'error' (< 0) or 'oops'",
-  oneOf: [
-    { type: 'integer' },
-    { type: 'string', pattern: '^(ok|error|oops|-E[A-Z0-9]+)$' },
-  ],
+  title: "a result: an integer, a negative errno such as '-ENODEV', 'ok' (>= 0), 'error' (< 0), 'oops' or 'skipped'",
+  oneOf: [{ type: 'integer' }, { type: 'string', pattern: '^(ok|error|oops|skipped|-E[A-Z0-9]+)$' }],
 };
 
 const stepExpect: JsonSchema = {
-  title: "a result (-ENODEV, 13, ok, error, oops) or { result, output }",
+  title: 'a result (-ENODEV, 13, ok, error, oops, skipped) or { result, output }',
   oneOf: [
     { $ref: '#/definitions/result' },
     {
@@ -177,7 +174,8 @@ export function scenarioSchema(): JsonSchema {
         },
       },
       device: {
-        title: 'a device: { bus: pci, address, vendor, device }, { bus: platform, name }, { bus: i2c, kind: adapter, nr }, { bus: i2c, kind: client, name, adapter, addr } or { bus: <your bus>, name }',
+        title:
+          'a device: { bus: pci, address, vendor, device }, { bus: platform, name }, { bus: i2c, kind: adapter, nr }, { bus: i2c, kind: client, name, adapter, addr } or { bus: <your bus>, name }',
         oneOf: [
           {
             type: 'object',
@@ -186,14 +184,22 @@ export function scenarioSchema(): JsonSchema {
             required: ['bus', 'address', 'vendor', 'device'],
             properties: {
               bus: { const: 'pci' },
-              address: { type: 'string', pattern: PCI_ADDRESS, description: 'domain:bus:slot.function, e.g. 0000:01:00.1' },
+              address: {
+                type: 'string',
+                pattern: PCI_ADDRESS,
+                description: 'domain:bus:slot.function in lower-case hex, e.g. 0000:01:00.1',
+              },
               vendor: u16,
               device: u16,
               subsystemVendor: u16,
               subsystemDevice: u16,
               class: { type: 'integer', minimum: 0, maximum: 0xffffff },
               hdrType: { type: 'integer', minimum: 0, maximum: 0x7f },
-              parent: { type: 'string', pattern: PCI_ADDRESS, description: 'the bridge it sits behind' },
+              parent: {
+                type: 'string',
+                pattern: PCI_ADDRESS,
+                description: 'the address of the bridge it sits behind, e.g. 0000:00:01.0',
+              },
               iommuGroup: { type: 'integer', minimum: 0 },
             },
           },
@@ -205,7 +211,10 @@ export function scenarioSchema(): JsonSchema {
             properties: {
               bus: { const: 'platform' },
               name: { type: 'string', pattern: NAME },
-              id: { title: "-1, a number >= 0, or 'auto'", oneOf: [{ type: 'integer', minimum: -1 }, { const: 'auto' }] },
+              id: {
+                title: "-1, a number >= 0, or 'auto'",
+                oneOf: [{ type: 'integer', minimum: -1 }, { const: 'auto' }],
+              },
               compatible: { type: 'array', items: { type: 'string', minLength: 1 } },
               parent: { type: 'string', pattern: NAME },
               iommuGroup: { type: 'integer', minimum: 0 },
@@ -273,8 +282,8 @@ export function scenarioSchema(): JsonSchema {
                     device: { type: 'integer', minimum: 0, maximum: 0xffffffff },
                     subvendor: { type: 'integer', minimum: 0, maximum: 0xffffffff },
                     subdevice: { type: 'integer', minimum: 0, maximum: 0xffffffff },
-                    class: { type: 'integer', minimum: 0, maximum: 0xffffff },
-                    classMask: { type: 'integer', minimum: 0, maximum: 0xffffff },
+                    class: { type: 'integer', minimum: 0, maximum: 0xffffffff },
+                    classMask: { type: 'integer', minimum: 0, maximum: 0xffffffff },
                   },
                 },
               ],
@@ -282,7 +291,7 @@ export function scenarioSchema(): JsonSchema {
           },
           ofMatch: { type: 'array', items: { type: 'string', minLength: 1 } },
           probe: {
-            title: "what the probe does: ok, defer, a negative errno such as -ENOMEM, or { deferUntil: <driver> }",
+            title: 'what the probe does: ok, defer, a negative errno such as -ENOMEM, or { deferUntil: <driver> }',
             oneOf: [
               { type: 'string', enum: ['ok', 'defer'] },
               { type: 'string', pattern: ERRNO },
@@ -299,7 +308,8 @@ export function scenarioSchema(): JsonSchema {
       },
       notifier: {
         type: 'object',
-        description: 'A bus notifier block declared as data: it answers `answer` to the events in `on` and NOTIFY_DONE to the rest.',
+        description:
+          'A bus notifier block declared as data: it answers `answer` to the events in `on` and NOTIFY_DONE to the rest.',
         additionalProperties: false,
         required: ['bus', 'name', 'answer'],
         properties: {
@@ -307,9 +317,13 @@ export function scenarioSchema(): JsonSchema {
           name: { type: 'string', minLength: 1 },
           priority: { type: 'integer', minimum: -2147483648, maximum: 2147483647 },
           answer: {
-            title: 'NOTIFY_DONE, NOTIFY_OK, NOTIFY_BAD, NOTIFY_STOP, a raw errno such as -EBUSY, notifier_from_errno(-EBUSY) or an integer',
+            title:
+              'NOTIFY_DONE, NOTIFY_OK, NOTIFY_BAD, NOTIFY_STOP, a raw errno such as -EBUSY, notifier_from_errno(-EBUSY) or an integer',
             oneOf: [
-              { type: 'string', pattern: '^(NOTIFY_(DONE|OK|BAD|STOP)|-E[A-Z0-9]+|notifier_from_errno\\(-E[A-Z0-9]+\\))$' },
+              {
+                type: 'string',
+                pattern: '^(NOTIFY_(DONE|OK|BAD|STOP)|-E[A-Z0-9]+|notifier_from_errno\\(-E[A-Z0-9]+\\))$',
+              },
               { type: 'integer', minimum: -2147483648, maximum: 2147483647 },
             ],
           },

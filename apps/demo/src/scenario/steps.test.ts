@@ -40,12 +40,17 @@ describe('parseStep', () => {
       expected: 'one of echo, cat, ls, readlink, modprobe, rmmod, open, ioctl, close, dmesg',
     });
     expect(parseStep('echo 1 /sys/a')).toMatchObject({ message: "'echo' without '> /sys/…'", offset: 13 });
-    expect(parseStep('cat /proc/cpuinfo')).toMatchObject({ message: "'cat' works on /sys paths, got '/proc/cpuinfo'", offset: 4 });
+    expect(parseStep('cat /proc/cpuinfo')).toMatchObject({
+      message: "'cat' works on /sys paths, got '/proc/cpuinfo'",
+      offset: 4,
+    });
     expect(parseStep('cat')).toMatchObject({ message: "'cat' needs a path", offset: 3 });
     expect(parseStep('cat /sys/a /sys/b')).toMatchObject({ message: "'cat' takes one path", offset: 11 });
     expect(parseStep('open /sys/a')).toMatchObject({ message: "'open' works on /dev paths, got '/sys/a'" });
     expect(parseStep('modprobe')).toMatchObject({ message: "'modprobe' takes one driver name" });
-    expect(parseStep('ioctl /dev/vfio/7')).toMatchObject({ message: "'ioctl' takes a path, a command and an optional argument" });
+    expect(parseStep('ioctl /dev/vfio/7')).toMatchObject({
+      message: "'ioctl' takes a path, a command and an optional argument",
+    });
     expect(parseStep("echo 'x > /sys/a")).toMatchObject({ message: "unterminated ' quote", offset: 5 });
     expect(parseStep('   ')).toMatchObject({ message: 'empty step' });
   });
@@ -53,14 +58,19 @@ describe('parseStep', () => {
   it('gives back what it read: formatCommand() parses to the same command', () => {
     const word = fc.stringMatching(/^[a-z0-9:.' -]{0,8}$/);
     fc.assert(
-      fc.property(fc.array(word, { maxLength: 3 }), fc.boolean(), fc.stringMatching(/^[a-z_]{1,6}$/), (words, nl, leaf) => {
-        const text = `${words.join(' ')}${nl ? '\n' : ''}`;
-        const c = { verb: 'echo' as const, text, path: `/sys/${leaf}` };
-        const again = parseStep(formatCommand(c));
-        // A shell collapses runs of blanks between words; the text survives when it has none.
-        if (!/\s\s|^\s|\s$/.test(words.join(' '))) expect(again).toEqual(c);
-        else expect(again).toMatchObject({ verb: 'echo', path: c.path });
-      }),
+      fc.property(
+        fc.array(word, { maxLength: 3 }),
+        fc.boolean(),
+        fc.stringMatching(/^[a-z_]{1,6}$/),
+        (words, nl, leaf) => {
+          const text = `${words.join(' ')}${nl ? '\n' : ''}`;
+          const c = { verb: 'echo' as const, text, path: `/sys/${leaf}` };
+          const again = parseStep(formatCommand(c));
+          // A shell collapses runs of blanks between words; the text survives when it has none.
+          if (!/\s\s|^\s|\s$/.test(words.join(' '))) expect(again).toEqual(c);
+          else expect(again).toMatchObject({ verb: 'echo', path: c.path });
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -157,7 +157,11 @@ export function parseStep(line: string): Command | StepError {
     }
     case 'ioctl': {
       if (rest.length < 2 || rest.length > 3) {
-        return { message: "'ioctl' takes a path, a command and an optional argument", offset: rest[3]?.offset ?? end, expected: form };
+        return {
+          message: "'ioctl' takes a path, a command and an optional argument",
+          offset: rest[3]?.offset ?? end,
+          expected: form,
+        };
       }
       const path = pathArg(rest[0], '/dev');
       if (typeof path !== 'string') return path;

@@ -19,14 +19,15 @@ export type Verb = Command['verb'];
 
 /**
  * What a step is expected to return: an exact int, a negative errno by name (`-ENODEV`), `ok` (>= 0), `error`
- * (< 0) or `oops` (the kernel died during the step).
+ * (< 0), `oops` (the kernel died during the step) or `skipped` (the kernel had died before it, so it never ran).
  */
 export type ResultSpec =
   | { readonly kind: 'exact'; readonly value: number }
   | { readonly kind: 'errno'; readonly name: string; readonly value: number }
   | { readonly kind: 'ok' }
   | { readonly kind: 'error' }
-  | { readonly kind: 'oops' };
+  | { readonly kind: 'oops' }
+  | { readonly kind: 'skipped' };
 
 /** A step's expectation: the result and/or the text it printed. */
 export interface StepExpect {

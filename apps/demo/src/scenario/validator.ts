@@ -76,7 +76,7 @@ export function checkSupported(schema: JsonSchema, where = '#'): void {
     checkSupported(schema.additionalProperties, `${where}/additionalProperties`);
   }
   if (schema.items !== undefined) checkSupported(schema.items, `${where}/items`);
-  schema.oneOf?.forEach((s, i) => checkSupported(s, `${where}/oneOf/${i}`));
+  for (const [i, b] of (schema.oneOf ?? []).entries()) checkSupported(b, `${where}/oneOf/${i}`);
 }
 
 function typeOf(v: unknown): JsonType {
@@ -101,7 +101,9 @@ export function describe(schema: JsonSchema, root: JsonSchema): string {
   if (s.enum !== undefined) return `one of ${s.enum.map(showValue).join(', ')}`;
   if (s.oneOf !== undefined) return s.oneOf.map((b) => describe(b, root)).join(', or ');
   const types = s.type === undefined ? [] : Array.isArray(s.type) ? s.type : [s.type];
-  const t = types.map((x) => (x === 'object' ? 'a mapping' : x === 'array' ? 'a list' : `${x === 'integer' ? 'an' : 'a'} ${x}`));
+  const t = types.map((x) =>
+    x === 'object' ? 'a mapping' : x === 'array' ? 'a list' : `${x === 'integer' ? 'an' : 'a'} ${x}`,
+  );
   let out = t.join(' or ') || 'a value';
   if (s.minimum !== undefined && s.maximum !== undefined) out += ` from ${s.minimum} to ${s.maximum}`;
   else if (s.minimum !== undefined) out += ` >= ${s.minimum}`;
@@ -149,7 +151,9 @@ function walk(v: unknown, schema: JsonSchema, root: JsonSchema, path: (string | 
     const types = Array.isArray(s.type) ? s.type : [s.type];
     const t = typeOf(v);
     if (!types.includes(t) && !(t === 'integer' && types.includes('number'))) {
-      fail(`${showValue(v)} is ${t === 'object' ? 'a mapping' : t === 'array' ? 'a list' : `${t === 'integer' ? 'an' : 'a'} ${t}`}`);
+      fail(
+        `${showValue(v)} is ${t === 'object' ? 'a mapping' : t === 'array' ? 'a list' : `${t === 'integer' ? 'an' : 'a'} ${t}`}`,
+      );
       return;
     }
   }
@@ -171,8 +175,9 @@ function walk(v: unknown, schema: JsonSchema, root: JsonSchema, path: (string | 
     }
   }
   if (Array.isArray(v)) {
-    if (s.minItems !== undefined && v.length < s.minItems) fail(`the list has ${v.length} item${v.length === 1 ? '' : 's'}`);
-    if (s.items !== undefined) v.forEach((item, i) => walk(item, s.items!, root, [...path, i], out));
+    if (s.minItems !== undefined && v.length < s.minItems)
+      fail(`the list has ${v.length} item${v.length === 1 ? '' : 's'}`);
+    if (s.items !== undefined) for (const [i, item] of v.entries()) walk(item, s.items, root, [...path, i], out);
   }
   if (typeOf(v) === 'object') {
     const obj = v as Record<string, unknown>;
@@ -222,7 +227,12 @@ function oneOf(v: unknown, s: JsonSchema, root: JsonSchema, path: (string | numb
   const passing = results.filter((r) => r.issues.length === 0);
   if (passing.length === 1) return;
   if (passing.length > 1) {
-    out.push({ path, atKey: false, message: `${showValue(v)} matches more than one form`, expected: describe(s, root) });
+    out.push({
+      path,
+      atKey: false,
+      message: `${showValue(v)} matches more than one form`,
+      expected: describe(s, root),
+    });
     return;
   }
   // No branch fits: report the errors of the branch the value was meant to be. A branch is meant when its type
@@ -248,7 +258,10 @@ function oneOf(v: unknown, s: JsonSchema, root: JsonSchema, path: (string | numb
     pick !== undefined &&
     t === 'object' &&
     meant.length === 0 &&
-    pick.issues.every((i) => i.path.length === path.length + 1 && discriminators(pick.branch, root).some(([k]) => k === i.path[path.length]));
+    pick.issues.every(
+      (i) =>
+        i.path.length === path.length + 1 && discriminators(pick.branch, root).some(([k]) => k === i.path[path.length]),
+    );
   if (onlyDiscriminator) {
     const key = pick.issues[0]!.path[path.length] as string;
     const accepted = typed.map((r) => {

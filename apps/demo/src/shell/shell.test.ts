@@ -9,7 +9,15 @@ describe('completion', () => {
   const session = new Session(
     {
       ...emptyScenario('v4.12'),
-      devices: [{ line: 1, name: '0000:01:00.1', bus: 'pci', spec: { bus: 'pci', address: '0000:01:00.1', vendor: 1, device: 2 }, iommuGroup: null }],
+      devices: [
+        {
+          line: 1,
+          name: '0000:01:00.1',
+          bus: 'pci',
+          spec: { bus: 'pci', address: '0000:01:00.1', vendor: 1, device: 2 },
+          iommuGroup: null,
+        },
+      ],
       drivers: [{ line: 2, name: 'snd_hda_intel', bus: 'pci', ids: null, ofMatch: [], probe: 'ok', loaded: true }],
     },
     'v4.12',
@@ -23,7 +31,10 @@ describe('completion', () => {
 
   it('completes sysfs paths, directories with a slash', () => {
     expect(complete('cat /sys/bus/p')).toEqual([['/sys/bus/pci/', '/sys/bus/platform/'], '/sys/bus/p']);
-    expect(complete('ls /sys/bus/pci/dri')).toEqual([['/sys/bus/pci/drivers/', '/sys/bus/pci/drivers_autoprobe', '/sys/bus/pci/drivers_probe'], '/sys/bus/pci/dri']);
+    expect(complete('ls /sys/bus/pci/dri')).toEqual([
+      ['/sys/bus/pci/drivers/', '/sys/bus/pci/drivers_autoprobe', '/sys/bus/pci/drivers_probe'],
+      '/sys/bus/pci/dri',
+    ]);
     expect(complete('cat /sys/bus/pci/devices/0000:01:00.1/driver_o')).toEqual([
       ['/sys/bus/pci/devices/0000:01:00.1/driver_override'],
       '/sys/bus/pci/devices/0000:01:00.1/driver_o',

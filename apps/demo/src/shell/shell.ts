@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
 import { errdesc, type Kernel } from '@sim/core';
-import { narrateEvents } from '../format/text.ts';
 import type { Style } from '../format/style.ts';
+import { narrateEvents } from '../format/text.ts';
 import type { Io } from '../main.ts';
 import { Session } from '../run/session.ts';
 import { parseStep, VERBS } from '../scenario/steps.ts';
@@ -61,7 +61,9 @@ export function completer(kernel: Kernel, drivers: readonly string[]) {
         .map((n) => {
           const full = `${dir}/${n}`;
           const st = kernel.sysfs.stat(full);
-          const isDir = typeof st !== 'number' && (st.type === 'dir' || (st.type === 'link' && Array.isArray(kernel.sysfs.list(full))));
+          const isDir =
+            typeof st !== 'number' &&
+            (st.type === 'dir' || (st.type === 'link' && Array.isArray(kernel.sysfs.list(full))));
           return isDir ? `${full}/` : full;
         });
       return [hits, word];
@@ -101,12 +103,19 @@ export async function runShell(scenario: Scenario | null, profile: string, io: I
     input: io.stdin,
     output: io.stdout,
     terminal: interactive,
-    completer: completer(k, sc.drivers.map((d) => d.name)),
+    completer: completer(
+      k,
+      sc.drivers.map((d) => d.name),
+    ),
     historySize: 1000,
     prompt: style.bold(`root@sim:~# `),
   });
   const say = (text: string) => io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-  say(style.dim(`sim shell: ${sc.name === 'shell' ? 'an empty machine' : `scenario ${sc.name}`}, profile ${profile}. Type help.`));
+  say(
+    style.dim(
+      `sim shell: ${sc.name === 'shell' ? 'an empty machine' : `scenario ${sc.name}`}, profile ${profile}. Type help.`,
+    ),
+  );
   const prompt = () => {
     if (interactive) rl.prompt();
     else io.stdout.write('root@sim:~# ');
@@ -133,7 +142,9 @@ export async function runShell(scenario: Scenario | null, profile: string, io: I
       if ('message' in c) {
         say(`sh: ${c.message}; expected ${c.expected}`);
       } else if ((c.verb === 'modprobe' || c.verb === 'rmmod') && !sc.drivers.some((d) => d.name === c.driver)) {
-        say(`modprobe: FATAL: Module ${c.driver} not found (the scenario's drivers: ${sc.drivers.map((d) => d.name).join(', ') || 'none'})`);
+        say(
+          `modprobe: FATAL: Module ${c.driver} not found (the scenario's drivers: ${sc.drivers.map((d) => d.name).join(', ') || 'none'})`,
+        );
       } else if ((c.verb === 'open' || c.verb === 'ioctl' || c.verb === 'close') && !k.dev.exists(c.path)) {
         say(`${c.verb}: ${c.path}: No such file or directory`);
       } else {
@@ -144,7 +155,8 @@ export async function runShell(scenario: Scenario | null, profile: string, io: I
           if (lines.length > 0) say(style.dim(lines.join('\n')));
         }
         if (output !== null && output !== '') io.stdout.write(output);
-        if (result === null) say(style.red(`${(k as Kernel).oops?.message ?? "oops"}\nSegmentation fault (the task died in the oops)`));
+        if (result === null)
+          say(style.red(`${(k as Kernel).oops?.message ?? 'oops'}\nSegmentation fault (the task died in the oops)`));
         else if (result < 0) say(failure(c, result));
         else if (c.verb === 'open') say(`fd ${result}`);
       }
