@@ -1,5 +1,26 @@
 // The public surface of @sim/core. Everything a user or plugin may import is named here; nothing else is exported.
 
+export { busNotifyCaller, type CallerVerdict } from './audit/callers.ts';
+export {
+  type AnswerKind,
+  type DecodedAnswer,
+  decodeNotifierAnswer,
+  isOkAnswer,
+} from './audit/decode.ts';
+export { auditDueDiligence, type DueDiligenceOptions } from './audit/due-diligence.ts';
+export { auditVerdictLine, formatAuditReport } from './audit/format.ts';
+export { type AuditRecording, type AuditTraceOptions, auditTrace, recordAudit } from './audit/record.ts';
+export type {
+  AuditAnswer,
+  AuditCoverage,
+  AuditCrash,
+  AuditEventSummary,
+  AuditFinding,
+  AuditOutcome,
+  AuditOutcomeSource,
+  AuditReport,
+  AuditVerdict,
+} from './audit/report.ts';
 export type { Bus } from './base/bus.ts';
 export {
   type Device,
@@ -27,6 +48,15 @@ export * from './constants/notifier.ts';
 export { SIM_ERROR_CODES, type SimErrorCode, type SimErrorCodes } from './errors/codes.ts';
 export { SimError } from './errors/sim-error.ts';
 export { PAGE_SIZE, type SysfsStat } from './fs/sysfs.ts';
+export {
+  answerValue,
+  describeAnswer,
+  type InjectAnswer,
+  type Injection,
+  type Injector,
+  type NotifierInjection,
+  type ProbeFault,
+} from './inject/inject.ts';
 export type { Oops } from './kernel/bug.ts';
 export { createKernel } from './kernel/create.ts';
 export type {

@@ -2,7 +2,12 @@ import { readFileSync } from 'node:fs';
 import { SIM_ERROR_CODES } from '@sim/core';
 import { describe, expect, it } from 'vitest';
 
-const doc = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
+const page = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
+/** The page's @sim/core sections: plugin packages list their own codes in sections their own tests check. */
+const doc = page
+  .split(/^## /m)
+  .filter((section) => section.startsWith('@sim/core'))
+  .join('\n');
 
 describe('docs/errors.md', () => {
   it('documents every error code of the table', () => {

@@ -14,6 +14,7 @@ import {
 } from './dd.ts';
 import type { Device, DeviceImpl } from './device.ts';
 import type { Driver, DriverImpl, PciDeviceId } from './driver.ts';
+import { DeviceIndex } from './klist.ts';
 
 /** What a bus type provides (struct bus_type's callbacks, plus its sysfs attributes). */
 export interface BusOps {
@@ -44,6 +45,8 @@ export interface BusOps {
   removeDevice?(dev: DeviceImpl): number;
   /** Called after driver_unregister() (PCI frees the dynamic ids). */
   driverUnregistered?(drv: DriverImpl): void;
+  /** The key the bus indexes a device name by (PCI: the address as an integer); undefined: no such device. */
+  indexKey?(name: string): string | number | undefined;
 }
 
 /** Models struct bus_type with its subsys_private, include/linux/device.h and drivers/base/base.h. */
@@ -74,7 +77,7 @@ export class BusImpl implements Bus {
     register(nb: NotifierBlock<Device | null>): Registration;
     unregister(nb: NotifierBlock<Device | null>): number;
   };
-  readonly devicesByName = new Map<string, DeviceImpl>();
+  readonly devicesByName: DeviceIndex;
   readonly driversByName = new Map<string, DriverImpl>();
   driversAutoprobe = true;
 
@@ -83,6 +86,7 @@ export class BusImpl implements Bus {
     readonly ops: BusOps,
   ) {
     this.name = ops.name;
+    this.devicesByName = new DeviceIndex(ops.indexKey);
     this.notifier = k.createChain<'blocking', Device | null>(
       'blocking',
       this.name,

@@ -168,6 +168,11 @@ function reallyProbe(k: KernelImpl, dev: DeviceImpl, drv: DriverImpl): number {
 
 /** bus->probe if the bus has one, else drv->probe, else success; counted and traced. */
 function callProbe(k: KernelImpl, dev: DeviceImpl, drv: DriverImpl): number {
+  drv.probeCalls++;
+  if (k.probeFaults !== null) {
+    const injected = k.probeFault(drv, dev);
+    if (injected !== null) return injected;
+  }
   const busProbe = dev.bus.ops.probe;
   let ret: number;
   if (busProbe !== null) ret = busProbe(dev);
@@ -260,7 +265,7 @@ function deviceReleaseDriverLocked(k: KernelImpl, dev: DeviceImpl): void {
   if (busRemove !== null) busRemove(dev);
   else if (drv.removeFn !== null) k.runDriverRemove(drv, dev);
   dev.driver = null;
-  drv.devices_.delete(dev);
+  if (dev.isBound) drv.devices_.delete(dev);
   dev.isBound = false;
   k.traceBind('unbound', dev, drv);
   k.busNotifyIgnored(dev, BUS_NOTIFY_UNBOUND_DRIVER, '__device_release_driver');
@@ -290,7 +295,7 @@ export function driverDetach(k: KernelImpl, drv: DriverImpl): void {
   // The kernel takes the list's tail until the list is empty; a snapshot walked backwards does the same work in
   // linear time, and the outer loop picks up any device bound meanwhile.
   while (drv.devices_.size > 0) {
-    const devices = [...drv.devices_];
+    const devices = drv.devices_.toArray();
     for (let i = devices.length - 1; i >= 0; i--) {
       const dev = devices[i]!;
       if (dev.driver === drv && dev.isBound) deviceReleaseDriverInternal(k, dev, drv, true);

@@ -119,21 +119,28 @@ export interface DeviceParentDir {
   removeChild(dev: DeviceImpl): void;
 }
 
+const F_REGISTERED = 1;
+const F_BOUND = 2;
+const F_LINKED = 4;
+const F_LOCKED = 8;
+const F_PENDING = 16;
+const F_ACTIVE = 32;
+const F_DEFERRED = F_PENDING | F_ACTIVE;
+const F_MATCH_DRIVER = 64;
+const F_IS_ADDED = 128;
+const F_UNPLUGGED = 256;
+
 /** The driver core's private state of a device (struct device_private and friends). */
 export class DeviceImpl implements Device, DeviceParentDir {
   driver: DriverImpl | null = null;
   dmaPfnOffset = 0;
   iommuGroup: IommuGroupRef | null = null;
   driverOverride: string | null = null;
-  isRegistered = false;
-  /** On the driver's klist_devices. */
-  isBound = false;
-  /** The two links of driver_sysfs_add() exist. */
-  linked = false;
-  /** Place on the deferred-probe lists. */
-  deferred: 'pending' | 'active' | null = null;
-  /** device_lock() held by the running task. */
-  locked = false;
+  /** The boolean state below, packed in one small integer (a million devices are a lot of fields). */
+  protected flags = 0;
+  /** Links of the driver's klist_devices (see DriverDevices). */
+  klistPrev: DeviceImpl | null = null;
+  klistNext: DeviceImpl | null = null;
   /** Child devices by name (klist_children, and the sysfs subdirectories). */
   children: Map<string, DeviceImpl> | null = null;
   /** Entries kernel code added under the device's directory (sysfs_create_link and friends). */
@@ -175,6 +182,43 @@ export class DeviceImpl implements Device, DeviceParentDir {
     this.container = container;
   }
 
+  /** In sysfs (device_add() done, device_del() not yet). */
+  get isRegistered(): boolean {
+    return (this.flags & F_REGISTERED) !== 0;
+  }
+  set isRegistered(on: boolean) {
+    this.flags = on ? this.flags | F_REGISTERED : this.flags & ~F_REGISTERED;
+  }
+  /** On the driver's klist_devices. */
+  get isBound(): boolean {
+    return (this.flags & F_BOUND) !== 0;
+  }
+  set isBound(on: boolean) {
+    this.flags = on ? this.flags | F_BOUND : this.flags & ~F_BOUND;
+  }
+  /** The two links of driver_sysfs_add() exist. */
+  get linked(): boolean {
+    return (this.flags & F_LINKED) !== 0;
+  }
+  set linked(on: boolean) {
+    this.flags = on ? this.flags | F_LINKED : this.flags & ~F_LINKED;
+  }
+  /** device_lock() held by the running task. */
+  get locked(): boolean {
+    return (this.flags & F_LOCKED) !== 0;
+  }
+  set locked(on: boolean) {
+    this.flags = on ? this.flags | F_LOCKED : this.flags & ~F_LOCKED;
+  }
+  /** Place on the deferred-probe lists. */
+  get deferred(): 'pending' | 'active' | null {
+    const d = this.flags & F_DEFERRED;
+    return d === 0 ? null : d === F_PENDING ? 'pending' : 'active';
+  }
+  set deferred(state: 'pending' | 'active' | null) {
+    this.flags = (this.flags & ~F_DEFERRED) | (state === null ? 0 : state === 'pending' ? F_PENDING : F_ACTIVE);
+  }
+
   /** Computed, not stored: a million devices need no path strings. */
   get path(): string {
     return `${this.parent === null ? this.dir : this.parent.path}/${this.name}`;
@@ -183,14 +227,32 @@ export class DeviceImpl implements Device, DeviceParentDir {
 
 export class PciDev extends DeviceImpl implements PciDevice {
   declare readonly kind: 'pci';
-  matchDriver = false;
-  /** pci_dev->is_added: pci_bus_add_device() ran. */
-  isAdded = false;
   /** pci_dev->driver: set while a PCI driver's probe has accepted the device. */
   pciDriver: DriverImpl | null = null;
-  /** The machine's record of this function (the PCI bus's own bookkeeping). */
-  hw: unknown = null;
   readonly class: number;
+
+  /** pci_dev->match_driver: false between pci_device_add() and pci_bus_add_device(). */
+  get matchDriver(): boolean {
+    return (this.flags & F_MATCH_DRIVER) !== 0;
+  }
+  set matchDriver(on: boolean) {
+    this.flags = on ? this.flags | F_MATCH_DRIVER : this.flags & ~F_MATCH_DRIVER;
+  }
+  /** pci_dev->is_added: pci_bus_add_device() ran. */
+  get isAdded(): boolean {
+    return (this.flags & F_IS_ADDED) !== 0;
+  }
+  set isAdded(on: boolean) {
+    this.flags = on ? this.flags | F_IS_ADDED : this.flags & ~F_IS_ADDED;
+  }
+  /** Unplugged from the machine through the API: a rescan does not find it again. */
+  get unplugged(): boolean {
+    return (this.flags & F_UNPLUGGED) !== 0;
+  }
+  set unplugged(on: boolean) {
+    this.flags = on ? this.flags | F_UNPLUGGED : this.flags & ~F_UNPLUGGED;
+  }
+
   constructor(
     name: string,
     bus: BusImpl,
@@ -198,19 +260,32 @@ export class PciDev extends DeviceImpl implements PciDevice {
     dir: string,
     container: DeviceParentDir,
     props: Readonly<Record<string, unknown>>,
-    readonly domain: number,
-    readonly busNr: number,
-    readonly slot: number,
-    readonly func: number,
+    /** The address packed as domain << 16 | bus << 8 | devfn. */
+    readonly packed: number,
     readonly vendor: number,
     readonly device: number,
     readonly subsystemVendor: number,
     readonly subsystemDevice: number,
     cls: number,
     readonly hdrType: number,
+    /** Address of the bridge it sits behind, null on a root bus (kept for a rescan after removal). */
+    readonly parentAddress: string | null,
   ) {
     super('pci', name, bus, parent, dir, container, null, props);
     this.class = cls;
+  }
+
+  get domain(): number {
+    return Math.floor(this.packed / 65536);
+  }
+  get busNr(): number {
+    return Math.floor(this.packed / 256) % 256;
+  }
+  get slot(): number {
+    return (this.packed >> 3) & 31;
+  }
+  get func(): number {
+    return this.packed & 7;
   }
 }
 

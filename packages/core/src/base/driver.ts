@@ -4,7 +4,8 @@ import type { KernelImpl } from '../kernel/kernel-impl.ts';
 import { KERN_ERR, KERN_WARNING } from '../kernel/printk.ts';
 import type { Bus, BusImpl } from './bus.ts';
 import { busAddDriver, busRemoveDriver } from './bus.ts';
-import type { Device, DeviceImpl } from './device.ts';
+import type { Device } from './device.ts';
+import { DriverDevices } from './klist.ts';
 
 /** A PCI id table entry (struct pci_device_id, include/linux/mod_devicetable.h); omitted fields match anything. */
 export interface PciDeviceId {
@@ -79,7 +80,7 @@ export interface Driver {
 
 /** The driver core's side of a driver. */
 export class DriverImpl implements Driver {
-  readonly devices_ = new Set<DeviceImpl>();
+  readonly devices_ = new DriverDevices();
   readonly dynids_: PciDeviceId[] = [];
   probeCalls = 0;
   /** On the bus's driver list (between bus_add_driver() and bus_remove_driver()). */
@@ -102,7 +103,7 @@ export class DriverImpl implements Driver {
   }
 
   devices(): Device[] {
-    return [...this.devices_];
+    return this.devices_.toArray();
   }
 
   dynids(): PciDeviceId[] {

@@ -67,88 +67,63 @@ function pciMatchDevice(drv: DriverImpl, dev: PciDev): PciDeviceId | null {
 const hex4 = (n: number) => `0x${n.toString(16).padStart(4, '0')}`;
 const HEX = (n: number, w: number) => n.toString(16).toUpperCase().padStart(w, '0');
 
-/** Parses and checks a PCI address 'dddd:bb:ss.f'. */
-function parseAddress(address: unknown): { domain: number; busNr: number; slot: number; func: number } {
-  // Read digit by digit: this runs once per hot-plugged device, and a million of them must stay cheap.
-  const s = typeof address === 'string' && address.length === 12 ? address : '';
-  const hex = (from: number, to: number): number => {
-    let v = 0;
-    for (let i = from; i < to; i++) {
-      const c = s.charCodeAt(i);
-      const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
-      if (d < 0) return -1;
-      v = v * 16 + d;
-    }
-    return v;
-  };
-  const domain = hex(0, 4);
-  const busNr = hex(5, 7);
-  const slot = hex(8, 10);
-  const func = hex(11, 12);
-  if (
-    s === '' ||
-    s[4] !== ':' ||
-    s[7] !== ':' ||
-    s[10] !== '.' ||
-    domain < 0 ||
-    busNr < 0 ||
-    slot < 0 ||
-    slot > 31 ||
-    func < 0 ||
-    func > 7
-  ) {
+/**
+ * A PCI address 'dddd:bb:ss.f' (lower-case hex, slot <= 0x1f) packed as domain << 16 | bus << 8 | slot << 3 | fn,
+ * or -1. Read digit by digit: it runs for every device added and every name looked up.
+ */
+function packAddress(s: string): number {
+  if (s.length !== 12 || s.charCodeAt(4) !== 58 || s.charCodeAt(7) !== 58 || s.charCodeAt(10) !== 46) return -1;
+  let v = 0;
+  for (let i = 0; i < 12; i++) {
+    if (i === 4 || i === 7 || i === 10) continue;
+    const c = s.charCodeAt(i);
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  // v now holds dddd bb ss f as hex digits: 4 + 2 + 2 + 1 digits.
+  const fn = v % 16;
+  const slot = Math.floor(v / 16) % 256;
+  const rest = Math.floor(v / 4096);
+  if (slot > 31 || fn > 7) return -1;
+  return rest * 256 + slot * 8 + fn;
+}
+
+/** Checks a PCI address; a SimError naming the form for a bad one. Returns it packed. */
+function parseAddress(address: unknown): number {
+  const packed = typeof address === 'string' ? packAddress(address) : -1;
+  if (packed < 0) {
     throw new SimError(
       'SIM_ERR_DEVICE_BAD_SPEC',
       `PCI address ${show(address)} is not domain:bus:slot.function in lower-case hex with slot <= 1f, such as '0000:01:00.1'`,
     );
   }
-  return { domain, busNr, slot, func };
-}
-
-/** A PCI function of the machine, checked. */
-interface HwSpec {
-  readonly domain: number;
-  readonly busNr: number;
-  readonly slot: number;
-  readonly func: number;
-  readonly vendor: number;
-  readonly device: number;
-  readonly subsystemVendor: number;
-  readonly subsystemDevice: number;
-  readonly class: number;
-  readonly hdrType: number;
-  readonly parent: string | null;
-  readonly props: Readonly<Record<string, unknown>>;
-}
-
-interface Hardware {
-  readonly address: string;
-  readonly spec: HwSpec;
-  /** The enumerated device, while present. */
-  dev: PciDev | null;
-  /** Unplugged through the API (a rescan does not find it again). */
-  gone: boolean;
+  return packed;
 }
 
 /** The PCI bus (drivers/pci): matching, probe/remove, driver_override, new_id/remove_id, remove and rescan. */
 export function pciBusOps(k: KernelImpl): BusOps {
-  /** The hardware in the machine, in discovery order; a removed device stays until a rescan finds it again. */
-  const hardware: Hardware[] = [];
-  /** Hardware by address, for the functions not enumerated now (removed through sysfs). */
-  const absent = new Map<string, Hardware>();
-  const hwOf = (address: string): Hardware | undefined => {
-    const dev = bus().devicesByName.get(address) as PciDev | undefined;
-    return (dev?.hw as Hardware | undefined) ?? absent.get(address);
-  };
+  /**
+   * The machine's PCI functions in discovery order: each slot's latest pci_dev, present or removed. A function
+   * removed through sysfs stays (a rescan finds it again); one unplugged through the API is dropped.
+   */
+  let hardware: PciDev[] = [];
+  /** The functions removed through sysfs, by address. */
+  const absent = new Map<string, PciDev>();
   const bus = (): BusImpl => k.busesByName.get('pci')!;
+  /** The present or removed function at an address. */
+  const functionAt = (address: string): PciDev | undefined =>
+    (bus().devicesByName.get(address) as PciDev | undefined) ?? absent.get(address);
 
   /** The host bridges' directories, /sys/devices/pciDDDD:BB, by domain and bus. */
   const roots = new Map<number, { dir: string; container: DeviceContainer }>();
-  function rootBus(domain: number, busNr: number): { dir: string; container: DeviceContainer } {
-    const key = domain * 256 + busNr;
+  function rootBus(packed: number): { dir: string; container: DeviceContainer } {
+    const key = Math.floor(packed / 256);
     let root = roots.get(key);
     if (root === undefined) {
-      const name = `pci${domain.toString(16).padStart(4, '0')}:${busNr.toString(16).padStart(2, '0')}`;
+      const name = `pci${Math.floor(key / 256)
+        .toString(16)
+        .padStart(4, '0')}:${(key % 256).toString(16).padStart(2, '0')}`;
       root = { dir: `/sys/devices/${name}`, container: k.container(name) };
       roots.set(key, root);
     }
@@ -156,38 +131,36 @@ export function pciBusOps(k: KernelImpl): BusOps {
   }
 
   /** Models pci_device_add(), drivers/pci/probe.c: device_add() while match_driver is still false. */
-  function pciDeviceAdd(hw: Hardware): number {
-    const s = hw.spec;
-    const parent = s.parent === null ? null : ((bus().devicesByName.get(s.parent) as PciDev | undefined) ?? null);
-    if (s.parent !== null && parent === null) return -ENODEV;
-    const root = parent === null ? rootBus(s.domain, s.busNr) : null;
-    const dev = new PciDev(
-      hw.address,
+  function pciDeviceAdd(dev: PciDev): number {
+    k.enter('pci_device_add');
+    const ret = deviceAdd(k, dev);
+    k.leave();
+    if (ret === 0 && absent.size > 0) absent.delete(dev.name);
+    return ret;
+  }
+
+  /** A new pci_dev for the function `old` describes (what a rescan finds), or null without its bridge. */
+  function rediscover(old: PciDev): PciDev | null {
+    const parent =
+      old.parentAddress === null ? null : (bus().devicesByName.get(old.parentAddress) as PciDev | undefined);
+    if (parent === undefined) return null;
+    const root = parent === null ? rootBus(old.packed) : null;
+    return new PciDev(
+      old.name,
       bus(),
       parent,
       root?.dir ?? '',
       parent ?? root!.container,
-      s.props,
-      s.domain,
-      s.busNr,
-      s.slot,
-      s.func,
-      s.vendor,
-      s.device,
-      s.subsystemVendor,
-      s.subsystemDevice,
-      s.class,
-      s.hdrType,
+      old.props,
+      old.packed,
+      old.vendor,
+      old.device,
+      old.subsystemVendor,
+      old.subsystemDevice,
+      old.class,
+      old.hdrType,
+      old.parentAddress,
     );
-    dev.hw = hw;
-    k.enter('pci_device_add');
-    const ret = deviceAdd(k, dev);
-    k.leave();
-    if (ret === 0) {
-      hw.dev = dev;
-      if (absent.size > 0 && absent.get(hw.address) === hw) absent.delete(hw.address);
-    }
-    return ret;
   }
 
   /** Models pci_bus_add_device(), drivers/pci/bus.c: match_driver on, device_attach(). */
@@ -228,32 +201,31 @@ export function pciBusOps(k: KernelImpl): BusOps {
   function removeBusDevice(dev: PciDev): void {
     for (const child of childrenOf(dev)) removeBusDevice(child);
     deviceDel(k, dev);
-    const hw = dev.hw as Hardware | null;
-    if (hw !== null) {
-      hw.dev = null;
-      if (!hw.gone) absent.set(hw.address, hw);
-    }
+    if (!dev.unplugged) absent.set(dev.name, dev);
   }
 
-  /** True when the device sits on the bus behind `parent` (null: the root bus) or below it. */
-  function onBusOf(hw: Hardware, parent: string | null): boolean {
-    for (let at: Hardware | undefined = hw; at !== undefined; ) {
-      const up = at.spec.parent;
+  /** True when the function sits on the bus behind `parent` (null: a root bus) or below it. */
+  function onBusOf(dev: PciDev, parent: string | null): boolean {
+    for (let at: PciDev | undefined = dev; at !== undefined; ) {
+      const up = at.parentAddress;
       if (up === parent) return true;
       if (up === null) return false;
-      at = hwOf(up);
+      at = functionAt(up);
     }
     return false;
   }
 
-  /** Models pci_rescan_bus() over every bus: add what is missing, then attach what is not added. */
-  function rescan(filter: (hw: Hardware) => boolean): void {
+  /** Models pci_rescan_bus() over the chosen functions: add what is missing, then attach what is not added. */
+  function rescan(filter: (dev: PciDev) => boolean): void {
     k.enter('pci_rescan_bus');
-    const live = hardware.filter((hw) => !hw.gone);
-    hardware.length = 0;
-    hardware.push(...live);
-    for (const hw of live) if (hw.dev === null && filter(hw)) pciDeviceAdd(hw);
-    for (const hw of live) if (hw.dev !== null && !hw.dev.isAdded && filter(hw)) pciBusAddDevice(hw.dev);
+    hardware = hardware.filter((d) => !d.unplugged);
+    for (let i = 0; i < hardware.length; i++) {
+      const old = hardware[i]!;
+      if (old.isRegistered || !filter(old)) continue;
+      const dev = rediscover(old);
+      if (dev !== null && pciDeviceAdd(dev) === 0) hardware[i] = dev;
+    }
+    for (const dev of hardware) if (dev.isRegistered && !dev.isAdded && filter(dev)) pciBusAddDevice(dev);
     k.leave();
   }
 
@@ -267,6 +239,10 @@ export function pciBusOps(k: KernelImpl): BusOps {
   const pciOps: BusOps = {
     name: 'pci',
     custom: false,
+    indexKey: (name) => {
+      const key = packAddress(name);
+      return key < 0 ? undefined : key;
+    },
     /** Models pci_bus_match(), drivers/pci/pci-driver.c. */
     match: (dev, drv) => {
       const pdev = dev as PciDev;
@@ -334,8 +310,8 @@ export function pciBusOps(k: KernelImpl): BusOps {
           const val = kstrtoul(buf, 0);
           if (typeof val === 'number') return val;
           if (val !== 0n) {
-            const parent = (p.hw as Hardware | null)?.spec.parent ?? null;
-            k.withFrame('dev_rescan_store', () => rescan((hw) => onBusOf(hw, parent)));
+            const parent = p.parentAddress;
+            k.withFrame('dev_rescan_store', () => rescan((d) => onBusOf(d, parent)));
           }
           return count;
         }),
@@ -367,53 +343,60 @@ export function pciBusOps(k: KernelImpl): BusOps {
     prepareAdd: (raw) => {
       const spec = raw as Record<string, unknown>;
       const address = spec.address as string;
-      const a = parseAddress(address);
-      const where = address;
-      const parent = spec.parent === undefined ? null : (spec.parent as string);
-      if (parent !== null) {
-        parseAddress(parent);
-        if (hwOf(parent) === undefined) {
+      const packed = parseAddress(address);
+      const parentAddress = spec.parent === undefined ? null : (spec.parent as string);
+      if (parentAddress !== null) {
+        parseAddress(parentAddress);
+        if (functionAt(parentAddress) === undefined) {
           throw new SimError(
             'SIM_ERR_DEVICE_BAD_SPEC',
-            `PCI device ${where}: parent ${show(parent)} is not a PCI device of this machine; add the bridge first`,
+            `PCI device ${address}: parent ${show(parentAddress)} is not a PCI device of this machine; add the bridge first`,
           );
         }
       }
-      const checked: HwSpec = {
-        domain: a.domain,
-        busNr: a.busNr,
-        slot: a.slot,
-        func: a.func,
-        vendor: checkInt(spec.vendor, 0, 0xffff, where, 'vendor', 'PCI device '),
-        device: checkInt(spec.device, 0, 0xffff, where, 'device', 'PCI device '),
-        subsystemVendor: checkInt(spec.subsystemVendor ?? 0, 0, 0xffff, where, 'subsystemVendor', 'PCI device '),
-        subsystemDevice: checkInt(spec.subsystemDevice ?? 0, 0, 0xffff, where, 'subsystemDevice', 'PCI device '),
-        class: checkInt(spec.class ?? 0, 0, 0xffffff, where, 'class', 'PCI device '),
-        hdrType: checkInt(spec.hdrType ?? 0, 0, 0x7f, where, 'hdrType', 'PCI device '),
+      const P = 'PCI device ';
+      const vendor = checkInt(spec.vendor, 0, 0xffff, address, 'vendor', P);
+      const device = checkInt(spec.device, 0, 0xffff, address, 'device', P);
+      const sv = checkInt(spec.subsystemVendor ?? 0, 0, 0xffff, address, 'subsystemVendor', P);
+      const sd = checkInt(spec.subsystemDevice ?? 0, 0, 0xffff, address, 'subsystemDevice', P);
+      const cls = checkInt(spec.class ?? 0, 0, 0xffffff, address, 'class', P);
+      const hdrType = checkInt(spec.hdrType ?? 0, 0, 0x7f, address, 'hdrType', P);
+      const props = checkProps(spec.props, address);
+      const parent = parentAddress === null ? null : (bus().devicesByName.get(parentAddress) as PciDev | undefined);
+      if (parent === undefined) return () => -ENODEV;
+      const root = parent === null ? rootBus(packed) : null;
+      // The new pci_dev, before anything in the kernel knows of it (the add itself runs inside the operation).
+      const dev = new PciDev(
+        address,
+        bus(),
         parent,
-        props: checkProps(spec.props, `PCI device ${where}`),
-      };
+        root?.dir ?? '',
+        parent ?? root!.container,
+        props,
+        packed,
+        vendor,
+        device,
+        sv,
+        sd,
+        cls,
+        hdrType,
+        parentAddress,
+      );
+      // Hot-plug: the function appears in the machine, pci_device_add(), then pci_bus_add_device().
       return () => {
+        const old = absent.size > 0 ? absent.get(address) : undefined;
         // A taken slot: device_add() of the same name fails with -EEXIST (and its warning), nothing changes.
-        const hw: Hardware = { address, spec: checked, dev: null, gone: false };
-        const ret = pciDeviceAdd(hw);
+        const ret = pciDeviceAdd(dev);
         if (ret !== 0) return ret;
-        hardware.push(hw);
-        if (absent.size > 0) {
-          const old = absent.get(address);
-          if (old !== undefined && old !== hw) {
-            old.gone = true;
-            absent.delete(address);
-          }
-        }
-        pciBusAddDevice(hw.dev!);
+        if (old !== undefined) old.unplugged = true;
+        hardware.push(dev);
+        pciBusAddDevice(dev);
         return 0;
       };
     },
     removeDevice: (dev) => {
       const unplug = (d: PciDev): void => {
-        const hw = d.hw as Hardware | null;
-        if (hw !== null) hw.gone = true;
+        d.unplugged = true;
         for (const child of childrenOf(d)) unplug(child);
       };
       unplug(dev as PciDev);

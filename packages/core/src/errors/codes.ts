@@ -33,6 +33,8 @@ export const SIM_ERROR_CODES = {
   SIM_ERR_DRIVER_BAD_PROBE_RETURN: "A driver's probe function returned something other than a 32-bit integer.",
   SIM_ERR_SYSFS_BAD_PATH: 'A sysfs path that is not absolute, or a link target outside /sys.',
   SIM_ERR_SYSFS_BAD_TEXT: 'A sysfs write was given something other than a string.',
+  SIM_ERR_INJECT_BAD_SPEC:
+    'A fault injection names an unknown chain or driver, or an answer or count of the wrong form.',
   SIM_ERR_DEV_BAD_PATH: 'A /dev path, node name, file operations or ioctl command of the wrong form.',
 } as const;
 

@@ -9,11 +9,12 @@ import { customBusOps } from '../bus/generic.ts';
 import { i2cBusOps } from '../bus/i2c.ts';
 import { pciBusOps } from '../bus/pci.ts';
 import { platformBusOps } from '../bus/platform.ts';
-import { EDEADLK } from '../constants/errno.ts';
+import { EDEADLK, ENOENT } from '../constants/errno.ts';
 import { SimError, show } from '../errors/sim-error.ts';
 import { Devfs } from '../fs/devfs.ts';
 import { type KernfsNode, StaticDir, ViewDir } from '../fs/kernfs.ts';
 import { Sysfs } from '../fs/sysfs.ts';
+import { createInjector, type Injector } from '../inject/inject.ts';
 import type { NotifierHead } from '../notifier/chain.ts';
 import { type ChainByKind, createNotifierChain } from '../notifier/create.ts';
 import type { ChainKind, NotifierBlock, Splat } from '../notifier/notifier-block.ts';
@@ -34,6 +35,7 @@ import {
   KERN_CRIT,
   KERN_DEBUG,
   KERN_ERR,
+  KERN_INFO,
   KERN_WARNING,
   LogBuffer,
   type LogLevel,
@@ -62,6 +64,13 @@ export interface WorkItem {
   readonly name: string;
   readonly fn: () => void;
   queued: boolean;
+}
+
+/** A probe fault in place: `at` is the probe call that fails (null: every call). */
+export interface ProbeFaultEntry {
+  readonly driver: DriverImpl;
+  readonly errno: number;
+  readonly at: number | null;
 }
 
 interface PluginEntry {
@@ -113,7 +122,7 @@ export class KernelImpl implements Kernel {
   get trace(): Trace {
     return this.tracer;
   }
-  private readonly chains: ChainEntry[] = [];
+  private readonly chains_: ChainEntry[] = [];
   /** Who is calling the chain being called (for the trace). */
   private caller: string | null = null;
   /** Each chain's frame in the call path, made once. */
@@ -613,17 +622,17 @@ export class KernelImpl implements Kernel {
     const chain = createNotifierChain<K, D>(kind, name, { onSplat: (s) => this.reportSplat(s) });
     this.chainFrames.set(chain, `${kind}_notifier_call_chain(${name})`);
     const entry: ChainEntry = { chain: chain as unknown as NotifierHead<unknown>, namer: actionName, undo: null };
-    this.chains.push(entry);
+    this.chains_.push(entry);
     if (this.tracer.enabled) entry.undo = this.observeChain(entry);
     return chain;
   }
 
   /** Forgets a chain made with createChain() (a plugin's chain that is gone, such as a released IOMMU group's). */
   dropChain(chain: { name: string }): void {
-    const i = this.chains.findIndex((e) => e.chain === (chain as unknown));
+    const i = this.chains_.findIndex((e) => e.chain === (chain as unknown));
     if (i === -1) return;
-    this.chains[i]!.undo?.();
-    this.chains.splice(i, 1);
+    this.chains_[i]!.undo?.();
+    this.chains_.splice(i, 1);
   }
 
   get tracing(): boolean {
@@ -666,7 +675,7 @@ export class KernelImpl implements Kernel {
     effect: string,
   ): void {
     if (!this.tracer.enabled) return;
-    const entry = this.chains.find((e) => e.chain === (chain as unknown));
+    const entry = this.chains_.find((e) => e.chain === (chain as unknown));
     this.tracer.emit({
       type: 'chain.outcome',
       chain: chain.name,
@@ -680,7 +689,7 @@ export class KernelImpl implements Kernel {
   }
 
   private toggleChainObservers(on: boolean): void {
-    for (const e of this.chains) {
+    for (const e of this.chains_) {
       if (on && e.undo === null) e.undo = this.observeChain(e);
       if (!on && e.undo !== null) {
         e.undo();
@@ -844,11 +853,55 @@ export class KernelImpl implements Kernel {
     if (s.fatal) this.die(s.chain, s.message);
   }
 
+  // --- fault injection -------------------------------------------------------------------------------------
+
+  /** Probe faults in place (null when none, so the bind path checks one field). */
+  probeFaults: ProbeFaultEntry[] | null = null;
+  readonly inject: Injector = createInjector(this);
+
+  addProbeFault(fault: ProbeFaultEntry): () => number {
+    this.probeFaults = [...(this.probeFaults ?? []), fault];
+    return () => {
+      const rest = (this.probeFaults ?? []).filter((f) => f !== fault);
+      const removed = rest.length !== (this.probeFaults?.length ?? 0);
+      this.probeFaults = rest.length === 0 ? null : rest;
+      return removed ? 0 : -ENOENT;
+    };
+  }
+
+  /** The injected return of this probe call, or null to run the probe (the call is already counted). */
+  probeFault(drv: DriverImpl, dev: DeviceImpl): number | null {
+    for (const f of this.probeFaults ?? []) {
+      if (f.driver !== drv || (f.at !== null && f.at !== drv.probeCalls)) continue;
+      this.printk(
+        KERN_INFO,
+        `FAULT_INJECTION: forcing a failure: probe of ${dev.name} by ${drv.name} returns ${f.errno}`,
+      );
+      if (this.tracer.enabled) this.tracer.emit({ type: 'probe', device: dev.name, driver: drv.name, ret: f.errno });
+      return f.errno;
+    }
+    return null;
+  }
+
+  /** Names of the chains this kernel made (bus chains, plugins' chains). */
+  chains(): string[] {
+    return this.chains_.map((e) => e.chain.name);
+  }
+
+  /** A chain by name. */
+  chainNamed(name: unknown): NotifierHead<unknown> | undefined {
+    return this.chains_.find((e) => e.chain.name === name)?.chain;
+  }
+
+  /** The name of an action on a chain (BUS_NOTIFY_BIND_DRIVER, IOMMU_GROUP_NOTIFY_BIND_DRIVER ...). */
+  actionName(chain: object, action: number): string {
+    return this.chains_.find((e) => e.chain === chain)?.namer(action) ?? `action ${action}`;
+  }
+
   // --- driver callbacks ------------------------------------------------------------------------------------
 
   /** Calls a driver's probe (counted, traced, checked for an int). */
   runDriverProbe(drv: DriverImpl, dev: DeviceImpl, id: unknown): number {
-    drv.probeCalls++;
     this.stack.push(drv.probeFrame);
     const ret = drv.probeFn!(dev, { kernel: this, id: (id ?? null) as never });
     if ((ret | 0) !== ret) {

@@ -2,6 +2,7 @@ import type { Bus } from '../base/bus.ts';
 import type { Device, OfNode } from '../base/device.ts';
 import type { Driver, DriverSpec } from '../base/driver.ts';
 import type { SysfsStat } from '../fs/sysfs.ts';
+import type { Injector } from '../inject/inject.ts';
 import type { ChainByKind } from '../notifier/create.ts';
 import type { ChainKind, NotifierBlock } from '../notifier/notifier-block.ts';
 import type { Oops } from './bug.ts';
@@ -291,6 +292,10 @@ export interface Kernel {
     name: string,
     actionName?: (action: number) => string,
   ): ChainByKind<D>[K];
+  /** Fault injection: injecting notifier blocks on any chain, failing probes. */
+  readonly inject: Injector;
+  /** Names of the chains this kernel made (bus chains, plugins' chains), for injection and tracing. */
+  chains(): string[];
   /** Forgets a chain made with createChain() once it is gone (e.g. a released IOMMU group's chain). */
   dropChain(chain: { name: string }): void;
   /** Calls a chain as kernel code does, naming the caller in the trace. */

@@ -1,0 +1,38 @@
+import { SimError } from '@sim/core';
+
+/** @sim/tce-iommu's misuse error codes; docs/errors.md lists them under "@sim/tce-iommu". */
+export const TCE_ERROR_CODES = {
+  SIM_ERR_TCE_BAD_OPTION: 'tceIommuPlugin() got an option of the wrong type or range.',
+  SIM_ERR_TCE_BAD_TABLE: 'tceTable() got a TCE table description of the wrong type or range.',
+} as const;
+
+declare module '@sim/core' {
+  interface SimErrorCodes {
+    SIM_ERR_TCE_BAD_OPTION: true;
+    SIM_ERR_TCE_BAD_TABLE: true;
+  }
+}
+
+/** Short rendering of a bad value for messages. */
+export function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
+  if (typeof value === 'bigint') return `${value}n`;
+  if (value === undefined || value === null || typeof value !== 'object') return String(value);
+  try {
+    const text = JSON.stringify(value);
+    return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+/** A SimError for a bad tceIommuPlugin() option. */
+export function badOption(message: string): SimError {
+  return new SimError('SIM_ERR_TCE_BAD_OPTION', message);
+}
+
+/** A SimError for a bad tceTable() description. */
+export function badTable(message: string): SimError {
+  return new SimError('SIM_ERR_TCE_BAD_TABLE', message);
+}
