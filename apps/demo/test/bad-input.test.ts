@@ -58,7 +58,7 @@ describe('a scenario file that does not load', () => {
 
   it('names an unknown step verb, pointing at the verb', () => {
     expect(problems('steps:\n  - eho 1 > /sys/bus/pci/rescan\n')).toEqual([
-      "bad.yaml:2:5: steps[0]: unknown step verb 'eho' in 'eho 1 > /sys/bus/pci/rescan'; expected one of echo, cat, ls, readlink, modprobe, rmmod, open, ioctl, close, dmesg",
+      "bad.yaml:2:5: steps[0]: unknown step verb 'eho' in 'eho 1 > /sys/bus/pci/rescan'; expected one of echo, cat, ls, readlink, modprobe, rmmod, open, ioctl, close, dmesg, notify",
     ]);
   });
 
@@ -133,7 +133,7 @@ describe('a scenario file that does not load', () => {
 
   it('checks plugin names, dependencies and options, and the profiles that come with a plugin', () => {
     expect(problems('plugins: [nvme]\nsteps: [ls /sys]\n')).toEqual([
-      "bad.yaml:1:11: plugins[0]: 'nvme' is not allowed here; expected one of 'iommu-group', 'vfio'",
+      "bad.yaml:1:11: plugins[0]: 'nvme' is not allowed here; expected one of 'iommu-group', 'vfio', 'keystone', 'i2cdev', 'tce-iommu'",
     ]);
     expect(
       problems('plugins:\n  - { name: iommu-group, options: { buses: [pci, pci] } }\n  - vfio\nsteps: [ls /sys]\n'),

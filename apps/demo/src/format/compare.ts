@@ -1,5 +1,5 @@
 import type { TraceEvent } from '@sim/core';
-import { type RunResult, type StepRun, showResult } from '../run/run.ts';
+import { type RunResult, type StepRun, showResult, stepResultText } from '../run/run.ts';
 import { cut, notable, notifyName, pad, type Style, wrap } from './style.ts';
 
 /** Options of the side-by-side comparison. */
@@ -104,7 +104,7 @@ export function formatCompare(runs: readonly RunResult[], o: CompareOptions): st
     const num = `${String(i + 1).padStart(2)}. `;
     const sigs = new Set(runs.map((r) => signature(r.steps[i]!)));
     const st0 = first.steps[i]!;
-    const res0 = st0.oops ? 'the task died' : showResult(st0.result, st0.ran);
+    const res0 = st0.oops ? 'the task died' : stepResultText(st0);
     if (sigs.size === 1 && !st0.oops && st0.ran) {
       // The same everywhere: one line, the result at the end.
       const room = width - num.length - 2 - res0.length - 2;
@@ -116,7 +116,7 @@ export function formatCompare(runs: readonly RunResult[], o: CompareOptions): st
     );
     const cells = runs.map((r) => {
       const st = r.steps[i]!;
-      const res = st.oops ? 'the task died' : st.ran ? showResult(st.result) : 'not run';
+      const res = st.oops ? 'the task died' : st.ran ? stepResultText(st) : 'not run';
       const lines = [res, ...stepFacts(st)];
       if (st.output !== null && st.output !== '' && st.result !== null && st.result >= 0) {
         lines.splice(1, 0, `"${st.output.replace(/\n$/, '').replace(/\n/g, ' ')}"`);

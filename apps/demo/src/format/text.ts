@@ -1,5 +1,5 @@
 import { formatTimestamp, KERN_INFO, type TraceEvent } from '@sim/core';
-import { dmesgLines, type RunResult, showResult } from '../run/run.ts';
+import { dmesgLines, type RunResult, showResult, stepResultText } from '../run/run.ts';
 import { cut, notable, notifyName, type Style, wrap } from './style.ts';
 import { buildTree, type ChainNode, emptyCall, type TreeNode } from './tree.ts';
 
@@ -14,18 +14,34 @@ export interface TextOptions {
 
 const LEVEL_TAGS = ['emerg', 'alert', 'crit', 'err', 'warn', 'notice', 'info', 'debug'];
 
-/** Renders the events of one step (or of the boot) as indented lines: chain calls, answers, outcomes, dmesg. */
-export function narrateEvents(events: readonly TraceEvent[], o: TextOptions, indent = '    '): string[] {
+/** True when a chain call, or one inside it, got an answer other than 0 / NOTIFY_OK. */
+function hasNotable(n: ChainNode): boolean {
+  return n.children.some((c) =>
+    c.kind === 'chain' ? hasNotable(c) : c.event.type === 'chain.block' && notable(c.event.ret),
+  );
+}
+
+/**
+ * Renders the events of one step (or of the boot) as indented lines: chain calls, answers, outcomes, dmesg. With
+ * `onlyNotable`, only the chain calls that got an answer other than 0 / NOTIFY_OK, errors and an oops are shown.
+ */
+export function narrateEvents(
+  events: readonly TraceEvent[],
+  o: TextOptions,
+  indent = '    ',
+  onlyNotable = false,
+): string[] {
   const s = o.style;
   const width = o.width ?? 80;
   const out: string[] = [];
   const line = (pad: string, text: string, style = (x: string) => x) => {
     for (const l of wrap(text, Math.max(20, width - pad.length), '  ')) out.push(pad + style(l));
   };
-  const walk = (nodes: readonly TreeNode[], pad: string) => {
+  const walk = (nodes: readonly TreeNode[], pad: string, top = false) => {
     for (const n of nodes) {
-      if (n.kind === 'chain') chain(n, pad);
-      else event(n.event, pad);
+      if (n.kind === 'chain') {
+        if (!(top && onlyNotable) || hasNotable(n)) chain(n, pad);
+      } else if (!(top && onlyNotable) || ['oops', 'splat', 'bind'].includes(n.event.type)) event(n.event, pad);
     }
   };
   const chain = (n: ChainNode, pad: string) => {
@@ -41,11 +57,12 @@ export function narrateEvents(events: readonly TraceEvent[], o: TextOptions, ind
     const whoLen = c.chain.length + 1 + c.actionName.length + (c.device === null ? 0 : c.device.length + 1);
     const fromLen = c.caller === null ? 0 : c.caller.length + 4;
     // The header on one line if it fits, else the caller (and answers) on the next.
-    const header = (tail: string, tailLen: number) => {
+    const header = (tail: string, tailLen: number, tailPlain = '') => {
       if (pad.length + whoLen + fromLen + tailLen <= width) out.push(`${pad}${who}${from}${tail}`);
       else {
         out.push(`${pad}${who}`);
-        out.push(`${pad}   ${from}${tail}`);
+        const rest = `<- ${c.caller ?? '?'}${tailPlain}`;
+        for (const l of wrap(rest, Math.max(20, width - pad.length - 4), '   ')) out.push(`${pad}    ${s.dim(l)}`);
       }
     };
     if (boring) {
@@ -54,7 +71,7 @@ export function narrateEvents(events: readonly TraceEvent[], o: TextOptions, ind
         return `${e.block} ${notifyName(e.ret).replace('NOTIFY_', '')}`;
       });
       const tail = `: ${answers.join(', ')}`;
-      header(s.dim(tail), tail.length);
+      header(s.dim(tail), tail.length, tail);
       return;
     }
     header('', 0);
@@ -112,7 +129,7 @@ export function narrateEvents(events: readonly TraceEvent[], o: TextOptions, ind
         return;
     }
   };
-  walk(buildTree(events), indent);
+  walk(buildTree(events), indent, true);
   return out;
 }
 
@@ -143,12 +160,7 @@ export function formatText(run: RunResult, o: TextOptions): string {
     out.push(`    notifier ${s.cyan(n.bus)}/${n.name} (priority ${n.priority}) answers ${n.answerText} to ${on}`);
   }
   if (o.verbose === true) out.push(...narrateEvents(run.bootEvents, o));
-  else {
-    for (const e of run.bootEvents) {
-      if (e.type === 'bind' && e.what === 'bound') out.push(`    ${e.device} bound to ${e.driver}`);
-      if (e.type === 'oops') out.push(`    ${s.red(e.message)}`);
-    }
-  }
+  else out.push(...narrateEvents(run.bootEvents, o, '    ', true));
   for (const st of run.steps) {
     out.push('');
     const num = `${st.index + 1}.`;
@@ -164,8 +176,8 @@ export function formatText(run: RunResult, o: TextOptions): string {
     const res = st.oops
       ? s.bold(s.red('the task died in the oops'))
       : st.result !== null && st.result < 0
-        ? s.red(showResult(st.result))
-        : s.green(showResult(st.result));
+        ? s.red(stepResultText(st))
+        : s.green(stepResultText(st));
     out.push(`    = ${res}`);
   }
   out.push('');

@@ -1,5 +1,8 @@
 import { CORE_PROFILES, type Kernel, type Plugin, type ProfileDef } from '@sim/core';
+import { i2cdevPlugin } from '@sim/i2cdev';
 import { iommuGroupPlugin } from '@sim/iommu-group';
+import { keystonePlugin } from '@sim/keystone';
+import { tceIommuPlugin } from '@sim/tce-iommu';
 import {
   explainGroup,
   VFIO_GROUP_FLAGS_CONTAINER_SET,
@@ -50,6 +53,11 @@ export interface PluginEntry {
   readonly devNodes?: readonly RegExp[];
   /** Whether the topology's `iommuGroup` on devices means something to it. */
   readonly usesIommuGroups?: boolean;
+  /**
+   * Fields it reads on PCI devices of the topology (e.g. tce-iommu's `tce`): their schema; the values go to the
+   * device's `props` under the same name.
+   */
+  readonly deviceFields?: Readonly<Record<string, JsonSchema>>;
 }
 
 /**
@@ -149,6 +157,80 @@ export const PLUGINS: readonly PluginEntry[] = [
     },
     explain: (kernel, group) => explainGroup(kernel, group).text,
   },
+  {
+    name: 'keystone',
+    package: '@sim/keystone',
+    description:
+      'keystone_platform_notifier: the DMA pfn offset for platform devices on a Keystone 2 machine, NOTIFY_BAD for NULL data.',
+    dependencies: [],
+    options: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        physOffset: {
+          type: 'integer',
+          minimum: 0,
+          description: 'PHYS_OFFSET; the notifier registers only from the high alias (default 0x800000000).',
+        },
+      },
+    },
+    create: (options) => keystonePlugin(options),
+  },
+  {
+    name: 'i2cdev',
+    package: '@sim/i2cdev',
+    description: 'i2c-dev: a /dev/i2c-N node per adapter from the i2c bus notifier, -ENODEV past I2C_MINORS.',
+    dependencies: [],
+    options: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        minors: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 1048576,
+          description: 'I2C_MINORS: adapters numbered from this up get no node (default 1048575; 256 before v4.10).',
+        },
+      },
+    },
+    create: (options) => i2cdevPlugin(options),
+    devNodes: [/^i2c-\d+$/],
+  },
+  {
+    name: 'tce-iommu',
+    package: '@sim/tce-iommu',
+    description: "powerpc's tce_iommu_bus_notifier: PCI devices join their PE's IOMMU group; the add's raw errno.",
+    dependencies: ['iommu-group'],
+    options: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        platform: {
+          type: 'string',
+          enum: ['auto', 'powernv', 'pseries'],
+          description: "Default 'auto' (PowerNV from the machine).",
+        },
+        pageShift: { type: 'integer', enum: [12, 16], description: "The kernel's PAGE_SHIFT (default 12)." },
+      },
+    },
+    create: (options) => tceIommuPlugin(options),
+    iommuGroups: true,
+    deviceFields: {
+      tce: {
+        type: 'object',
+        description:
+          'The TCE table of the device (tce-iommu): its PE, PHB, IOMMU page shift, and whether it is linked.',
+        additionalProperties: false,
+        required: ['pe'],
+        properties: {
+          pe: { type: 'integer', minimum: 0 },
+          phb: { type: 'integer', minimum: 0, maximum: 65535 },
+          pageShift: { type: 'integer', minimum: 12, maximum: 24 },
+          linked: { type: 'boolean' },
+        },
+      },
+    },
+  },
 ];
 
 /** The entry of a name, or undefined. */
@@ -188,4 +270,16 @@ export function pluginsForProfile(name: string): string[] {
   if (p === undefined || p.plugin === null) return [];
   const entry = pluginEntry(p.plugin);
   return [...(entry?.dependencies ?? []), p.plugin];
+}
+
+/** The machine of the seed's due-diligence run: a Keystone 2 board (keystone's notifier registers only there). */
+export const DUE_DILIGENCE_MACHINE = { compatible: ['ti,k2hk-evm', 'ti,k2hk', 'ti,keystone'], model: 'K2HK EVM' };
+
+/**
+ * The plugins of the seed's due diligence ("keystone_platform_notifier(), tce_iommu_bus_notifier() and
+ * i2cdev_notifier_call()"), fresh for each kernel of the run: keystone, a PowerNV TCE IOMMU without the generic
+ * IOMMU driver on PCI, and i2c-dev.
+ */
+export function dueDiligencePlugins(): Plugin[] {
+  return [keystonePlugin(), iommuGroupPlugin({ buses: [] }), tceIommuPlugin({ platform: 'powernv' }), i2cdevPlugin()];
 }

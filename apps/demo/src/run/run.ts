@@ -1,4 +1,5 @@
 import { formatRecord, type Kernel, type LogRecord, type Oops, type TraceEvent } from '@sim/core';
+import { notifyName } from '../format/style.ts';
 import type { EndExpect, ResultSpec, Scenario, Step, StepExpect } from '../scenario/types.ts';
 import { errnoOf, Session } from './session.ts';
 
@@ -53,10 +54,14 @@ export interface RunResult {
 export function runScenario(
   scenario: Scenario,
   profile: string = scenario.profile,
-  /** Called with the kernel after the last step, before it is closed (sim explain reads the kernel there). */
-  inspect?: (kernel: Kernel) => void,
+  hooks: {
+    /** Called once the plugins are set up, before the topology boots. */
+    readonly onKernel?: (kernel: Kernel) => void;
+    /** Called after the last step, before the kernel is closed (sim explain reads the kernel there). */
+    readonly inspect?: (kernel: Kernel) => void;
+  } = {},
 ): RunResult {
-  const session = new Session(scenario, profile);
+  const session = new Session(scenario, profile, hooks.onKernel);
   const k = session.kernel;
   const steps: StepRun[] = [];
   scenario.steps.forEach((step, index) => {
@@ -98,7 +103,7 @@ export function runScenario(
     ok: expectations.every((e) => e.ok),
     events: [...session.events],
   };
-  inspect?.(k);
+  hooks.inspect?.(k);
   k.close();
   return result;
 }
@@ -106,6 +111,12 @@ export function runScenario(
 /** The log lines as dmesg prints them. */
 export function dmesgLines(run: RunResult): string[] {
   return run.records.map(formatRecord);
+}
+
+/** A step's result as people read it: a notifier answer by name for `notify`, else as showResult(). */
+export function stepResultText(s: StepRun): string {
+  if (s.ran && s.result !== null && s.step.command.verb === 'notify') return notifyName(s.result);
+  return showResult(s.result, s.ran);
 }
 
 /** A result as people read it: `13`, `-19 (ENODEV)`, `killed by the oops`. */
@@ -119,7 +130,7 @@ export function showResult(result: number | null, ran = true): string {
 function showSpec(spec: ResultSpec): string {
   switch (spec.kind) {
     case 'exact':
-      return String(spec.value);
+      return spec.name ?? String(spec.value);
     case 'errno':
       return `${spec.value} (${spec.name})`;
     case 'ok':

@@ -12,6 +12,7 @@ import {
   type TraceRecording,
 } from '@sim/core';
 import { pluginEntry } from '../plugins/registry.ts';
+import { BUS_NOTIFY_NAMES } from '../scenario/schema.ts';
 import type { Command, DriverDecl, NotifierDecl, Scenario } from '../scenario/types.ts';
 
 /** What one command returned, as the kernel returned it. */
@@ -68,12 +69,15 @@ export class Session {
   constructor(
     readonly scenario: Scenario,
     readonly profile: string,
+    /** Called with the kernel once its plugins are set up, before the topology boots (e.g. to start an audit). */
+    onKernel?: (kernel: Kernel) => void,
   ) {
     this.kernel = createKernel({
       profile,
       plugins: makePlugins(scenario),
       ...(scenario.machine === null ? {} : { machine: scenario.machine }),
     });
+    onKernel?.(this.kernel);
     for (const p of scenario.plugins) {
       for (const [cmd, spec] of Object.entries(pluginEntry(p.name)!.ioctls ?? {})) {
         if (spec.out !== undefined) this.outArgs.set(cmd, spec.out);
@@ -150,6 +154,14 @@ export class Session {
         const fd = this.fds.get(c.path) ?? -EBADF;
         this.fds.delete(c.path);
         return { result: k.dev.close(fd), output: null };
+      }
+      case 'notify': {
+        // A call of the bus chain as kernel code makes it (for data no driver-core caller passes, such as NULL).
+        const bus = k.bus(c.bus);
+        const dev = c.device === null ? null : (k.device(c.device, c.bus) ?? null);
+        const action = BUS_NOTIFY_NAMES.indexOf(c.event) + 1;
+        const result = k.callChain(bus.notifier, action, dev, 'sim notify');
+        return { result, output: null };
       }
       case 'dmesg': {
         if (c.clear) {

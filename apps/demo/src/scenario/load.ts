@@ -1,6 +1,6 @@
 import { createKernel, errnoValue, type Kernel, SimError } from '@sim/core';
 import { type Document, isMap, isPair, isScalar, LineCounter, type Node, parseDocument, type Scalar } from 'yaml';
-import { knownProfiles, PLUGINS, pluginEntry } from '../plugins/registry.ts';
+import { knownProfiles, PLUGINS, type PluginEntry, pluginEntry } from '../plugins/registry.ts';
 import { driverSpec } from '../run/session.ts';
 import { BUS_NOTIFY_NAMES, scenarioSchema } from './schema.ts';
 import { parseStep, VERBS } from './steps.ts';
@@ -246,48 +246,9 @@ function check(ctx: Ctx, raw: Raw, defaultName: string): Scenario | null {
     return false;
   };
 
-  // Devices.
-  const devices: DeviceDecl[] = [];
-  (topo.devices ?? []).forEach((d, i) => {
-    const path = ['topology', 'devices', i];
-    if (!busKnown(d.bus as string, [...path, 'bus'])) return;
-    const name = deviceName(d);
-    if (devices.some((x) => x.name === name && x.bus === d.bus)) {
-      ctx.problem(path, `device '${name}' is declared twice`, 'each device once');
-      return;
-    }
-    const spec: Record<string, unknown> = { ...d };
-    delete spec.iommuGroup;
-    if (d.compatible !== undefined) {
-      spec.ofNode = { compatible: d.compatible };
-      delete spec.compatible;
-    }
-    if (d.bus === 'i2c' && d.kind === 'adapter' && d.name === undefined) spec.name = `adapter ${d.nr as number}`;
-    if (d.parent !== undefined && !devices.some((x) => x.name === d.parent)) {
-      ctx.problem(
-        [...path, 'parent'],
-        `parent '${d.parent as string}' is not declared before this device`,
-        `a device declared above: ${devices.map((x) => x.name).join(', ') || 'none yet'}`,
-      );
-    }
-    if (d.bus === 'i2c' && d.kind === 'client' && !devices.some((x) => x.name === `i2c-${d.adapter as number}`)) {
-      ctx.problem(
-        [...path, 'adapter'],
-        `adapter ${d.adapter as number} is not declared before this client`,
-        'an i2c adapter { bus: i2c, kind: adapter, nr } above it',
-      );
-    }
-    devices.push({
-      line: ctx.line(path),
-      name,
-      bus: d.bus as string,
-      spec,
-      iommuGroup: (d.iommuGroup as number | undefined) ?? null,
-    });
-  });
-  const deviceNames = devices.map((d) => d.name);
-
+  // Plugins (their factories check their options; the devices are handed over after the topology is read).
   const listed: string[] = [];
+  const pending: { entry: PluginEntry; options: Record<string, unknown>; path: Path; optionsPath: Path }[] = [];
   (raw.plugins ?? []).forEach((p, i) => {
     const name = typeof p === 'string' ? p : p.name;
     const path = typeof p === 'string' ? ['plugins', i] : ['plugins', i, 'name'];
@@ -317,19 +278,80 @@ function check(ctx: Ctx, raw: Raw, defaultName: string): Scenario | null {
       }
     }
     const options = typeof p === 'string' ? {} : (p.options ?? {});
+    pending.push({ entry, options, path, optionsPath: typeof p === 'string' ? path : ['plugins', i, 'options'] });
+  });
+
+  // Devices.
+  const devices: DeviceDecl[] = [];
+  (topo.devices ?? []).forEach((d, i) => {
+    const path = ['topology', 'devices', i];
+    if (!busKnown(d.bus as string, [...path, 'bus'])) return;
+    const name = deviceName(d);
+    if (devices.some((x) => x.name === name && x.bus === d.bus)) {
+      ctx.problem(path, `device '${name}' is declared twice`, 'each device once');
+      return;
+    }
+    const spec: Record<string, unknown> = { ...d };
+    delete spec.iommuGroup;
+    const props: Record<string, unknown> = {};
+    for (const entry of PLUGINS) {
+      for (const field of Object.keys(entry.deviceFields ?? {})) {
+        if (d[field] === undefined) continue;
+        if (!listed.includes(entry.name)) {
+          ctx.problem(
+            [...path, field],
+            `'${field}' needs plugin '${entry.name}'`,
+            `plugins: [..., ${entry.name}] (or no ${field})`,
+          );
+        }
+        props[field] = d[field];
+        delete spec[field];
+      }
+    }
+    if (Object.keys(props).length > 0) spec.props = props;
+    if (d.compatible !== undefined) {
+      spec.ofNode = { compatible: d.compatible };
+      delete spec.compatible;
+    }
+    if (d.bus === 'i2c' && d.kind === 'adapter' && d.name === undefined) spec.name = `adapter ${d.nr as number}`;
+    if (d.parent !== undefined && !devices.some((x) => x.name === d.parent)) {
+      ctx.problem(
+        [...path, 'parent'],
+        `parent '${d.parent as string}' is not declared before this device`,
+        `a device declared above: ${devices.map((x) => x.name).join(', ') || 'none yet'}`,
+      );
+    }
+    if (d.bus === 'i2c' && d.kind === 'client' && !devices.some((x) => x.name === `i2c-${d.adapter as number}`)) {
+      ctx.problem(
+        [...path, 'adapter'],
+        `adapter ${d.adapter as number} is not declared before this client`,
+        'an i2c adapter { bus: i2c, kind: adapter, nr } above it',
+      );
+    }
+    devices.push({
+      line: ctx.line(path),
+      name,
+      bus: d.bus as string,
+      spec,
+      iommuGroup: (d.iommuGroup as number | undefined) ?? null,
+    });
+  });
+  for (const { entry, options, path, optionsPath } of pending) {
     try {
       entry.create(options, { devices });
     } catch (e) {
       if (!SimError.isInstance(e)) throw e;
       ctx.problem(
-        typeof p === 'string' ? path : ['plugins', i, 'options'],
-        `plugin '${name}' refuses its options: ${(e as Error).message}`,
+        optionsPath,
+        `plugin '${entry.name}' refuses its options: ${(e as Error).message}`,
         `options that ${entry.package} accepts`,
       );
-      return;
+      continue;
     }
-    plugins.push({ line: ctx.line(path), name, options });
-  });
+    plugins.push({ line: ctx.line(path), name: entry.name, options });
+  }
+  const deviceNames = devices.map((d) => d.name);
+
   const pluginNames = plugins.map((p) => p.name);
   const entries = plugins.map((p) => pluginEntry(p.name)!);
   const usable = profiles.filter((p) => p.plugin === null || pluginNames.includes(p.plugin));
@@ -497,6 +519,7 @@ function check(ctx: Ctx, raw: Raw, defaultName: string): Scenario | null {
   const resultSpec = (r: RawResult, path: Path): ResultSpec | null => {
     if (typeof r === 'number') return { kind: 'exact', value: r };
     if (r === 'ok' || r === 'error' || r === 'oops' || r === 'skipped') return { kind: r };
+    if (r.startsWith('NOTIFY_')) return { kind: 'exact', value: decodeAnswer(r)!, name: r };
     const e = errnoValue(r.slice(1));
     if (e === undefined) {
       ctx.problem(path, `unknown errno '${r}'`, 'a negative errno name such as -ENODEV, -EINVAL or -EBUSY');
@@ -707,6 +730,30 @@ function checkCommand(
     }
     case 'dmesg':
       return null;
+    case 'notify': {
+      if (!paths.busKnown(c.bus)) {
+        return {
+          message: `unknown bus '${c.bus}' in ${showValue(text)}`,
+          expected: `one of ${paths.busNames().join(', ')}`,
+          offset: offsetOf(` ${c.bus}`) + 1,
+        };
+      }
+      if (!BUS_NOTIFY_NAMES.includes(c.event)) {
+        return {
+          message: `unknown event '${c.event}' in ${showValue(text)}`,
+          expected: `one of ${BUS_NOTIFY_NAMES.join(', ')}`,
+          offset: offsetOf(` ${c.event}`) + 1,
+        };
+      }
+      if (c.device !== null && !paths.deviceKnown(c.bus, c.device)) {
+        return {
+          message: `unknown device '${c.device}' in ${showValue(text)}`,
+          expected: `a ${c.bus} device of the topology, or NULL`,
+          offset: text.lastIndexOf(c.device),
+        };
+      }
+      return null;
+    }
   }
 }
 
@@ -723,6 +770,18 @@ class PathChecker {
       ioctls?: Readonly<Record<string, unknown>>;
     }[],
   ) {}
+
+  busKnown(bus: string): boolean {
+    return this.buses.includes(bus);
+  }
+
+  busNames(): readonly string[] {
+    return this.buses;
+  }
+
+  deviceKnown(bus: string, name: string): boolean {
+    return this.devices.some((d) => d.bus === bus && d.name === name);
+  }
 
   /** The ioctl commands of the plugins in use. */
   ioctls(): string[] {

@@ -22,8 +22,12 @@ const NAME = '^[^/\\s]+$';
 const ERRNO = '^-E[A-Z0-9]+$';
 
 const resultSpec: JsonSchema = {
-  title: "a result: an integer, a negative errno such as '-ENODEV', 'ok' (>= 0), 'error' (< 0), 'oops' or 'skipped'",
-  oneOf: [{ type: 'integer' }, { type: 'string', pattern: '^(ok|error|oops|skipped|-E[A-Z0-9]+)$' }],
+  title:
+    "a result: an integer, a negative errno such as '-ENODEV', a NOTIFY_* answer, 'ok' (>= 0), 'error' (< 0), 'oops' or 'skipped'",
+  oneOf: [
+    { type: 'integer' },
+    { type: 'string', pattern: '^(ok|error|oops|skipped|-E[A-Z0-9]+|NOTIFY_(DONE|OK|BAD|STOP))$' },
+  ],
 };
 
 const stepExpect: JsonSchema = {
@@ -201,6 +205,7 @@ export function scenarioSchema(): JsonSchema {
                 description: 'the address of the bridge it sits behind, e.g. 0000:00:01.0',
               },
               iommuGroup: { type: 'integer', minimum: 0 },
+              ...Object.fromEntries(PLUGINS.flatMap((p) => Object.entries(p.deviceFields ?? {}))),
             },
           },
           {

@@ -12,6 +12,7 @@ export const VERBS: Readonly<Record<Verb, string>> = {
   ioctl: 'ioctl /dev/PATH COMMAND [ARG]',
   close: 'close /dev/PATH',
   dmesg: 'dmesg [-C]',
+  notify: 'notify BUS BUS_NOTIFY_EVENT DEVICE|NULL',
 };
 
 /** A step that does not parse: what is wrong, where in the line, and what would be accepted. */
@@ -167,6 +168,21 @@ export function parseStep(line: string): Command | StepError {
       if (typeof path !== 'string') return path;
       return { verb, path, cmd: rest[1]!.text, arg: rest[2]?.text ?? null };
     }
+    case 'notify': {
+      if (rest.length !== 3) {
+        return {
+          message: "'notify' takes a bus, an event and a device (or NULL)",
+          offset: rest[3]?.offset ?? end,
+          expected: form,
+        };
+      }
+      return {
+        verb,
+        bus: rest[0]!.text,
+        event: rest[1]!.text,
+        device: rest[2]!.text === 'NULL' ? null : rest[2]!.text,
+      };
+    }
     case 'dmesg': {
       if (rest.length === 0) return { verb, clear: false };
       if (rest.length === 1 && rest[0]!.text === '-C') return { verb, clear: true };
@@ -193,6 +209,8 @@ export function formatCommand(c: Command): string {
       return `ioctl ${c.path} ${c.cmd}${c.arg === null ? '' : ` ${c.arg}`}`;
     case 'dmesg':
       return c.clear ? 'dmesg -C' : 'dmesg';
+    case 'notify':
+      return `notify ${c.bus} ${c.event} ${c.device ?? 'NULL'}`;
     default:
       return `${c.verb} ${c.path}`;
   }

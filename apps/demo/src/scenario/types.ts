@@ -12,7 +12,8 @@ export type Command =
   | { readonly verb: 'open'; readonly path: string }
   | { readonly verb: 'ioctl'; readonly path: string; readonly cmd: string; readonly arg: string | null }
   | { readonly verb: 'close'; readonly path: string }
-  | { readonly verb: 'dmesg'; readonly clear: boolean };
+  | { readonly verb: 'dmesg'; readonly clear: boolean }
+  | { readonly verb: 'notify'; readonly bus: string; readonly event: string; readonly device: string | null };
 
 /** The verbs a step may start with. */
 export type Verb = Command['verb'];
@@ -22,7 +23,7 @@ export type Verb = Command['verb'];
  * (< 0), `oops` (the kernel died during the step) or `skipped` (the kernel had died before it, so it never ran).
  */
 export type ResultSpec =
-  | { readonly kind: 'exact'; readonly value: number }
+  | { readonly kind: 'exact'; readonly value: number; readonly name?: string }
   | { readonly kind: 'errno'; readonly name: string; readonly value: number }
   | { readonly kind: 'ok' }
   | { readonly kind: 'error' }

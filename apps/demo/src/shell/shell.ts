@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline';
 import { errdesc, type Kernel } from '@sim/core';
 import type { Style } from '../format/style.ts';
+import { notifyName } from '../format/style.ts';
 import { narrateEvents } from '../format/text.ts';
 import type { Io } from '../main.ts';
 import { Session } from '../run/session.ts';
@@ -86,6 +87,8 @@ function failure(c: Command, result: number): string {
       return `dmesg: ${why}`;
     case 'ioctl':
       return `ioctl: ${c.path} ${c.cmd}: ${why}`;
+    case 'notify':
+      return `notify: the chain answered ${result} (${why})`;
     default:
       return `${c.verb}: ${c.path}: ${why}`;
   }
@@ -159,6 +162,7 @@ export async function runShell(scenario: Scenario | null, profile: string, io: I
           say(style.red(`${(k as Kernel).oops?.message ?? 'oops'}\nSegmentation fault (the task died in the oops)`));
         else if (result < 0) say(failure(c, result));
         else if (c.verb === 'open') say(`fd ${result}`);
+        else if (c.verb === 'notify') say(notifyName(result));
       }
     }
     prompt();
