@@ -175,3 +175,77 @@ describe('sim shell, driven through its stdin', () => {
     expect(r.stdout).toContain('    9  eho x\n');
   });
 });
+
+describe('the seed story through the command', () => {
+  it('pnpm demo: the seed under three profiles, in 80 columns, first difference at the host bind', () => {
+    const r = sim(['compare', 'seed', '--profiles', 'v4.12,v4.12+bind-veto,rfc-2017']);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines.filter((l) => l.length > 80)).toEqual([]);
+    expect(lines.length).toBeLessThan(75);
+    expect(r.stdout).toContain('14. $ echo 0000:01:00.1 > /sys/bus/pci/drivers/snd_hda_intel/bind');
+    expect(lines.find((l) => l.startsWith('>>'))).toMatch(/^>> +the task died +the task died +-19 \(ENODEV\)$/);
+    expect(r.stdout).toMatch(/ {2}oops +BUG at vfio\.c:733 +BUG at vfio\.c:733 +none/);
+    expect(r.stdout).toContain('first difference: step 14 (line 55)');
+  });
+
+  it('sim run seed --format json: the oops under v4.12, the refused bind under rfc-2017', () => {
+    const v412 = JSON.parse(sim(['run', 'seed', '--profile', 'v4.12', '--format', 'json']).stdout);
+    expect(v412.oops).toMatchObject({ where: 'drivers/vfio/vfio.c:733', message: 'kernel BUG at drivers/vfio/vfio.c:733!' });
+    expect(v412.steps[13]).toMatchObject({ result: null, ran: true });
+    expect(v412.steps[14]).toMatchObject({ result: null, ran: false });
+    const rfc = JSON.parse(sim(['run', 'seed', '--format', 'json']).stdout);
+    expect(rfc).toMatchObject({ profile: 'rfc-2017', flags: ['stopBindOnNotifyBad', 'percolate', 'vetoBind'], oops: null });
+    expect(rfc.steps[13]).toMatchObject({ result: -19, errno: 'ENODEV' });
+    expect(rfc.steps[14].output).toBe('flags 0x3 (VIABLE | CONTAINER_SET)\n');
+    expect(rfc.state.devices['0000:01:00.1']).toEqual({ bus: 'pci', driver: null, iommuGroup: 1 });
+  });
+
+  it('sim explain seed --group 1 says why the group is viable, and which bind would break it', () => {
+    const r = sim(['explain', 'seed', '--group', '1']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('IOMMU group 1 (/sys/kernel/iommu_groups/1), profile rfc-2017');
+    expect(r.stdout).toContain('0000:01:00.1 -> snd_hda_intel');
+    expect(r.stdout.split('\n').filter((l) => l.length > 80)).toEqual([]);
+    expect(sim(['explain', 'seed', '--group', '9']).stderr).toContain('there is no IOMMU group 9');
+    expect(sim(['explain', 'seed']).stderr).toBe('sim explain: --group takes an IOMMU group number such as --group 1, got nothing\n');
+    expect(sim(['explain', 'bind-veto', '--group', '1']).stderr).toBe(
+      "sim explain: scenario 'bind-veto' uses no plugin that explains IOMMU groups; add vfio to its plugins\n",
+    );
+  });
+
+  it('refuses a profile the scenario has no plugin for', () => {
+    const r = sim(['run', 'bind-veto', '--profile', 'rfc-2017']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(
+      "sim run: profile 'rfc-2017' comes with plugin 'vfio', which scenario 'bind-veto' does not use; its profiles: v4.12, v4.12+bind-veto\n",
+    );
+  });
+});
+
+describe('sim audit', () => {
+  it("without a scenario, runs the seed's due diligence and reproduces its paragraph", () => {
+    const r = sim(['audit']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('Notifier answer audit (due-diligence), profile v4.12');
+    expect(r.stdout).toContain(
+      'Verdict: 3 notifiers answered something else: 3 on BUS_NOTIFY_ADD_DEVICE (3 ineffective); none on BUS_NOTIFY_BIND_DRIVER.',
+    );
+    for (const block of ['keystone_platform_notifier', 'tce_iommu_bus_notifier', 'i2cdev_notifier_call']) {
+      expect(r.stdout).toContain(block);
+    }
+  });
+
+  it('over a scenario, audits its run, collateral included', () => {
+    const r = sim(['audit', 'tce-already-grouped']);
+    expect(r.stdout).toContain('-16 (EBUSY), device 0000:01:00.0: ignored by device_add()');
+    expect(r.stdout).toContain('collateral: late-listener');
+    const dd = sim(['audit', 'due-diligence', '--format', 'json']);
+    const report = JSON.parse(dd.stdout);
+    expect(report.findings.map((f: { block: string }) => f.block).sort()).toEqual([
+      'i2cdev_notifier_call',
+      'keystone_platform_notifier',
+      'tce_iommu_bus_notifier',
+    ]);
+  });
+});
