@@ -191,11 +191,18 @@ describe('the seed story through the command', () => {
 
   it('sim run seed --format json: the oops under v4.12, the refused bind under rfc-2017', () => {
     const v412 = JSON.parse(sim(['run', 'seed', '--profile', 'v4.12', '--format', 'json']).stdout);
-    expect(v412.oops).toMatchObject({ where: 'drivers/vfio/vfio.c:733', message: 'kernel BUG at drivers/vfio/vfio.c:733!' });
+    expect(v412.oops).toMatchObject({
+      where: 'drivers/vfio/vfio.c:733',
+      message: 'kernel BUG at drivers/vfio/vfio.c:733!',
+    });
     expect(v412.steps[13]).toMatchObject({ result: null, ran: true });
     expect(v412.steps[14]).toMatchObject({ result: null, ran: false });
     const rfc = JSON.parse(sim(['run', 'seed', '--format', 'json']).stdout);
-    expect(rfc).toMatchObject({ profile: 'rfc-2017', flags: ['stopBindOnNotifyBad', 'percolate', 'vetoBind'], oops: null });
+    expect(rfc).toMatchObject({
+      profile: 'rfc-2017',
+      flags: ['stopBindOnNotifyBad', 'percolate', 'vetoBind'],
+      oops: null,
+    });
     expect(rfc.steps[13]).toMatchObject({ result: -19, errno: 'ENODEV' });
     expect(rfc.steps[14].output).toBe('flags 0x3 (VIABLE | CONTAINER_SET)\n');
     expect(rfc.state.devices['0000:01:00.1']).toEqual({ bus: 'pci', driver: null, iommuGroup: 1 });
@@ -208,7 +215,9 @@ describe('the seed story through the command', () => {
     expect(r.stdout).toContain('0000:01:00.1 -> snd_hda_intel');
     expect(r.stdout.split('\n').filter((l) => l.length > 80)).toEqual([]);
     expect(sim(['explain', 'seed', '--group', '9']).stderr).toContain('there is no IOMMU group 9');
-    expect(sim(['explain', 'seed']).stderr).toBe('sim explain: --group takes an IOMMU group number such as --group 1, got nothing\n');
+    expect(sim(['explain', 'seed']).stderr).toBe(
+      'sim explain: --group takes an IOMMU group number such as --group 1, got nothing\n',
+    );
     expect(sim(['explain', 'bind-veto', '--group', '1']).stderr).toBe(
       "sim explain: scenario 'bind-veto' uses no plugin that explains IOMMU groups; add vfio to its plugins\n",
     );
