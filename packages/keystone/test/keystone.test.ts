@@ -3,6 +3,7 @@ import {
   BUS_NOTIFY_EVENTS,
   createKernel,
   type Device,
+  EEXIST,
   KERN_ERR,
   type Kernel,
   NOTIFY_BAD,
@@ -192,6 +193,22 @@ describe('keystone_platform_notifier: events and data', () => {
     },
   );
 
+  it('a device the kernel refuses (name taken): -EEXIST from device_add(), the notifier never called, nothing changed', () => {
+    const kernel = keystone();
+    kernel.addDevice({ bus: 'platform', name: 'dup' });
+    const first = kernel.device('dup')!;
+    first.dmaPfnOffset = 5;
+    const rec = kernel.trace.record();
+    expect(kernel.addDevice({ bus: 'platform', name: 'dup' })).toBe(-EEXIST);
+    rec.stop();
+    expect(rec.events.some((e) => e.type === 'chain.call')).toBe(false);
+    expect(kernel.device('dup')).toBe(first);
+    expect(first.dmaPfnOffset).toBe(5);
+    expect(errLines(kernel).filter((l) => l.includes('dma_pfn_offset'))).toEqual([
+      'platform dup: set dma_pfn_offset00780000',
+    ]);
+  });
+
   it('device_add() ignores the answer: the device is added and probed whatever the notifier said', () => {
     const kernel = keystone();
     kernel.registerDriver({ name: 'davinci_mdio', bus: 'platform', probe: 'ok' });
@@ -224,5 +241,33 @@ describe('keystonePlugin: options', () => {
 
   it('the physOffset message says how to fix it', () => {
     expect(() => keystonePlugin({ physOffset: -1 })).toThrow(/KEYSTONE_HIGH_PHYS_START \(0x800000000\)/);
+  });
+});
+
+describe('keystonePlugin: exercise()', () => {
+  it('sends ADD_DEVICE with NULL data on the platform chain: NOTIFY_BAD', () => {
+    const plugin = keystonePlugin();
+    const kernel = createKernel({ machine: K2HK, plugins: [plugin] });
+    const rec = kernel.trace.record();
+    plugin.exercise?.(kernel);
+    rec.stop();
+    const call = rec.events.find((e) => e.type === 'chain.call');
+    const ret = rec.events.find((e) => e.type === 'chain.return');
+    expect(call).toMatchObject({
+      chain: 'platform',
+      action: BUS_NOTIFY_ADD_DEVICE,
+      device: null,
+      caller: 'keystone exercise',
+    });
+    expect(ret).toMatchObject({ ret: NOTIFY_BAD, stoppedBy: KEYSTONE_NOTIFIER_NAME });
+  });
+
+  it('does nothing where the notifier is not registered', () => {
+    const plugin = keystonePlugin();
+    const kernel = createKernel({ plugins: [plugin] });
+    const rec = kernel.trace.record();
+    plugin.exercise?.(kernel);
+    rec.stop();
+    expect(rec.events).toEqual([]);
   });
 });

@@ -14,13 +14,17 @@ import {
   BUS_NOTIFY_DEL_DEVICE,
   BUS_NOTIFY_EVENTS,
   busNotifyName,
+  createKernel,
   decodeNotifierAnswer,
   EBUSY,
   EINVAL,
   ENODEV,
   ENOENT,
   formatAuditReport,
+  type Kernel,
   NOTIFY_BAD,
+  NOTIFY_OK,
+  recordAudit,
 } from '@sim/core';
 import { i2cdevPlugin } from '@sim/i2cdev';
 import { iommuGroupPlugin } from '@sim/iommu-group';
@@ -212,6 +216,34 @@ describe("the seed's due diligence, run", () => {
     expect(auditVerdictLine(report)).toBe(
       'Verdict: 3 notifiers answered something else: 3 on BUS_NOTIFY_ADD_DEVICE (3 ineffective); none on BUS_NOTIFY_BIND_DRIVER.',
     );
+  });
+
+  it("collateral: a user's notifier registered after i2cdev never sees the out-of-minors adapter", () => {
+    const custom = {
+      name: 'custom',
+      setup: (k: Kernel) =>
+        k.bus('i2c').registerNotifier({ name: 'custom_notifier', notifierCall: () => NOTIFY_OK }).unregister,
+    };
+    const report = auditDueDiligence({ plugins: [i2cdevPlugin(), custom] });
+    expect(report.findings).toHaveLength(1);
+    expect(report.findings[0]!.answers).toEqual([
+      {
+        ...ignoredByDeviceAdd(-ENODEV, 'i2c-1048575', 'trace', 'device_add', ['exercise:i2cdev']),
+        collateral: ['custom_notifier'],
+      },
+    ]);
+    expect(formatAuditReport(report)).toContain('      device_add() ignores the answer; collateral: custom_notifier\n');
+    // A scenario on a kernel of the user's own shows the same.
+    const kernel = createKernel({ plugins: [i2cdevPlugin(), custom] });
+    const audit = recordAudit(kernel);
+    kernel.addDevice({ bus: 'i2c', kind: 'adapter', name: 'numbered', nr: 1048575 });
+    expect(audit.stop().findings[0]!.answers[0]).toMatchObject({
+      value: -ENODEV,
+      outcome: 'ignored',
+      outcomeSource: 'trace',
+      collateral: ['custom_notifier'],
+      sources: ['scenario'],
+    });
   });
 
   it('on a machine that is not a Keystone, keystone registers nothing and drops out of the report', () => {

@@ -227,6 +227,14 @@ describe('BUS_NOTIFY_ADD_DEVICE: iommu_add_device(), each check in the kernel or
     expect(kernel.device('0000:01:00.0')!.iommuGroup).toBeNull();
   });
 
+  it('a device the kernel refuses (slot taken): -EEXIST from device_add(), tce never called, groups unchanged', () => {
+    const kernel = powernv();
+    kernel.addDevice(pci('0000:01:00.0', { pe: 1 }));
+    const before = iommuGroups(kernel).map((g) => [g.id, g.name, g.devices().map((d) => d.name)]);
+    expect(answers(kernel, () => expect(kernel.addDevice(pci('0000:01:00.0', { pe: 2 }))).toBe(-EEXIST))).toEqual([]);
+    expect(iommuGroups(kernel).map((g) => [g.id, g.name, g.devices().map((d) => d.name)])).toEqual(before);
+  });
+
   it('the raw errno carries the stop bit: later PCI blocks are skipped for that device', () => {
     const kernel = powernv();
     const seen: string[] = [];

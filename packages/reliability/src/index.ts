@@ -1,0 +1,13 @@
+export { expectedBusOutcome } from './expectations.ts';
+export { BUS_DEVICES, families, PROFILES } from './families.ts';
+export {
+  ANSWERS,
+  busFamily,
+  type Cell,
+  type ChainFamily,
+  describeOutcome,
+  type Outcome,
+  renderMatrix,
+  runCell,
+  runFamily,
+} from './fault-matrix.ts';
