@@ -301,10 +301,9 @@ export function formatGroupExplanation(e: Omit<GroupExplanation, 'text'>): strin
     for (const r of e.risks) {
       lines.push(`  ${r.device} -> ${r.driver} (${r.match})`);
       lines.push(`    how: ${r.how}`);
-      const pw = Math.max(...r.outcomes.map((o) => o.profile.length + (o.current ? 10 : 0))) + 2;
-      for (const o of r.outcomes) {
-        lines.push(`    ${pad(`${o.profile}${o.current ? ' (this)' : ''}`, pw)}${o.result.toUpperCase()}: ${o.text}`);
-      }
+      const label = (o: BindOutcome) => `${o.profile}${o.current ? ' (this)' : ''}`;
+      const pw = Math.max(...r.outcomes.map((o) => label(o).length)) + 2;
+      for (const o of r.outcomes) lines.push(`    ${pad(label(o), pw)}${o.result.toUpperCase()}: ${o.text}`);
     }
   }
   if (e.notes.length > 0) {

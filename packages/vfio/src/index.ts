@@ -49,5 +49,6 @@ export {
   vfioGroupIsViable,
   vfioGroupOf,
   vfioGroups,
+  vfioRegisterBusDriver,
 } from './vfio.ts';
 export { VFIO_PCI, VFIO_PLATFORM } from './vfio-pci.ts';

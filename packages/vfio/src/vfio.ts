@@ -535,6 +535,29 @@ export function addVfioBusDriver(st: VfioState, drv: Driver): void {
   st.busDrivers.add(drv);
 }
 
+/**
+ * Declares a registered driver to be a vfio bus driver (one whose probe calls vfioAddGroupDev()), so that its binds
+ * pass the `vetoBind` check before the device is registered with vfio. v4.12 has no such interface; it follows the
+ * June 2017 series' "vfio: Create interface for vfio bus drivers to register" (see
+ * docs/decisions/2026-11-26-vfio-bus-drivers-at-bind.md). vfio-pci and vfio-platform are declared already.
+ */
+export function vfioRegisterBusDriver(kernel: Kernel, drv: Driver): void {
+  const st = vfioState(kernel, 'vfioRegisterBusDriver()');
+  if (
+    typeof drv !== 'object' ||
+    drv === null ||
+    typeof drv.bus !== 'object' ||
+    !kernel.buses().includes(drv.bus) ||
+    kernel.driver(drv.name, drv.bus.name) !== drv
+  ) {
+    throw new SimError(
+      'SIM_ERR_VFIO_BAD_ARGUMENT',
+      `vfioRegisterBusDriver(): expected a registered driver (kernel.driver(name, bus)), got ${typeof drv === 'object' && drv !== null ? `driver '${(drv as Driver).name}', which is not registered` : String(drv)}`,
+    );
+  }
+  st.busDrivers.add(drv);
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // /dev/vfio/vfio: the container
 
