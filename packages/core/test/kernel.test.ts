@@ -431,3 +431,43 @@ describe('the trace', () => {
     expect(k.trace.enabled).toBe(false);
   });
 });
+
+describe('close()', () => {
+  it('runs teardowns on a live kernel, so they may unregister what they registered', () => {
+    const k = createKernel({
+      plugins: [
+        {
+          name: 'driver-owner',
+          setup: (kernel) => {
+            kernel.registerDriver({ name: 'owned', bus: 'platform' });
+            return () => {
+              kernel.unregisterDriver('owned', 'platform');
+            };
+          },
+        },
+      ],
+    });
+    k.addDevice({ bus: 'platform', name: 'owned' });
+    expect(k.device('owned')?.driver?.name).toBe('owned');
+    k.close();
+    expect(k.device('owned')?.driver).toBeNull();
+  });
+
+  it('runs every teardown even when one throws, then reports the first failure', () => {
+    const log: string[] = [];
+    const k = createKernel({
+      plugins: [
+        plugin('first', log),
+        {
+          name: 'broken',
+          setup: () => () => {
+            throw new Error('teardown failed');
+          },
+        },
+      ],
+    });
+    expect(() => k.close()).toThrow('teardown failed');
+    expect(log).toEqual(['setup first', 'teardown first']);
+    expect(() => k.addDevice(GPU)).toThrow(/SIM_ERR_KERNEL_CLOSED/);
+  });
+});

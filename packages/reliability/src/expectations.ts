@@ -27,10 +27,10 @@ export function expectedBusOutcome(
   action: number,
   answer: InjectAnswer,
   flags: readonly string[],
-  device: { name: string; driver: string },
+  device: { bus: string; name: string; driver: string },
 ): Outcome {
   const value = answerValue(answer);
-  const skipped = (value & NOTIFY_STOP_MASK) !== 0 ? ['observer'] : [];
+  const skipped = (value & NOTIFY_STOP_MASK) !== 0 ? [`observer (${device.bus})`] : [];
   const written = device.name.length + 1;
   const vetoed = action === BUS_NOTIFY_BIND_DRIVER && value === NOTIFY_BAD && flags.includes('stopBindOnNotifyBad');
   const base = { oops: null, skipped };
@@ -50,5 +50,38 @@ export function expectedBusOutcome(
     default:
       if (busNotifyName(action) === undefined) throw new Error(`not a bus action: ${action}`);
       return { ...base, result: 'remove -> 0', driver: null };
+  }
+}
+
+/**
+ * What an answer on the IOMMU group chain does (drivers/iommu/iommu.c v4.12, and the seed's plan):
+ * - iommu_group_add_device() and iommu_group_remove_device() ignore the chain's return (ADD_DEVICE, DEL_DEVICE).
+ * - iommu_bus_notifier() forwards BIND/BOUND/UNBIND/UNBOUND_DRIVER and returns 0 whatever the group chain said; with
+ *   the `percolate` flag it returns the group chain's answer, so the bus chain stops too when the answer has the
+ *   stop bit, and driver_sysfs_add() (with the seed flag) refuses a bind answered exactly NOTIFY_BAD.
+ */
+export function expectedGroupOutcome(action: number, answer: InjectAnswer, flags: readonly string[]): Outcome {
+  const value = answerValue(answer);
+  const stops = (value & NOTIFY_STOP_MASK) !== 0;
+  const percolate = flags.includes('percolate');
+  const forwarded = action >= 3 && action <= 6;
+  const skipped = [
+    ...(stops ? ['observer (iommu_group:1)'] : []),
+    ...(stops && percolate && forwarded ? ['observer (pci)'] : []),
+  ].sort();
+  const vetoed = action === 3 && value === NOTIFY_BAD && percolate && flags.includes('stopBindOnNotifyBad');
+  const base = { oops: null, skipped };
+  switch (action) {
+    case 1:
+      return { ...base, result: 'add -> 0', driver: null };
+    case 2:
+      return { ...base, result: 'remove -> 0', driver: null };
+    case 3:
+    case 4:
+      return vetoed
+        ? { ...base, result: 'bind -> -ENODEV', driver: null }
+        : { ...base, result: 'bind -> 13', driver: 'snd_hda_intel' };
+    default:
+      return { ...base, result: 'unbind -> 13', driver: null };
   }
 }

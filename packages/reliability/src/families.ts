@@ -1,16 +1,22 @@
 import { busFamily, type ChainFamily } from './fault-matrix.ts';
+import { groupFamily, matrixPlugins } from './group-family.ts';
 
 /** The profiles every family is run under. */
-export const PROFILES = ['v4.12', 'v4.12+bind-veto'] as const;
+export const PROFILES = ['v4.12', 'v4.12+bind-veto', 'rfc-2017'] as const;
 
-/** Every chain family of the matrix. */
+/** Every chain family of the matrix (the IOMMU and vfio plugins are in use in every cell). */
 export function families(): ChainFamily[] {
-  return [busFamily('pci', PROFILES), busFamily('platform', PROFILES), busFamily('i2c', PROFILES)];
+  return [
+    busFamily('pci', PROFILES, matrixPlugins),
+    busFamily('platform', PROFILES, matrixPlugins),
+    busFamily('i2c', PROFILES, matrixPlugins),
+    groupFamily(PROFILES),
+  ];
 }
 
 /** The device and driver each bus family uses (for the expectations). */
 export const BUS_DEVICES = {
-  pci: { name: '0000:01:00.0', driver: 'nouveau' },
-  platform: { name: 'serial8250', driver: 'serial8250' },
-  i2c: { name: '0-0050', driver: 'at24' },
+  pci: { bus: 'pci', name: '0000:01:00.0', driver: 'nouveau' },
+  platform: { bus: 'platform', name: 'serial8250', driver: 'serial8250' },
+  i2c: { bus: 'i2c', name: '0-0050', driver: 'at24' },
 } as const;

@@ -59,7 +59,8 @@ export interface ChainFamily {
   readonly actions: readonly { readonly value: number; readonly name: string }[];
   readonly profiles: readonly string[];
   readonly plugins?: () => readonly Plugin[];
-  /** Builds the world; returns the chain name to inject into (it may only exist once devices do). */
+  /** Builds the world; returns the chain name to inject into (it may only exist once devices do). Every chain
+   * involved gets a block named `observer` at priority -100, after the injecting block. */
   setup(k: Kernel, action: number): string;
   /** Runs the operation that sends `action` and says what it returned. */
   exercise(k: Kernel, action: number): string;
@@ -167,10 +168,10 @@ export function runCell(
     // A SimError here is the matrix's own bug (e.g. the kernel died earlier); show it rather than hide it.
     result = `error: ${(e as Error).message}`;
   }
+  // Collateral anywhere: an answer can stop its own chain, and (passed on) the chain that called it.
   const skipped = new Set<string>();
   for (const e of events as TraceEvent[]) {
-    if (e.type === 'chain.return' && e.chain === chain && e.action === action.value)
-      for (const b of e.skipped) skipped.add(b);
+    if (e.type === 'chain.return') for (const b of e.skipped) skipped.add(`${b} (${e.chain})`);
   }
   return {
     chain: family.chain,

@@ -1,4 +1,4 @@
-export { expectedBusOutcome } from './expectations.ts';
+export { expectedBusOutcome, expectedGroupOutcome } from './expectations.ts';
 export { BUS_DEVICES, families, PROFILES } from './families.ts';
 export {
   ANSWERS,
@@ -11,3 +11,4 @@ export {
   runCell,
   runFamily,
 } from './fault-matrix.ts';
+export { groupFamily, matrixPlugins, profileFlags } from './group-family.ts';

@@ -248,11 +248,25 @@ export class KernelImpl implements Kernel {
   }
 
   close(): void {
-    if (this.closedFlag) return;
-    const entries = [...this.pluginEntries].reverse();
+    if (this.closedFlag || this.closing) return;
+    // Teardowns run on a live kernel (they may unregister drivers, which is an operation), last plugin first; a
+    // dead kernel has nothing left to tear down. A teardown that throws does not stop the others.
+    this.closing = true;
+    let failure: unknown = null;
+    if (this.oopsRecord === null) {
+      for (const e of [...this.pluginEntries].reverse()) {
+        try {
+          e.teardown?.();
+        } catch (err) {
+          failure ??= err;
+        }
+      }
+    }
     this.closedFlag = true;
-    for (const e of entries) e.teardown?.();
+    if (failure !== null) throw failure;
   }
+
+  private closing = false;
 
   private checkPlugin(plugin: Plugin, inUse: readonly string[]): void {
     if (typeof plugin !== 'object' || plugin === null || typeof plugin.name !== 'string' || plugin.name === '') {
