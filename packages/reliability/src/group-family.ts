@@ -1,4 +1,4 @@
-import { createKernel, type DeviceSpec, errname, type Kernel } from '@sim/core';
+import { createKernel, type DeviceSpec, errname, type Kernel, type PciDeviceSpec } from '@sim/core';
 import {
   deviceIommuGroup,
   IOMMU_GROUP_NOTIFY_ADD_DEVICE,
@@ -13,7 +13,7 @@ import {
 import { vfioPlugin } from '@sim/vfio';
 import type { ChainFamily } from './fault-matrix.ts';
 
-const GPU: DeviceSpec = { bus: 'pci', address: '0000:01:00.0', vendor: 0x10de, device: 0x1b80, class: 0x030000 };
+const GPU: PciDeviceSpec = { bus: 'pci', address: '0000:01:00.0', vendor: 0x10de, device: 0x1b80, class: 0x030000 };
 const AUDIO: DeviceSpec = { bus: 'pci', address: '0000:01:00.1', vendor: 0x10de, device: 0x10f0, class: 0x040300 };
 const HDA = { name: 'snd_hda_intel', bus: 'pci', ids: [{ vendor: 0x10de, device: 0x10f0 }], probe: 'ok' } as const;
 
@@ -46,7 +46,7 @@ export function groupFamily(profiles: readonly string[]): ChainFamily {
       k.sysfs.write('/sys/bus/pci/drivers_autoprobe', '0');
       k.addDevice(GPU);
       k.bus('pci').registerNotifier({ name: 'observer', priority: -100, notifierCall: () => 0 });
-      const group = deviceIommuGroup(k.device('0000:01:00.0')!)!;
+      const group = deviceIommuGroup(k.device(GPU.address)!)!;
       iommuGroupRegisterNotifier(group, { name: 'observer', priority: -100, notifierCall: () => 0 });
       if (action !== IOMMU_GROUP_NOTIFY_ADD_DEVICE) {
         k.addDevice(AUDIO);

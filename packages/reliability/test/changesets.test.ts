@@ -3,14 +3,19 @@ import parse from '@changesets/parse';
 import { describe, expect, it } from 'vitest';
 
 const dir = new URL('../../../.changeset/', import.meta.url);
+// The workspace's packages: packages/* and apps/* (pnpm-workspace.yaml).
 const packages = new Set(
-  readdirSync(new URL('../../', import.meta.url)).flatMap((name) => {
-    try {
-      return [JSON.parse(readFileSync(new URL(`../../${name}/package.json`, import.meta.url), 'utf8')).name as string];
-    } catch {
-      return [];
-    }
-  }),
+  ['../../', '../../../apps/'].flatMap((root) =>
+    readdirSync(new URL(root, import.meta.url)).flatMap((name) => {
+      try {
+        return [
+          JSON.parse(readFileSync(new URL(`${root}${name}/package.json`, import.meta.url), 'utf8')).name as string,
+        ];
+      } catch {
+        return [];
+      }
+    }),
+  ),
 );
 
 describe('changesets', () => {

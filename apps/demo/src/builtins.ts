@@ -1,0 +1,33 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type LoadResult, loadScenario } from './scenario/load.ts';
+
+/**
+ * The built-in scenarios directory. This module sits one level below the app's root both as a source file
+ * (src/builtins.ts) and inside the bundle (dist/sim.js), so the same relative URL finds apps/demo/scenarios.
+ */
+export const SCENARIO_DIR = fileURLToPath(new URL('../scenarios/', import.meta.url));
+
+/** Names of the built-in scenarios, sorted. */
+export function builtinNames(): string[] {
+  return readdirSync(SCENARIO_DIR)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => f.slice(0, -'.yaml'.length))
+    .sort();
+}
+
+/** The path of a built-in scenario, or null. */
+export function builtinPath(name: string): string | null {
+  const path = `${SCENARIO_DIR}${name}.yaml`;
+  return /^[\w.+-]+$/.test(name) && existsSync(path) ? path : null;
+}
+
+/** Loads a scenario named on the command line: a file path, or a built-in's name. */
+export function loadNamed(arg: string): LoadResult | { ok: false; notFound: true } {
+  const looksLikeFile = arg.includes('/') || /\.ya?ml$/.test(arg);
+  const path = looksLikeFile ? arg : builtinPath(arg);
+  if (path === null || !existsSync(path)) return { ok: false, notFound: true };
+  const text = readFileSync(path, 'utf8');
+  const shown = looksLikeFile ? arg : `scenarios/${arg}.yaml`;
+  return loadScenario(text, shown);
+}

@@ -1,0 +1,56 @@
+import { dmesgLines, type RunResult } from '../run/run.ts';
+
+/** The json output: one object per run. README.md documents it; it is an interface, change it with care. */
+export interface RunJson {
+  readonly scenario: string;
+  readonly file: string;
+  readonly profile: string;
+  readonly flags: readonly string[];
+  readonly plugins: readonly string[];
+  readonly steps: readonly {
+    readonly line: number;
+    readonly step: string;
+    readonly ran: boolean;
+    readonly result: number | null;
+    readonly errno: string | null;
+    readonly output: string | null;
+  }[];
+  readonly state: {
+    readonly devices: Readonly<Record<string, { bus: string; driver: string | null; iommuGroup: number | null }>>;
+  };
+  readonly oops: { readonly where: string; readonly message: string; readonly callPath: readonly string[] } | null;
+  readonly dmesg: readonly string[];
+  readonly expectations: readonly {
+    readonly line: number;
+    readonly ok: boolean;
+    readonly message: string;
+    readonly expected?: string;
+    readonly actual?: string;
+  }[];
+  readonly ok: boolean;
+}
+
+/** A run as the documented json object. */
+export function formatJson(run: RunResult): RunJson {
+  return {
+    scenario: run.scenario.name,
+    file: run.scenario.file,
+    profile: run.profile,
+    flags: run.flags,
+    plugins: run.plugins,
+    steps: run.steps.map((s) => ({
+      line: s.step.line,
+      step: s.step.text,
+      ran: s.ran,
+      result: s.result,
+      errno: s.errno,
+      output: s.output,
+    })),
+    state: { devices: run.devices },
+    oops:
+      run.oops === null ? null : { where: run.oops.where, message: run.oops.message, callPath: [...run.oops.callPath] },
+    dmesg: dmesgLines(run),
+    expectations: run.expectations.map((e) => ({ ...e })),
+    ok: run.ok,
+  };
+}

@@ -1,0 +1,254 @@
+import { formatRecord, type Kernel, type LogRecord, type Oops, type TraceEvent } from '@sim/core';
+import { notifyName } from '../format/style.ts';
+import type { EndExpect, ResultSpec, Scenario, Step, StepExpect } from '../scenario/types.ts';
+import { errnoOf, Session } from './session.ts';
+
+/** One step as it ran. */
+export interface StepRun {
+  readonly index: number;
+  readonly step: Step;
+  /** False when the kernel was already dead, so the step never ran. */
+  readonly ran: boolean;
+  readonly result: number | null;
+  readonly errno: string | null;
+  readonly output: string | null;
+  /** The kernel died during this step. */
+  readonly oops: boolean;
+  /** The trace events of this step. */
+  readonly events: readonly TraceEvent[];
+}
+
+/** One checked expectation. */
+export interface ExpectationResult {
+  /** The line of the expectation in the scenario file. */
+  readonly line: number;
+  readonly ok: boolean;
+  /** What was checked, and how it came out. */
+  readonly message: string;
+  /** For a failed one: what was expected and what came out. */
+  readonly expected?: string;
+  readonly actual?: string;
+}
+
+/** A scenario run under one profile. */
+export interface RunResult {
+  readonly scenario: Scenario;
+  readonly profile: string;
+  readonly flags: readonly string[];
+  readonly plugins: readonly string[];
+  /** Events of the boot (topology, notifiers, drivers loaded). */
+  readonly bootEvents: readonly TraceEvent[];
+  readonly steps: readonly StepRun[];
+  /** Every device at the end. */
+  readonly devices: Readonly<Record<string, { bus: string; driver: string | null; iommuGroup: number | null }>>;
+  readonly oops: Oops | null;
+  /** The log at the end, every level. */
+  readonly records: readonly LogRecord[];
+  readonly expectations: readonly ExpectationResult[];
+  /** Every expectation held. */
+  readonly ok: boolean;
+  readonly events: readonly TraceEvent[];
+}
+
+/** Runs a validated scenario under a profile: boots its topology, runs each step, checks the expectations. */
+export function runScenario(
+  scenario: Scenario,
+  profile: string = scenario.profile,
+  hooks: {
+    /** Called once the plugins are set up, before the topology boots. */
+    readonly onKernel?: (kernel: Kernel) => void;
+    /** Called after the last step, before the kernel is closed (sim explain reads the kernel there). */
+    readonly inspect?: (kernel: Kernel) => void;
+  } = {},
+): RunResult {
+  const session = new Session(scenario, profile, hooks.onKernel);
+  const k = session.kernel;
+  const steps: StepRun[] = [];
+  scenario.steps.forEach((step, index) => {
+    if (k.oops !== null) {
+      steps.push({ index, step, ran: false, result: null, errno: null, output: null, oops: false, events: [] });
+      return;
+    }
+    const from = session.events.length;
+    const { result, output } = session.exec(step.command);
+    steps.push({
+      index,
+      step,
+      ran: true,
+      result,
+      errno: errnoOf(result),
+      output,
+      oops: result === null && k.oops !== null,
+      events: session.events.slice(from),
+    });
+  });
+  session.recording.stop();
+  const devices = session.devices();
+  const records = k.dmesg.records();
+  const expectations = [
+    ...steps.flatMap((s) => checkStep(s, profile)),
+    ...checkEnd(mergeEnd(scenario.expect, scenario.expectByProfile[profile]), devices, k.oops, records),
+  ].sort((a, b) => a.line - b.line);
+  const result: RunResult = {
+    scenario,
+    profile,
+    flags: [...k.profile.flags],
+    plugins: k.plugins(),
+    bootEvents: session.events.slice(0, session.bootEvents),
+    steps,
+    devices,
+    oops: k.oops,
+    records,
+    expectations,
+    ok: expectations.every((e) => e.ok),
+    events: [...session.events],
+  };
+  hooks.inspect?.(k);
+  k.close();
+  return result;
+}
+
+/** The log lines as dmesg prints them. */
+export function dmesgLines(run: RunResult): string[] {
+  return run.records.map(formatRecord);
+}
+
+/** A step's result as people read it: a notifier answer by name for `notify`, else as showResult(). */
+export function stepResultText(s: StepRun): string {
+  if (s.ran && s.result !== null && s.step.command.verb === 'notify') return notifyName(s.result);
+  return showResult(s.result, s.ran);
+}
+
+/** A result as people read it: `13`, `-19 (ENODEV)`, `killed by the oops`. */
+export function showResult(result: number | null, ran = true): string {
+  if (!ran) return 'not run (the kernel was dead)';
+  if (result === null) return 'oops (the task died)';
+  const e = errnoOf(result);
+  return e === null ? String(result) : `${result} (${e})`;
+}
+
+function showSpec(spec: ResultSpec): string {
+  switch (spec.kind) {
+    case 'exact':
+      return spec.name ?? String(spec.value);
+    case 'errno':
+      return `${spec.value} (${spec.name})`;
+    case 'ok':
+      return 'ok (>= 0)';
+    case 'error':
+      return 'an error (< 0)';
+    case 'oops':
+      return 'oops';
+    case 'skipped':
+      return 'not run (the kernel was dead)';
+  }
+}
+
+function specHolds(spec: ResultSpec, s: StepRun): boolean {
+  if (spec.kind === 'skipped') return !s.ran;
+  if (!s.ran) return false;
+  switch (spec.kind) {
+    case 'exact':
+    case 'errno':
+      return s.result === spec.value;
+    case 'ok':
+      return s.result !== null && s.result >= 0;
+    case 'error':
+      return s.result !== null && s.result < 0;
+    case 'oops':
+      return s.oops;
+  }
+  return false;
+}
+
+const chomp = (s: string) => (s.endsWith('\n') ? s.slice(0, -1) : s);
+
+function checkStep(s: StepRun, profile: string): ExpectationResult[] {
+  const x: StepExpect | null = s.step.byProfile[profile] ?? s.step.expect;
+  if (x === null) return [];
+  const out: ExpectationResult[] = [];
+  const label = `step ${s.index + 1} \`${s.step.text}\``;
+  if (x.result !== null) {
+    const ok = specHolds(x.result, s);
+    out.push({
+      line: x.line,
+      ok,
+      message: `${label} returns ${showSpec(x.result)}${ok ? '' : `, got ${showResult(s.result, s.ran)}`}`,
+      ...(ok ? {} : { expected: showSpec(x.result), actual: showResult(s.result, s.ran) }),
+    });
+  }
+  if (x.output !== null) {
+    const got = s.output === null ? null : chomp(s.output);
+    const ok = got !== null && got === chomp(x.output);
+    out.push({
+      line: x.line,
+      ok,
+      message: `${label} prints ${JSON.stringify(chomp(x.output))}${ok ? '' : `, got ${got === null ? 'nothing' : JSON.stringify(got)}`}`,
+      ...(ok ? {} : { expected: chomp(x.output), actual: got ?? '(nothing)' }),
+    });
+  }
+  return out;
+}
+
+/** The expectations under one profile: the per-profile ones merged over the common ones. */
+export function mergeEnd(common: EndExpect, mine: EndExpect | undefined): EndExpect {
+  if (mine === undefined) return common;
+  return {
+    drivers: new Map([...common.drivers, ...mine.drivers]),
+    oops: mine.oops ?? common.oops,
+    dmesg: [...common.dmesg, ...mine.dmesg],
+    dmesgAbsent: [...common.dmesgAbsent, ...mine.dmesgAbsent],
+  };
+}
+
+function checkEnd(
+  x: EndExpect,
+  devices: RunResult['devices'],
+  oops: Oops | null,
+  records: readonly LogRecord[],
+): ExpectationResult[] {
+  const out: ExpectationResult[] = [];
+  const show = (d: string | null) => (d === null ? 'no driver' : d);
+  for (const [dev, want] of x.drivers) {
+    const got = devices[dev]?.driver ?? null;
+    const ok = got === want.driver;
+    out.push({
+      line: want.line,
+      ok,
+      message: `${dev} ends with ${show(want.driver)}${ok ? '' : `, got ${show(got)}`}`,
+      ...(ok ? {} : { expected: show(want.driver), actual: show(got) }),
+    });
+  }
+  if (x.oops !== null) {
+    const want = x.oops.want;
+    const ok =
+      want === 'none' ? oops === null : want === 'any' ? oops !== null : (oops?.message.includes(want) ?? false);
+    const got = oops === null ? 'no oops' : `oops: ${oops.message}`;
+    const wanted = want === 'none' ? 'no oops' : want === 'any' ? 'an oops' : `an oops with "${want}"`;
+    out.push({
+      line: x.oops.line,
+      ok,
+      message: `${wanted}${ok ? '' : `, got ${got}`}`,
+      ...(ok ? {} : { expected: wanted, actual: got }),
+    });
+  }
+  for (const d of x.dmesg) {
+    const ok = records.some((r) => r.text.includes(d.text));
+    out.push({
+      line: d.line,
+      ok,
+      message: `dmesg contains "${d.text}"${ok ? '' : ': no line does'}`,
+      ...(ok ? {} : { expected: d.text, actual: '(no such line)' }),
+    });
+  }
+  for (const d of x.dmesgAbsent) {
+    const hit = records.find((r) => r.text.includes(d.text));
+    out.push({
+      line: d.line,
+      ok: hit === undefined,
+      message: `dmesg has no "${d.text}"${hit === undefined ? '' : `: got "${hit.text}"`}`,
+      ...(hit === undefined ? {} : { expected: '(no such line)', actual: hit.text }),
+    });
+  }
+  return out;
+}

@@ -1,0 +1,185 @@
+import {
+  createKernel,
+  type Device,
+  type DriverSpec,
+  EBADF,
+  ENOENT,
+  errname,
+  type Kernel,
+  NOTIFY_DONE,
+  type Plugin,
+  type TraceEvent,
+  type TraceRecording,
+} from '@sim/core';
+import { pluginEntry } from '../plugins/registry.ts';
+import { BUS_NOTIFY_NAMES } from '../scenario/schema.ts';
+import type { Command, DriverDecl, NotifierDecl, Scenario } from '../scenario/types.ts';
+
+/** What one command returned, as the kernel returned it. */
+export interface CommandResult {
+  /** Bytes written or read, an fd, 0, or a negative errno; null when the kernel died during the command. */
+  readonly result: number | null;
+  /** What a read printed (cat, ls, readlink, dmesg), else null. */
+  readonly output: string | null;
+}
+
+/** The errno name of a negative result (`ENODEV`), else null. */
+export function errnoOf(result: number | null): string | null {
+  return result !== null && result < 0 ? (errname(result) ?? null) : null;
+}
+
+/** A declared notifier as a notifier block (data only: it answers what the file says). */
+function notifierBlock(n: NotifierDecl) {
+  return {
+    name: n.name,
+    priority: n.priority,
+    notifierCall: (action: number, dev: Device | null): number => {
+      if (n.on.length > 0 && !n.on.includes(action)) return NOTIFY_DONE;
+      if (n.devices.length > 0 && (dev === null || !n.devices.includes(dev.name))) return NOTIFY_DONE;
+      if (n.drivers.length > 0 && (dev?.driver == null || !n.drivers.includes(dev.driver.name))) return NOTIFY_DONE;
+      return n.answer;
+    },
+  };
+}
+
+/** A driver declared as data, as core's DriverSpec. */
+export function driverSpec(d: DriverDecl): DriverSpec {
+  return { name: d.name, bus: d.bus, ...(d.ids === null ? {} : { ids: d.ids }), ofMatch: d.ofMatch, probe: d.probe };
+}
+
+/** Makes the plugins a scenario names, in order, with their options. */
+export function makePlugins(scenario: Scenario): Plugin[] {
+  return scenario.plugins.map((p) => pluginEntry(p.name)!.create(p.options, { devices: scenario.devices }));
+}
+
+/**
+ * A live kernel booted from a scenario's topology, on which commands run as a person would type them. The run,
+ * the shell and the tests all drive one of these; the kernel does the work.
+ */
+export class Session {
+  readonly kernel: Kernel;
+  readonly recording: TraceRecording;
+  /** Open files by path (the last open of each path). */
+  private readonly fds = new Map<string, number>();
+  /** Where the boot's events end in the recording. */
+  readonly bootEvents: number;
+  /** ioctl commands whose argument is a structure the kernel fills in (from the plugins in use). */
+  private readonly outArgs = new Map<string, { make(): object; show(arg: object): string }>();
+
+  constructor(
+    readonly scenario: Scenario,
+    readonly profile: string,
+    /** Called with the kernel once its plugins are set up, before the topology boots (e.g. to start an audit). */
+    onKernel?: (kernel: Kernel) => void,
+  ) {
+    this.kernel = createKernel({
+      profile,
+      plugins: makePlugins(scenario),
+      ...(scenario.machine === null ? {} : { machine: scenario.machine }),
+    });
+    onKernel?.(this.kernel);
+    for (const p of scenario.plugins) {
+      for (const [cmd, spec] of Object.entries(pluginEntry(p.name)!.ioctls ?? {})) {
+        if (spec.out !== undefined) this.outArgs.set(cmd, spec.out);
+      }
+    }
+    this.recording = this.kernel.trace.record();
+    const k = this.kernel;
+    for (const bus of scenario.buses) k.busRegister({ name: bus });
+    for (const n of scenario.notifiers) k.bus(n.bus).registerNotifier(notifierBlock(n));
+    for (const d of scenario.devices) {
+      if (k.oops !== null) break;
+      k.addDevice(d.spec as never);
+    }
+    for (const d of scenario.drivers) {
+      if (k.oops !== null) break;
+      if (d.loaded) k.registerDriver(driverSpec(d));
+    }
+    this.bootEvents = this.recording.events.length;
+  }
+
+  /** The events recorded so far. */
+  get events(): readonly TraceEvent[] {
+    return this.recording.events;
+  }
+
+  /** Runs one command. The kernel must be alive (check kernel.oops first). */
+  exec(c: Command): CommandResult {
+    const k = this.kernel;
+    switch (c.verb) {
+      case 'echo':
+        return { result: k.sysfs.write(c.path, c.text), output: null };
+      case 'cat': {
+        const r = k.sysfs.read(c.path);
+        return typeof r === 'string'
+          ? { result: new TextEncoder().encode(r).length, output: r }
+          : { result: r, output: null };
+      }
+      case 'ls': {
+        const r = k.sysfs.list(c.path);
+        return typeof r === 'number'
+          ? { result: r, output: null }
+          : { result: 0, output: r.map((n) => `${n}\n`).join('') };
+      }
+      case 'readlink': {
+        const r = c.canonical ? k.sysfs.realpath(c.path) : k.sysfs.readlink(c.path);
+        return typeof r === 'number' ? { result: r, output: null } : { result: 0, output: `${r}\n` };
+      }
+      case 'modprobe': {
+        const d = this.scenario.drivers.find((x) => x.name === c.driver)!;
+        if (k.driver(d.name, d.bus) !== undefined) return { result: 0, output: null };
+        return { result: k.registerDriver(driverSpec(d)), output: null };
+      }
+      case 'rmmod': {
+        const d = this.scenario.drivers.find((x) => x.name === c.driver)!;
+        if (k.driver(d.name, d.bus) === undefined) return { result: -ENOENT, output: null };
+        return { result: k.unregisterDriver(d.name, d.bus), output: null };
+      }
+      case 'open': {
+        const fd = k.dev.open(c.path);
+        if (fd !== null && fd >= 0) this.fds.set(c.path, fd);
+        return { result: fd, output: null };
+      }
+      case 'ioctl': {
+        const fd = this.fds.get(c.path) ?? -EBADF;
+        const out = this.outArgs.get(c.cmd);
+        let arg: unknown = c.arg;
+        if (out !== undefined) arg = out.make();
+        else if (c.arg?.startsWith('/dev/')) arg = this.fds.get(c.arg) ?? -EBADF;
+        else if (c.arg !== null && /^-?(0x[0-9a-f]+|\d+)$/i.test(c.arg)) arg = Number(c.arg);
+        const result = k.dev.ioctl(fd, c.cmd, arg ?? undefined);
+        return { result, output: out !== undefined && result !== null && result >= 0 ? out.show(arg as object) : null };
+      }
+      case 'close': {
+        const fd = this.fds.get(c.path) ?? -EBADF;
+        this.fds.delete(c.path);
+        return { result: k.dev.close(fd), output: null };
+      }
+      case 'notify': {
+        // A call of the bus chain as kernel code makes it (for data no driver-core caller passes, such as NULL).
+        const bus = k.bus(c.bus);
+        const dev = c.device === null ? null : (k.device(c.device, c.bus) ?? null);
+        const action = BUS_NOTIFY_NAMES.indexOf(c.event) + 1;
+        const result = k.callChain(bus.notifier, action, dev, 'sim notify');
+        return { result, output: null };
+      }
+      case 'dmesg': {
+        if (c.clear) {
+          k.dmesg.clear();
+          return { result: 0, output: null };
+        }
+        const lines = k.dmesg.lines();
+        return { result: 0, output: lines.map((l) => `${l}\n`).join('') };
+      }
+    }
+  }
+
+  /** Each device at this moment: its bus, driver and IOMMU group. */
+  devices(): Record<string, { bus: string; driver: string | null; iommuGroup: number | null }> {
+    const out: Record<string, { bus: string; driver: string | null; iommuGroup: number | null }> = {};
+    for (const d of this.kernel.devices()) {
+      out[d.name] = { bus: d.bus.name, driver: d.driver?.name ?? null, iommuGroup: d.iommuGroup?.id ?? null };
+    }
+    return out;
+  }
+}

@@ -1,0 +1,873 @@
+import { createKernel, errnoValue, type Kernel, SimError } from '@sim/core';
+import { type Document, isMap, isPair, isScalar, LineCounter, type Node, parseDocument, type Scalar } from 'yaml';
+import { knownProfiles, PLUGINS, type PluginEntry, pluginEntry } from '../plugins/registry.ts';
+import { driverSpec } from '../run/session.ts';
+import { BUS_NOTIFY_NAMES, scenarioSchema } from './schema.ts';
+import { parseStep, VERBS } from './steps.ts';
+import type {
+  Command,
+  DeviceDecl,
+  DriverDecl,
+  EndExpect,
+  NotifierDecl,
+  PciIdDecl,
+  PluginUse,
+  ProbeDecl,
+  ResultSpec,
+  Scenario,
+  Step,
+  StepExpect,
+} from './types.ts';
+import { type JsonSchema, showValue, validate } from './validator.ts';
+
+/** One problem in a scenario file: where, what, and what would be accepted. */
+export interface Problem {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  /** Where in the document, e.g. `steps[2]` (empty for the document itself). */
+  readonly where: string;
+  /** What is wrong, quoting the offending text. */
+  readonly message: string;
+  /** What would be accepted. */
+  readonly expected: string;
+}
+
+/** `file:line:column: where: message; expected …` */
+export function formatProblem(p: Problem): string {
+  return `${p.file}:${p.line}:${p.column}: ${p.where === '' ? '' : `${p.where}: `}${p.message}; expected ${p.expected}`;
+}
+
+export type LoadResult =
+  | { readonly ok: true; readonly scenario: Scenario }
+  | { readonly ok: false; readonly problems: Problem[] };
+
+type Path = readonly (string | number)[];
+
+const CORE_BUSES = ['platform', 'pci', 'i2c'];
+
+function pathText(path: Path): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? p : `.${p}`;
+  return out;
+}
+
+let schemaCache: JsonSchema | null = null;
+function schema(): JsonSchema {
+  schemaCache ??= scenarioSchema();
+  return schemaCache;
+}
+
+/** Parses and validates a scenario file's text. Nothing runs: the result is a scenario or every problem found. */
+export function loadScenario(text: string, file: string, defaultName?: string): LoadResult {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const problems: Problem[] = [];
+  const at = (offset: number) => lineCounter.linePos(offset);
+  for (const e of doc.errors) {
+    const { line, col } = at(e.pos[0]);
+    const rest = text.slice(e.pos[0]).split('\n')[0] ?? '';
+    const snippet = (e.code === 'DUPLICATE_KEY' ? rest.replace(/\s*:.*$/, '') : rest).trim().slice(0, 40);
+    problems.push({
+      file,
+      line,
+      column: col,
+      where: '',
+      message: `YAML ${e.code === 'DUPLICATE_KEY' ? 'duplicate key' : 'syntax error'}: ${e.message.split('\n')[0]} at ${showValue(snippet)}`,
+      expected: e.code === 'DUPLICATE_KEY' ? 'each key once per mapping' : 'valid YAML 1.2',
+    });
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  const data = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  if (data === null || data === undefined) {
+    return {
+      ok: false,
+      problems: [
+        { file, line: 1, column: 1, where: '', message: 'the file is empty', expected: 'a mapping with steps' },
+      ],
+    };
+  }
+  const ctx = new Ctx(doc, lineCounter, file, problems);
+  for (const issue of validate(data, schema())) {
+    ctx.problem(issue.path, issue.message, issue.expected, issue.atKey);
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  const scenario = check(ctx, data as Raw, defaultName ?? file.replace(/^.*\//, '').replace(/\.ya?ml$/, ''));
+  if (problems.length > 0 || scenario === null) return { ok: false, problems };
+  return { ok: true, scenario };
+}
+
+/** Positions and problem collection over one document. */
+class Ctx {
+  constructor(
+    readonly doc: Document,
+    readonly lines: LineCounter,
+    readonly file: string,
+    readonly problems: Problem[],
+  ) {}
+
+  node(path: Path): Node | undefined {
+    return (path.length === 0 ? this.doc.contents : this.doc.getIn(path, true)) as Node | undefined;
+  }
+
+  /** The position of a path's value (or its key), falling back to the nearest ancestor that exists. */
+  pos(path: Path, atKey = false): { line: number; col: number } {
+    if (atKey && path.length > 0) {
+      const parent = this.node(path.slice(0, -1));
+      if (isMap(parent)) {
+        const pair = parent.items.find(
+          (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(path.at(-1)),
+        );
+        const range = (pair?.key as Node | undefined)?.range;
+        if (range) return this.lines.linePos(range[0]);
+      }
+    }
+    for (let n = path.length; n >= 0; n--) {
+      const node = this.node(path.slice(0, n));
+      if (node?.range) return this.lines.linePos(node.range[0]);
+    }
+    return { line: 1, col: 1 };
+  }
+
+  line(path: Path): number {
+    return this.pos(path).line;
+  }
+
+  problem(path: Path, message: string, expected: string, atKey = false, columnOffset = 0): void {
+    const { line, col } = this.pos(path, atKey);
+    this.problems.push({ file: this.file, line, column: col + columnOffset, where: pathText(path), message, expected });
+  }
+
+  /** Column offset of character `offset` of a scalar's value (plain scalars exactly; quoted ones after the quote). */
+  scalarOffset(path: Path, offset: number): number {
+    const node = this.node(path);
+    if (!isScalar(node)) return 0;
+    const s = node as Scalar;
+    if (s.type === 'PLAIN') return offset;
+    if (s.type === 'QUOTE_DOUBLE' || s.type === 'QUOTE_SINGLE') return offset + 1;
+    return 0;
+  }
+}
+
+// Raw shapes as the schema guarantees them.
+interface Raw {
+  name?: string;
+  description?: string;
+  profile?: string;
+  profiles?: string[];
+  plugins?: (string | { name: string; options?: Record<string, unknown> })[];
+  topology?: {
+    machine?: { model?: string; compatible?: string[] };
+    buses?: string[];
+    devices?: Record<string, unknown>[];
+    drivers?: RawDriver[];
+  };
+  notifiers?: RawNotifier[];
+  steps: (string | { run: string; expect?: RawStepExpect; byProfile?: Record<string, RawStepExpect> })[];
+  expect?: RawEnd & { byProfile?: Record<string, RawEnd> };
+}
+interface RawDriver {
+  name: string;
+  bus: string;
+  ids?: (string | PciIdDecl)[];
+  ofMatch?: string[];
+  probe?: string | { deferUntil: string };
+  loaded?: boolean;
+}
+interface RawNotifier {
+  bus: string;
+  name: string;
+  priority?: number;
+  answer: string | number;
+  on?: string[];
+  devices?: string[];
+  drivers?: string[];
+}
+type RawResult = number | string;
+type RawStepExpect = RawResult | { result?: RawResult; output?: string };
+interface RawEnd {
+  drivers?: Record<string, string | null>;
+  oops?: string;
+  dmesg?: string[];
+  dmesgAbsent?: string[];
+}
+
+/** Decodes a notifier answer as written: NOTIFY_*, a raw errno, notifier_from_errno(-E…) or an int. */
+export function decodeAnswer(answer: string | number): number | null {
+  if (typeof answer === 'number') return answer;
+  const names: Record<string, number> = { NOTIFY_DONE: 0, NOTIFY_OK: 1, NOTIFY_BAD: 0x8002, NOTIFY_STOP: 0x8001 };
+  if (Object.hasOwn(names, answer)) return names[answer]!;
+  const m = /^(?:notifier_from_errno\((-E[A-Z0-9]+)\)|(-E[A-Z0-9]+))$/.exec(answer);
+  if (m === null) return null;
+  const e = errnoValue((m[1] ?? m[2]!).slice(1));
+  if (e === undefined) return null;
+  // notifier_from_errno(-e) = NOTIFY_STOP_MASK | (NOTIFY_OK - (-e))
+  return m[1] !== undefined ? 0x8000 | (1 + e) | 0 : -e;
+}
+
+/** The dev_name() a device spec gets. */
+function deviceName(d: Record<string, unknown>): string {
+  switch (d.bus) {
+    case 'pci':
+      return d.address as string;
+    case 'platform': {
+      const id = d.id ?? -1;
+      if (id === 'auto') return `${d.name as string}.0.auto`;
+      return id === -1 ? (d.name as string) : `${d.name as string}.${id as number}`;
+    }
+    case 'i2c':
+      return d.kind === 'adapter'
+        ? `i2c-${d.nr as number}`
+        : `${d.adapter as number}-${(d.addr as number).toString(16).padStart(4, '0')}`;
+    default:
+      return d.name as string;
+  }
+}
+
+function check(ctx: Ctx, raw: Raw, defaultName: string): Scenario | null {
+  const profiles = knownProfiles();
+  // Plugins first: the profiles a scenario may use depend on them.
+  const plugins: PluginUse[] = [];
+  const topo = raw.topology ?? {};
+  const buses = topo.buses ?? [];
+  buses.forEach((b, i) => {
+    if (CORE_BUSES.includes(b) || buses.indexOf(b) !== i) {
+      ctx.problem(
+        ['topology', 'buses', i],
+        `bus '${b}' is ${CORE_BUSES.includes(b) ? "one of core's buses" : 'listed twice'}`,
+        'a new bus name (pci, platform and i2c always exist)',
+      );
+    }
+  });
+  const allBuses = [...CORE_BUSES, ...buses];
+  const busKnown = (bus: string, path: Path) => {
+    if (allBuses.includes(bus)) return true;
+    ctx.problem(path, `unknown bus '${bus}'`, `one of ${allBuses.join(', ')} (declare your own in topology.buses)`);
+    return false;
+  };
+
+  // Plugins (their factories check their options; the devices are handed over after the topology is read).
+  const listed: string[] = [];
+  const pending: { entry: PluginEntry; options: Record<string, unknown>; path: Path; optionsPath: Path }[] = [];
+  (raw.plugins ?? []).forEach((p, i) => {
+    const name = typeof p === 'string' ? p : p.name;
+    const path = typeof p === 'string' ? ['plugins', i] : ['plugins', i, 'name'];
+    const entry = pluginEntry(name);
+    if (entry === undefined) {
+      ctx.problem(
+        path,
+        `unknown plugin '${name}'`,
+        PLUGINS.length === 0
+          ? 'no plugin: none is available in this build'
+          : `one of ${PLUGINS.map((e) => e.name).join(', ')}`,
+      );
+      return;
+    }
+    if (listed.includes(name)) {
+      ctx.problem(path, `plugin '${name}' is listed twice`, 'each plugin once');
+      return;
+    }
+    listed.push(name);
+    for (const dep of entry.dependencies) {
+      if (!listed.includes(dep)) {
+        ctx.problem(
+          path,
+          `plugin '${name}' needs plugin '${dep}' listed before it`,
+          `plugins: [${[...listed.slice(0, -1), dep, name].join(', ')}]`,
+        );
+      }
+    }
+    const options = typeof p === 'string' ? {} : (p.options ?? {});
+    pending.push({ entry, options, path, optionsPath: typeof p === 'string' ? path : ['plugins', i, 'options'] });
+  });
+
+  // Devices.
+  const devices: DeviceDecl[] = [];
+  (topo.devices ?? []).forEach((d, i) => {
+    const path = ['topology', 'devices', i];
+    if (!busKnown(d.bus as string, [...path, 'bus'])) return;
+    const name = deviceName(d);
+    if (devices.some((x) => x.name === name && x.bus === d.bus)) {
+      ctx.problem(path, `device '${name}' is declared twice`, 'each device once');
+      return;
+    }
+    const spec: Record<string, unknown> = { ...d };
+    delete spec.iommuGroup;
+    const props: Record<string, unknown> = {};
+    for (const entry of PLUGINS) {
+      for (const field of Object.keys(entry.deviceFields ?? {})) {
+        if (d[field] === undefined) continue;
+        if (!listed.includes(entry.name)) {
+          ctx.problem(
+            [...path, field],
+            `'${field}' needs plugin '${entry.name}'`,
+            `plugins: [..., ${entry.name}] (or no ${field})`,
+          );
+        }
+        props[field] = d[field];
+        delete spec[field];
+      }
+    }
+    if (Object.keys(props).length > 0) spec.props = props;
+    if (d.compatible !== undefined) {
+      spec.ofNode = { compatible: d.compatible };
+      delete spec.compatible;
+    }
+    if (d.bus === 'i2c' && d.kind === 'adapter' && d.name === undefined) spec.name = `adapter ${d.nr as number}`;
+    if (d.parent !== undefined && !devices.some((x) => x.name === d.parent)) {
+      ctx.problem(
+        [...path, 'parent'],
+        `parent '${d.parent as string}' is not declared before this device`,
+        `a device declared above: ${devices.map((x) => x.name).join(', ') || 'none yet'}`,
+      );
+    }
+    if (d.bus === 'i2c' && d.kind === 'client' && !devices.some((x) => x.name === `i2c-${d.adapter as number}`)) {
+      ctx.problem(
+        [...path, 'adapter'],
+        `adapter ${d.adapter as number} is not declared before this client`,
+        'an i2c adapter { bus: i2c, kind: adapter, nr } above it',
+      );
+    }
+    devices.push({
+      line: ctx.line(path),
+      name,
+      bus: d.bus as string,
+      spec,
+      iommuGroup: (d.iommuGroup as number | undefined) ?? null,
+    });
+  });
+  for (const { entry, options, path, optionsPath } of pending) {
+    try {
+      entry.create(options, { devices });
+    } catch (e) {
+      if (!SimError.isInstance(e)) throw e;
+      ctx.problem(
+        optionsPath,
+        `plugin '${entry.name}' refuses its options: ${(e as Error).message}`,
+        `options that ${entry.package} accepts`,
+      );
+      continue;
+    }
+    plugins.push({ line: ctx.line(path), name: entry.name, options });
+  }
+  const deviceNames = devices.map((d) => d.name);
+
+  const pluginNames = plugins.map((p) => p.name);
+  const entries = plugins.map((p) => pluginEntry(p.name)!);
+  const usable = profiles.filter((p) => p.plugin === null || pluginNames.includes(p.plugin));
+  const profileOk = (name: string, path: Path, atKey = false): boolean => {
+    if (usable.some((p) => p.name === name)) return true;
+    const owner = profiles.find((p) => p.name === name)?.plugin;
+    ctx.problem(
+      path,
+      owner
+        ? `profile '${name}' comes with plugin '${owner}', which this scenario does not use`
+        : `unknown profile '${name}'`,
+      `one of ${usable.map((p) => p.name).join(', ')}${owner ? ` (or add '${owner}' to plugins)` : ''}`,
+      atKey,
+    );
+    return false;
+  };
+  const profile = raw.profile ?? 'v4.12';
+  if (raw.profile !== undefined) profileOk(raw.profile, ['profile']);
+  const scenarioProfiles = raw.profiles ?? [profile];
+  (raw.profiles ?? []).forEach((p, i) => {
+    profileOk(p, ['profiles', i]);
+  });
+
+  if (devices.some((d) => d.iommuGroup !== null) && !entries.some((e) => e.usesIommuGroups)) {
+    const i = (topo.devices ?? []).findIndex((d) => d.iommuGroup !== undefined);
+    const users = PLUGINS.filter((e) => e.usesIommuGroups).map((e) => e.name);
+    ctx.problem(
+      ['topology', 'devices', i, 'iommuGroup'],
+      'iommuGroup needs a plugin that makes IOMMU groups',
+      users.length > 0
+        ? `plugins: [${users[0]}] (or no iommuGroup)`
+        : 'no iommuGroup: no plugin in this build makes IOMMU groups',
+    );
+  }
+
+  // Drivers.
+  const drivers: DriverDecl[] = [];
+  (topo.drivers ?? []).forEach((d, i) => {
+    const path = ['topology', 'drivers', i];
+    if (!busKnown(d.bus, [...path, 'bus'])) return;
+    if (drivers.some((x) => x.name === d.name && x.bus === d.bus)) {
+      ctx.problem(
+        [...path, 'name'],
+        `driver '${d.name}' is declared twice on bus '${d.bus}'`,
+        'each driver once per bus',
+      );
+      return;
+    }
+    const ids: (PciIdDecl | string)[] = [];
+    (d.ids ?? []).forEach((id, j) => {
+      if (d.bus === 'pci') {
+        if (typeof id === 'string') {
+          const m = /^([0-9a-fA-F]{4}):([0-9a-fA-F]{4})$/.exec(id);
+          if (m === null) {
+            ctx.problem(
+              [...path, 'ids', j],
+              `PCI id '${id}' is not vendor:device`,
+              "'vvvv:dddd' in hex, such as '10de:10f0', or { vendor, device }",
+            );
+            return;
+          }
+          ids.push({ vendor: Number.parseInt(m[1]!, 16), device: Number.parseInt(m[2]!, 16) });
+        } else ids.push(id);
+      } else if (typeof id !== 'string') {
+        ctx.problem(
+          [...path, 'ids', j],
+          `a ${d.bus} id is a device name, got ${showValue(id)}`,
+          "a name such as 'serial8250'",
+        );
+      } else ids.push(id);
+    });
+    let probe: ProbeDecl = 'ok';
+    if (d.probe !== undefined) {
+      if (typeof d.probe === 'object') probe = { deferUntil: d.probe.deferUntil };
+      else if (d.probe === 'ok' || d.probe === 'defer') probe = d.probe;
+      else {
+        const e = errnoValue(d.probe.slice(1));
+        if (e === undefined)
+          ctx.problem(
+            [...path, 'probe'],
+            `unknown errno '${d.probe}'`,
+            'a negative errno name such as -ENOMEM or -ENODEV',
+          );
+        else probe = { errno: -e };
+      }
+    }
+    drivers.push({
+      line: ctx.line(path),
+      name: d.name,
+      bus: d.bus,
+      ids: d.ids === undefined ? null : ids,
+      ofMatch: d.ofMatch ?? [],
+      probe,
+      loaded: d.loaded ?? true,
+    });
+  });
+  const pluginDrivers = plugins.flatMap((p) => pluginEntry(p.name)!.drivers?.(p.options) ?? []);
+  const allDrivers = [...drivers.map((d) => ({ bus: d.bus, name: d.name })), ...pluginDrivers];
+  const driverNamesText = (bus?: string) => {
+    const names = [...new Set(allDrivers.filter((d) => bus === undefined || d.bus === bus).map((d) => d.name))];
+    return names.length === 0 ? 'none is declared' : names.join(', ');
+  };
+  (topo.drivers ?? []).forEach((d, i) => {
+    const until = typeof d.probe === 'object' ? d.probe.deferUntil : null;
+    if (until !== null && !allDrivers.some((x) => x.name === until)) {
+      ctx.problem(
+        ['topology', 'drivers', i, 'probe', 'deferUntil'],
+        `unknown driver '${until}'`,
+        `a driver of the topology: ${driverNamesText()}`,
+      );
+    }
+  });
+  const deviceKnown = (name: string, path: Path, atKey = false): boolean => {
+    if (deviceNames.includes(name)) return true;
+    ctx.problem(
+      path,
+      `unknown device '${name}'`,
+      `a device of the topology: ${deviceNames.join(', ') || 'none is declared'}`,
+      atKey,
+    );
+    return false;
+  };
+  const driverKnown = (name: string, path: Path, bus?: string): boolean => {
+    if (allDrivers.some((d) => d.name === name && (bus === undefined || d.bus === bus))) return true;
+    ctx.problem(
+      path,
+      `unknown driver '${name}'${bus === undefined ? '' : ` on bus '${bus}'`}`,
+      `a driver of the topology or a plugin: ${driverNamesText(bus)}`,
+    );
+    return false;
+  };
+
+  // Notifiers.
+  const notifiers: NotifierDecl[] = [];
+  (raw.notifiers ?? []).forEach((n, i) => {
+    const path = ['notifiers', i];
+    busKnown(n.bus, [...path, 'bus']);
+    const answer = decodeAnswer(n.answer);
+    if (answer === null)
+      ctx.problem(
+        [...path, 'answer'],
+        `unknown errno in '${String(n.answer)}'`,
+        'an errno name such as -EBUSY or -ENODEV',
+      );
+    for (const [j, d] of (n.devices ?? []).entries()) deviceKnown(d, [...path, 'devices', j]);
+    for (const [j, d] of (n.drivers ?? []).entries()) driverKnown(d, [...path, 'drivers', j]);
+    if (notifiers.some((x) => x.name === n.name && x.bus === n.bus)) {
+      ctx.problem([...path, 'name'], `notifier '${n.name}' is declared twice on bus '${n.bus}'`, 'a name of its own');
+    }
+    notifiers.push({
+      line: ctx.line(path),
+      bus: n.bus,
+      name: n.name,
+      priority: n.priority ?? 0,
+      answer: answer ?? 0,
+      answerText: String(n.answer),
+      on: (n.on ?? []).map((e) => BUS_NOTIFY_NAMES.indexOf(e) + 1),
+      devices: n.devices ?? [],
+      drivers: n.drivers ?? [],
+    });
+  });
+
+  // Steps.
+  const paths = new PathChecker(allBuses, devices, allDrivers, entries);
+  const resultSpec = (r: RawResult, path: Path): ResultSpec | null => {
+    if (typeof r === 'number') return { kind: 'exact', value: r };
+    if (r === 'ok' || r === 'error' || r === 'oops' || r === 'skipped') return { kind: r };
+    if (r.startsWith('NOTIFY_')) return { kind: 'exact', value: decodeAnswer(r)!, name: r };
+    const e = errnoValue(r.slice(1));
+    if (e === undefined) {
+      ctx.problem(path, `unknown errno '${r}'`, 'a negative errno name such as -ENODEV, -EINVAL or -EBUSY');
+      return null;
+    }
+    return { kind: 'errno', name: r.slice(1), value: -e };
+  };
+  const stepExpect = (x: RawStepExpect, path: Path): StepExpect => {
+    if (typeof x === 'object') {
+      return {
+        result: x.result === undefined ? null : resultSpec(x.result, [...path, 'result']),
+        output: x.output ?? null,
+        line: ctx.line(path),
+      };
+    }
+    return { result: resultSpec(x, path), output: null, line: ctx.line(path) };
+  };
+  const steps: Step[] = [];
+  raw.steps.forEach((s, i) => {
+    const textPath: Path = typeof s === 'string' ? ['steps', i] : ['steps', i, 'run'];
+    const text = typeof s === 'string' ? s : s.run;
+    const parsed = parseStep(text);
+    if ('message' in parsed) {
+      ctx.problem(
+        ['steps', i],
+        `${parsed.message} in ${showValue(text)}`,
+        parsed.expected,
+        false,
+        ctx.scalarOffset(textPath, parsed.offset),
+      );
+      return;
+    }
+    const bad = checkCommand(parsed, paths, drivers, text);
+    if (bad !== null) {
+      ctx.problem(['steps', i], bad.message, bad.expected, false, ctx.scalarOffset(textPath, Math.max(0, bad.offset)));
+      return;
+    }
+    const byProfile: Record<string, StepExpect> = {};
+    if (typeof s === 'object') {
+      for (const [p, x] of Object.entries(s.byProfile ?? {})) {
+        if (profileOk(p, ['steps', i, 'byProfile', p], true))
+          byProfile[p] = stepExpect(x, ['steps', i, 'byProfile', p]);
+      }
+    }
+    steps.push({
+      line: ctx.line(['steps', i]),
+      text,
+      command: parsed,
+      expect: typeof s === 'object' && s.expect !== undefined ? stepExpect(s.expect, ['steps', i, 'expect']) : null,
+      byProfile,
+    });
+  });
+
+  // End expectations.
+  const endExpect = (e: RawEnd, path: Path): EndExpect => {
+    const drv = new Map<string, { driver: string | null; line: number }>();
+    for (const [dev, d] of Object.entries(e.drivers ?? {})) {
+      const p = [...path, 'drivers', dev];
+      if (!deviceKnown(dev, p, true)) continue;
+      if (d !== null) driverKnown(d, p);
+      drv.set(dev, { driver: d, line: ctx.line(p) });
+    }
+    return {
+      drivers: drv,
+      oops: e.oops === undefined ? null : { want: e.oops, line: ctx.line([...path, 'oops']) },
+      dmesg: (e.dmesg ?? []).map((text, i) => ({ text, line: ctx.line([...path, 'dmesg', i]) })),
+      dmesgAbsent: (e.dmesgAbsent ?? []).map((text, i) => ({ text, line: ctx.line([...path, 'dmesgAbsent', i]) })),
+    };
+  };
+  const rawExpect = raw.expect ?? {};
+  const expect = endExpect(rawExpect, ['expect']);
+  const expectByProfile: Record<string, EndExpect> = {};
+  for (const [p, e] of Object.entries(rawExpect.byProfile ?? {})) {
+    if (profileOk(p, ['expect', 'byProfile', p], true)) expectByProfile[p] = endExpect(e, ['expect', 'byProfile', p]);
+  }
+
+  const scenario: Scenario = {
+    name: raw.name ?? defaultName,
+    file: ctx.file,
+    description: raw.description ?? '',
+    profile,
+    profiles: scenarioProfiles,
+    plugins,
+    machine:
+      topo.machine === undefined
+        ? null
+        : { compatible: topo.machine.compatible ?? [], model: topo.machine.model ?? 'Generic PC' },
+    buses,
+    devices,
+    drivers,
+    notifiers,
+    steps,
+    expect,
+    expectByProfile,
+  };
+  if (ctx.problems.length === 0) trialBoot(ctx, scenario);
+  return scenario;
+}
+
+/**
+ * Boots the topology once on a throwaway kernel, so that whatever the packages refuse (a plugin's options that
+ * only its setup checks, a device or driver core rejects) is reported with its position before anything runs.
+ * No step runs here.
+ */
+function trialBoot(ctx: Ctx, sc: Scenario): void {
+  const fail = (path: Path, what: string, e: unknown): boolean => {
+    if (!SimError.isInstance(e)) throw e;
+    ctx.problem(path, `${what}: ${(e as Error).message}`, 'what the package accepts (see the message)');
+    return false;
+  };
+  let kernel: Kernel;
+  try {
+    kernel = createKernel({
+      profile: 'v4.12',
+      plugins: sc.plugins.map((p) => pluginEntry(p.name)!.create(p.options, { devices: sc.devices })),
+      ...(sc.machine === null ? {} : { machine: sc.machine }),
+    });
+  } catch (e) {
+    fail(['plugins'], 'the plugins do not start', e);
+    return;
+  }
+  const step = (path: Path, what: string, fn: () => void): boolean => {
+    if (kernel.oops !== null) return false;
+    try {
+      fn();
+      return true;
+    } catch (e) {
+      return fail(path, what, e);
+    }
+  };
+  let _ok = true;
+  sc.buses.forEach((b, i) => {
+    _ok &&= step(['topology', 'buses', i], `bus '${b}' is refused`, () => kernel.busRegister({ name: b }));
+  });
+  sc.notifiers.forEach((n, i) => {
+    _ok &&= step(['notifiers', i], `notifier '${n.name}' is refused`, () => {
+      kernel.bus(n.bus).registerNotifier({ name: n.name, priority: n.priority, notifierCall: () => 0 });
+    });
+  });
+  sc.devices.forEach((d, i) => {
+    _ok &&= step(
+      ['topology', 'devices', i],
+      `device '${d.name}' is refused`,
+      () => void kernel.addDevice(d.spec as never),
+    );
+  });
+  sc.drivers.forEach((d, i) => {
+    _ok &&= step(
+      ['topology', 'drivers', i],
+      `driver '${d.name}' is refused`,
+      () => void kernel.registerDriver(driverSpec(d)),
+    );
+  });
+  kernel.close();
+}
+
+interface CommandProblem {
+  readonly message: string;
+  readonly expected: string;
+  readonly offset: number;
+}
+
+/** Checks what a command names (paths, drivers, /dev nodes) against the topology and the plugins in use. */
+function checkCommand(
+  c: Command,
+  paths: PathChecker,
+  drivers: readonly DriverDecl[],
+  text: string,
+): CommandProblem | null {
+  const offsetOf = (s: string) => text.indexOf(s);
+  switch (c.verb) {
+    case 'echo':
+    case 'cat':
+    case 'ls':
+    case 'readlink': {
+      const bad = paths.sys(c.path);
+      return bad === null ? null : { ...bad, offset: offsetOf(c.path) + bad.offset };
+    }
+    case 'modprobe':
+    case 'rmmod': {
+      if (drivers.some((d) => d.name === c.driver)) return null;
+      return {
+        message: `unknown driver '${c.driver}' in ${showValue(text)}`,
+        expected: `a driver of topology.drivers: ${drivers.map((d) => d.name).join(', ') || 'none is declared'}`,
+        offset: offsetOf(c.driver),
+      };
+    }
+    case 'open':
+    case 'close':
+    case 'ioctl': {
+      const bad = paths.dev(c.path);
+      if (bad !== null) return { ...bad, offset: offsetOf(c.path) };
+      if (c.verb === 'ioctl') {
+        const known = paths.ioctls();
+        if (!known.includes(c.cmd)) {
+          return {
+            message: `unknown ioctl command '${c.cmd}' in ${showValue(text)}`,
+            expected: `one of ${known.join(', ')}`,
+            offset: offsetOf(` ${c.cmd}`) + 1,
+          };
+        }
+        if (c.arg?.startsWith('/dev/')) {
+          const badArg = paths.dev(c.arg);
+          if (badArg !== null) return { ...badArg, offset: text.lastIndexOf(c.arg) };
+        }
+      }
+      return null;
+    }
+    case 'dmesg':
+      return null;
+    case 'notify': {
+      if (!paths.busKnown(c.bus)) {
+        return {
+          message: `unknown bus '${c.bus}' in ${showValue(text)}`,
+          expected: `one of ${paths.busNames().join(', ')}`,
+          offset: offsetOf(` ${c.bus}`) + 1,
+        };
+      }
+      if (!BUS_NOTIFY_NAMES.includes(c.event)) {
+        return {
+          message: `unknown event '${c.event}' in ${showValue(text)}`,
+          expected: `one of ${BUS_NOTIFY_NAMES.join(', ')}`,
+          offset: offsetOf(` ${c.event}`) + 1,
+        };
+      }
+      if (c.device !== null && !paths.deviceKnown(c.bus, c.device)) {
+        return {
+          message: `unknown device '${c.device}' in ${showValue(text)}`,
+          expected: `a ${c.bus} device of the topology, or NULL`,
+          offset: text.lastIndexOf(c.device),
+        };
+      }
+      return null;
+    }
+  }
+}
+
+/** Static checks of /sys and /dev paths: buses, devices and drivers must be ones the scenario declares. */
+class PathChecker {
+  constructor(
+    private readonly buses: readonly string[],
+    private readonly devices: readonly DeviceDecl[],
+    private readonly drivers: readonly { bus: string; name: string }[],
+    private readonly plugins: readonly {
+      iommuGroups?: boolean;
+      devNodes?: readonly RegExp[];
+      name: string;
+      ioctls?: Readonly<Record<string, unknown>>;
+    }[],
+  ) {}
+
+  busKnown(bus: string): boolean {
+    return this.buses.includes(bus);
+  }
+
+  busNames(): readonly string[] {
+    return this.buses;
+  }
+
+  deviceKnown(bus: string, name: string): boolean {
+    return this.devices.some((d) => d.bus === bus && d.name === name);
+  }
+
+  /** The ioctl commands of the plugins in use. */
+  ioctls(): string[] {
+    return this.plugins.flatMap((p) => Object.keys(p.ioctls ?? {}));
+  }
+
+  sys(path: string): { message: string; expected: string; offset: number } | null {
+    const parts = path.split('/').filter((p) => p !== '');
+    const bad = (i: number, message: string, expected: string) => ({
+      message: `${message} in '${path}'`,
+      expected,
+      offset: path.indexOf(`/${parts[i]}`) + 1,
+    });
+    // parts[0] === 'sys' (the step parser checked the prefix)
+    const top = parts[1];
+    if (top === undefined) return null;
+    if (!['bus', 'devices', 'class', 'kernel', 'module'].includes(top)) {
+      return bad(
+        1,
+        `unknown /sys directory '${top}'`,
+        '/sys/bus, /sys/devices, /sys/class, /sys/kernel or /sys/module',
+      );
+    }
+    if (top === 'kernel' && parts[2] === 'iommu_groups' && !this.plugins.some((p) => p.iommuGroups)) {
+      return bad(
+        2,
+        '/sys/kernel/iommu_groups exists only with a plugin that makes IOMMU groups',
+        'a path that exists with the plugins in use',
+      );
+    }
+    if (top !== 'bus') return null;
+    const bus = parts[2];
+    if (bus === undefined) return null;
+    if (!this.buses.includes(bus)) return bad(2, `unknown bus '${bus}'`, `one of ${this.buses.join(', ')}`);
+    const dir = parts[3];
+    if (dir === undefined) return null;
+    const busFiles = [
+      'devices',
+      'drivers',
+      'drivers_probe',
+      'drivers_autoprobe',
+      'uevent',
+      ...(bus === 'pci' ? ['rescan'] : []),
+    ];
+    if (!busFiles.includes(dir))
+      return bad(3, `unknown entry '${dir}' of /sys/bus/${bus}`, `one of ${busFiles.join(', ')}`);
+    const name = parts[4];
+    if (name === undefined) return null;
+    if (dir === 'devices') {
+      const names = this.devices.filter((d) => d.bus === bus).map((d) => d.name);
+      if (!names.includes(name))
+        return bad(
+          4,
+          `unknown device '${name}'`,
+          `a ${bus} device of the topology: ${names.join(', ') || 'none is declared'}`,
+        );
+    }
+    if (dir === 'drivers') {
+      const names = [...new Set(this.drivers.filter((d) => d.bus === bus).map((d) => d.name))];
+      if (!names.includes(name))
+        return bad(
+          4,
+          `unknown driver '${name}'`,
+          `a ${bus} driver of the topology or a plugin: ${names.join(', ') || 'none is declared'}`,
+        );
+    }
+    return null;
+  }
+
+  dev(path: string): { message: string; expected: string; offset: number } | null {
+    const node = path.slice('/dev/'.length);
+    const patterns = this.plugins.flatMap((p) => p.devNodes ?? []);
+    if (patterns.some((re) => re.test(node))) return null;
+    return {
+      message: `unknown device node '${path}'`,
+      expected:
+        patterns.length === 0
+          ? 'no /dev node: the plugins in use make none'
+          : `a node the plugins in use make (${this.plugins
+              .filter((p) => (p.devNodes ?? []).length > 0)
+              .map((p) => p.name)
+              .join(', ')})`,
+      offset: 0,
+    };
+  }
+}
+
+/** For `sim list` and errors: the verbs. */
+export const STEP_FORMS = Object.values(VERBS);

@@ -1,0 +1,302 @@
+// A validator for the subset of JSON Schema (draft-07) that the scenario schema uses. It exists so that each
+// problem comes out as one message with a path, the offending value and what would be accepted; the schema itself
+// stays a plain JSON Schema that editors and any other validator read (a test checks it against Ajv).
+
+/** The JSON Schema keywords this validator understands. A schema using any other keyword is refused. */
+export const SUPPORTED_KEYWORDS = new Set([
+  '$schema',
+  '$id',
+  '$ref',
+  '$comment',
+  'title',
+  'description',
+  'definitions',
+  'type',
+  'properties',
+  'required',
+  'additionalProperties',
+  'items',
+  'minItems',
+  'enum',
+  'const',
+  'pattern',
+  'minimum',
+  'maximum',
+  'minLength',
+  'oneOf',
+  'examples',
+  'default',
+]);
+
+/** A JSON Schema node (the subset above). */
+export interface JsonSchema {
+  $schema?: string;
+  $id?: string;
+  $ref?: string;
+  $comment?: string;
+  title?: string;
+  description?: string;
+  definitions?: Record<string, JsonSchema>;
+  type?: JsonType | JsonType[];
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  additionalProperties?: boolean | JsonSchema;
+  items?: JsonSchema;
+  minItems?: number;
+  enum?: unknown[];
+  const?: unknown;
+  pattern?: string;
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  oneOf?: JsonSchema[];
+  examples?: unknown[];
+  default?: unknown;
+}
+
+type JsonType = 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean' | 'null';
+
+/** One problem: where (a path of keys and indexes), what is wrong, and what would be accepted. */
+export interface Issue {
+  readonly path: readonly (string | number)[];
+  /** The problem is the key itself (an unknown property), not its value. */
+  readonly atKey: boolean;
+  readonly message: string;
+  readonly expected: string;
+}
+
+/** Throws when the schema uses a keyword this validator does not implement (checked by a test). */
+export function checkSupported(schema: JsonSchema, where = '#'): void {
+  for (const key of Object.keys(schema)) {
+    if (!SUPPORTED_KEYWORDS.has(key)) throw new Error(`schema keyword '${key}' at ${where} is not supported`);
+  }
+  for (const [k, s] of Object.entries(schema.definitions ?? {})) checkSupported(s, `${where}/definitions/${k}`);
+  for (const [k, s] of Object.entries(schema.properties ?? {})) checkSupported(s, `${where}/properties/${k}`);
+  if (typeof schema.additionalProperties === 'object') {
+    checkSupported(schema.additionalProperties, `${where}/additionalProperties`);
+  }
+  if (schema.items !== undefined) checkSupported(schema.items, `${where}/items`);
+  for (const [i, b] of (schema.oneOf ?? []).entries()) checkSupported(b, `${where}/oneOf/${i}`);
+}
+
+function typeOf(v: unknown): JsonType {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
+  return typeof v as JsonType;
+}
+
+/** Shows a value in a message, short. */
+export function showValue(v: unknown): string {
+  const s = typeof v === 'string' ? `'${v}'` : JSON.stringify(v);
+  if (s === undefined) return String(v);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+/** A short description of what a schema accepts, for "expected …". */
+export function describe(schema: JsonSchema, root: JsonSchema): string {
+  const s = resolve(schema, root);
+  if (s.title !== undefined) return s.title;
+  if (s.const !== undefined) return showValue(s.const);
+  if (s.enum !== undefined) return `one of ${s.enum.map(showValue).join(', ')}`;
+  if (s.oneOf !== undefined) return s.oneOf.map((b) => describe(b, root)).join(', or ');
+  const types = s.type === undefined ? [] : Array.isArray(s.type) ? s.type : [s.type];
+  const t = types.map((x) =>
+    x === 'object' ? 'a mapping' : x === 'array' ? 'a list' : `${x === 'integer' ? 'an' : 'a'} ${x}`,
+  );
+  let out = t.join(' or ') || 'a value';
+  if (s.minimum !== undefined && s.maximum !== undefined) out += ` from ${s.minimum} to ${s.maximum}`;
+  else if (s.minimum !== undefined) out += ` >= ${s.minimum}`;
+  if (s.pattern !== undefined && s.description !== undefined) out += ` (${s.description})`;
+  return out;
+}
+
+function resolve(schema: JsonSchema, root: JsonSchema): JsonSchema {
+  let s = schema;
+  for (let hops = 0; s.$ref !== undefined; hops++) {
+    if (hops > 32) throw new Error(`$ref loop at ${s.$ref}`);
+    const m = /^#\/definitions\/(.+)$/.exec(s.$ref);
+    const target = m === null ? undefined : root.definitions?.[m[1]!];
+    if (target === undefined) throw new Error(`unresolvable $ref ${s.$ref}`);
+    s = target;
+  }
+  return s;
+}
+
+const patternCache = new Map<string, RegExp>();
+function regex(p: string): RegExp {
+  let r = patternCache.get(p);
+  if (r === undefined) {
+    r = new RegExp(p, 'u');
+    patternCache.set(p, r);
+  }
+  return r;
+}
+
+/** Validates `value` against `schema`; returns every problem found (empty: valid). */
+export function validate(value: unknown, schema: JsonSchema, root: JsonSchema = schema): Issue[] {
+  const issues: Issue[] = [];
+  walk(value, schema, root, [], issues);
+  return issues;
+}
+
+function walk(v: unknown, schema: JsonSchema, root: JsonSchema, path: (string | number)[], out: Issue[]): void {
+  const s = resolve(schema, root);
+  if (s.oneOf !== undefined) {
+    oneOf(v, s, root, path, out);
+    return;
+  }
+  const fail = (message: string) => out.push({ path, atKey: false, message, expected: describe(s, root) });
+  if (s.type !== undefined) {
+    const types = Array.isArray(s.type) ? s.type : [s.type];
+    const t = typeOf(v);
+    if (!types.includes(t) && !(t === 'integer' && types.includes('number'))) {
+      fail(
+        `${showValue(v)} is ${t === 'object' ? 'a mapping' : t === 'array' ? 'a list' : `${t === 'integer' ? 'an' : 'a'} ${t}`}`,
+      );
+      return;
+    }
+  }
+  if (s.const !== undefined && v !== s.const) {
+    fail(`${showValue(v)} is not allowed here`);
+    return;
+  }
+  if (s.enum !== undefined && !s.enum.includes(v)) {
+    fail(`${showValue(v)} is not allowed here`);
+    return;
+  }
+  if (typeof v === 'string') {
+    if (s.minLength !== undefined && v.length < s.minLength) fail('empty text');
+    else if (s.pattern !== undefined && !regex(s.pattern).test(v)) fail(`${showValue(v)} is not allowed here`);
+  }
+  if (typeof v === 'number') {
+    if ((s.minimum !== undefined && v < s.minimum) || (s.maximum !== undefined && v > s.maximum)) {
+      fail(`${v} is out of range`);
+    }
+  }
+  if (Array.isArray(v)) {
+    if (s.minItems !== undefined && v.length < s.minItems)
+      fail(`the list has ${v.length} item${v.length === 1 ? '' : 's'}`);
+    if (s.items !== undefined) for (const [i, item] of v.entries()) walk(item, s.items, root, [...path, i], out);
+  }
+  if (typeOf(v) === 'object') {
+    const obj = v as Record<string, unknown>;
+    for (const key of s.required ?? []) {
+      if (!Object.hasOwn(obj, key)) {
+        out.push({
+          path,
+          atKey: false,
+          message: `'${key}' is missing`,
+          expected: `'${key}': ${describe(s.properties?.[key] ?? {}, root)}`,
+        });
+      }
+    }
+    for (const [key, val] of Object.entries(obj)) {
+      const prop = s.properties?.[key];
+      if (prop !== undefined) walk(val, prop, root, [...path, key], out);
+      else if (s.additionalProperties === false) {
+        const known = Object.keys(s.properties ?? {});
+        out.push({
+          path: [...path, key],
+          atKey: true,
+          message: `unknown key '${key}'`,
+          expected: known.length === 0 ? 'no keys' : `one of ${known.join(', ')}`,
+        });
+      } else if (typeof s.additionalProperties === 'object') {
+        walk(val, s.additionalProperties, root, [...path, key], out);
+      }
+    }
+  }
+}
+
+/** The `const` discriminators of a branch (properties whose schema is a const). */
+function discriminators(branch: JsonSchema, root: JsonSchema): [string, unknown][] {
+  const s = resolve(branch, root);
+  return Object.entries(s.properties ?? {})
+    .map(([k, p]) => [k, resolve(p, root).const] as [string, unknown])
+    .filter(([, c]) => c !== undefined);
+}
+
+function oneOf(v: unknown, s: JsonSchema, root: JsonSchema, path: (string | number)[], out: Issue[]): void {
+  const branches = s.oneOf!;
+  const results = branches.map((b) => {
+    const issues: Issue[] = [];
+    walk(v, b, root, path, issues);
+    return { branch: b, issues };
+  });
+  const passing = results.filter((r) => r.issues.length === 0);
+  if (passing.length === 1) return;
+  if (passing.length > 1) {
+    out.push({
+      path,
+      atKey: false,
+      message: `${showValue(v)} matches more than one form`,
+      expected: describe(s, root),
+    });
+    return;
+  }
+  // No branch fits: report the errors of the branch the value was meant to be. A branch is meant when its type
+  // fits and its discriminators (const properties) all match; failing that, the branch whose type fits with the
+  // fewest problems, if only one branch of that type exists.
+  const t = typeOf(v);
+  const typed = results.filter((r) => {
+    const b = resolve(r.branch, root);
+    const types = b.type === undefined ? [t] : Array.isArray(b.type) ? b.type : [b.type];
+    return types.includes(t) || (t === 'integer' && types.includes('number'));
+  });
+  const meant = typed.filter((r) => {
+    const d = discriminators(r.branch, root);
+    return d.length > 0 && t === 'object' && d.every(([k, c]) => (v as Record<string, unknown>)[k] === c);
+  });
+  const candidates = meant.length > 0 ? meant : typed;
+  const fewest = Math.min(...candidates.map((r) => r.issues.length));
+  const best = candidates.filter((r) => r.issues.length === fewest);
+  const pick = best.length === 1 ? best[0] : undefined;
+  // The best branch fails only on its discriminator (e.g. bus: pcie): say the value is unknown and list every
+  // accepted one, rather than pretending the closest branch was meant.
+  const onlyDiscriminator =
+    pick !== undefined &&
+    t === 'object' &&
+    meant.length === 0 &&
+    pick.issues.every(
+      (i) =>
+        i.path.length === path.length + 1 && discriminators(pick.branch, root).some(([k]) => k === i.path[path.length]),
+    );
+  if (onlyDiscriminator) {
+    const key = pick.issues[0]!.path[path.length] as string;
+    const accepted = typed.map((r) => {
+      const prop = resolve(r.branch, root).properties?.[key];
+      return prop === undefined ? undefined : describe(prop, root);
+    });
+    out.push({
+      path: [...path, key],
+      atKey: false,
+      message: `${showValue((v as Record<string, unknown>)[key])} is not a known ${key}`,
+      expected: [...new Set(accepted.filter((a) => a !== undefined))].join(', '),
+    });
+    return;
+  }
+  if (pick !== undefined) {
+    out.push(...pick.issues);
+    return;
+  }
+  const discriminated = typed.filter((r) => discriminators(r.branch, root).length > 0);
+  if (t === 'object' && discriminated.length === typed.length && discriminated.length > 0) {
+    // Say which discriminator value is wrong, listing the accepted ones.
+    const key = discriminators(discriminated[0]!.branch, root)[0]![0];
+    const given = (v as Record<string, unknown>)[key];
+    out.push({
+      path: given === undefined ? path : [...path, key],
+      atKey: false,
+      message: given === undefined ? `'${key}' is missing` : `${showValue(given)} is not a known ${key}`,
+      expected: typed.map((r) => describe(r.branch, root)).join('; or '),
+    });
+    return;
+  }
+  out.push({
+    path,
+    atKey: false,
+    message: `${showValue(v)} does not fit here`,
+    expected: describe(s, root),
+  });
+}

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { mergeEnd, runScenario } from '../src/run/run.ts';
+import { builtin, builtinNames, usableProfiles } from './helpers.ts';
+
+describe('every built-in scenario', () => {
+  const names = builtinNames();
+
+  it('exists for each story the issue names that this build can tell', () => {
+    expect(names).toEqual(expect.arrayContaining(['bind-veto', 'deferred-probe', 'driver-override']));
+  });
+
+  for (const name of names) {
+    describe(name, () => {
+      const scenario = builtin(name);
+
+      it('is written for every profile it can run under', () => {
+        expect([...scenario.profiles].sort()).toEqual(usableProfiles(scenario).sort());
+      });
+
+      it('has a description, and expectations for the end state under each profile', () => {
+        expect(scenario.description.length).toBeGreaterThan(20);
+        for (const p of scenario.profiles) {
+          const x = mergeEnd(scenario.expect, scenario.expectByProfile[p]);
+          expect(x.oops, p).not.toBeNull();
+          expect(x.drivers.size + x.dmesg.length, p).toBeGreaterThan(0);
+        }
+      });
+
+      for (const profile of usableProfiles(scenario)) {
+        it(`holds every expectation under ${profile}`, () => {
+          const run = runScenario(scenario, profile);
+          const failed = run.expectations.filter((e) => !e.ok).map((e) => `line ${e.line}: ${e.message}`);
+          expect(failed).toEqual([]);
+          expect(run.expectations.length).toBeGreaterThan(0);
+        });
+      }
+    });
+  }
+});
+
+describe('the bind veto story', () => {
+  const scenario = builtin('bind-veto');
+
+  it('binds under v4.12 although the notifier answered NOTIFY_BAD', () => {
+    const run = runScenario(scenario, 'v4.12');
+    expect(run.devices['0000:01:00.1']?.driver).toBe('snd_hda_intel');
+    const outcome = run.steps[0]!.events.find(
+      (e) => e.type === 'chain.outcome' && e.actionName === 'BUS_NOTIFY_BIND_DRIVER',
+    );
+    expect(outcome).toMatchObject({ ret: 0x8002, outcome: 'ignored' });
+    expect(run.steps[0]!.events.some((e) => e.type === 'probe' && e.driver === 'snd_hda_intel')).toBe(true);
+  });
+
+  it('stops the bind before the probe under v4.12+bind-veto', () => {
+    const run = runScenario(scenario, 'v4.12+bind-veto');
+    expect(run.devices['0000:01:00.1']?.driver).toBeNull();
+    expect(run.steps[0]!.events.some((e) => e.type === 'probe')).toBe(false);
+    expect(run.steps[2]).toMatchObject({ result: -19, errno: 'ENODEV' });
+  });
+});
