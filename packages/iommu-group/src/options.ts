@@ -1,4 +1,4 @@
-import { type Device, SimError } from '@sim/core';
+import { type Device, SimError, showValue as show } from '@sim/core';
 
 /**
  * How devices not named in `groups` are grouped (what the IOMMU driver's device_group() decides on a real machine):
@@ -49,15 +49,6 @@ export const X86_MSI_REGION: ReservedRegion = { start: 0xfee00000, length: 0x100
 
 const RULES = ['device', 'slot', 'bus', 'none'];
 const MAX_ID = 0x7fffffff;
-
-function show(value: unknown): string {
-  if (typeof value === 'function') return 'a function';
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
 
 function bad(message: string): never {
   throw new SimError('SIM_ERR_IOMMU_BAD_OPTION', `iommuGroupPlugin(): ${message}`);

@@ -13,19 +13,8 @@ declare module '@sim/core' {
   }
 }
 
-/** Short rendering of a bad value for messages. */
-export function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
-  if (typeof value === 'bigint') return `${value}n`;
-  if (value === undefined || value === null || typeof value !== 'object') return String(value);
-  try {
-    const text = JSON.stringify(value);
-    return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-  } catch {
-    return Object.prototype.toString.call(value);
-  }
-}
+/** Short rendering of a bad value for messages: core's. */
+export { showValue as show } from '@sim/core';
 
 /** A SimError for a bad tceIommuPlugin() option. */
 export function badOption(message: string): SimError {

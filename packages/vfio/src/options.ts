@@ -1,4 +1,4 @@
-import { SimError } from '@sim/core';
+import { SimError, showValue as show } from '@sim/core';
 
 /** vfioPlugin() options. */
 export interface VfioOptions {
@@ -21,14 +21,6 @@ export interface ResolvedVfioOptions {
   readonly ids: string | null;
   readonly pciStub: false | { readonly ids: string | null };
   readonly platform: boolean;
-}
-
-function show(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
 }
 
 function bad(message: string): never {

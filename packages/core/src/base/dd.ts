@@ -189,9 +189,12 @@ export function driverProbeDevice(k: KernelImpl, drv: DriverImpl, dev: DeviceImp
   return reallyProbe(k, dev, drv);
 }
 
-/** Models __device_attach_driver(), drivers/base/dd.c (every driver is synchronous in sim). */
-function deviceAttachDriver(k: KernelImpl, drv: DriverImpl, dev: DeviceImpl): number {
-  if (dev.driver !== null) return -EBUSY;
+/**
+ * The match step shared by __device_attach_driver() and __driver_attach(), drivers/base/dd.c: null to go on and
+ * probe (a match, or -EPROBE_DEFER, which also puts the device on the deferred list and still probes in v4.12),
+ * else what the caller returns (0: no match; another negative: the bus failed to match).
+ */
+function matchBeforeProbe(k: KernelImpl, drv: DriverImpl, dev: DeviceImpl): number | null {
   const ret = driverMatchDevice(drv, dev);
   if (ret === 0) return 0;
   if (ret === -EPROBE_DEFER) {
@@ -201,6 +204,14 @@ function deviceAttachDriver(k: KernelImpl, drv: DriverImpl, dev: DeviceImpl): nu
     if (k.dbg) k.devDbg(dev, `Bus failed to match device: ${ret}`);
     return ret;
   }
+  return null;
+}
+
+/** Models __device_attach_driver(), drivers/base/dd.c (every driver is synchronous in sim). */
+function deviceAttachDriver(k: KernelImpl, drv: DriverImpl, dev: DeviceImpl): number {
+  if (dev.driver !== null) return -EBUSY;
+  const refused = matchBeforeProbe(k, drv, dev);
+  if (refused !== null) return refused;
   return driverProbeDevice(k, drv, dev);
 }
 
@@ -229,15 +240,8 @@ export function deviceAttach(k: KernelImpl, dev: DeviceImpl, _initial: boolean):
 
 /** Models __driver_attach(), drivers/base/dd.c: match, then probe under the parent's and the device's locks. */
 function driverAttachDevice(k: KernelImpl, dev: DeviceImpl, drv: DriverImpl): number {
-  const ret = driverMatchDevice(drv, dev);
-  if (ret === 0) return 0;
-  if (ret === -EPROBE_DEFER) {
-    k.devDbg(dev, 'Device match requests probe deferral');
-    driverDeferredProbeAdd(k, dev);
-  } else if (ret < 0) {
-    if (k.dbg) k.devDbg(dev, `Bus failed to match device: ${ret}`);
-    return ret;
-  }
+  const refused = matchBeforeProbe(k, drv, dev);
+  if (refused !== null) return refused;
   k.withDeviceLocks(dev, true, () => (dev.driver === null ? driverProbeDevice(k, drv, dev) : 0));
   return 0;
 }

@@ -22,7 +22,7 @@ export class SimError extends Error {
   }
 }
 
-/** Short, readable rendering of a bad value for error messages. */
+/** Short, readable rendering of a bad value for error messages (exported as `showValue` for plugins' messages). */
 export function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
