@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { Registry } from './plugins/registry.ts';
 import { type LoadResult, loadScenario } from './scenario/load.ts';
 
 /**
@@ -23,11 +24,11 @@ export function builtinPath(name: string): string | null {
 }
 
 /** Loads a scenario named on the command line: a file path, or a built-in's name. */
-export function loadNamed(arg: string): LoadResult | { ok: false; notFound: true } {
+export function loadNamed(arg: string, plugins?: Registry): LoadResult | { ok: false; notFound: true } {
   const looksLikeFile = arg.includes('/') || /\.ya?ml$/.test(arg);
   const path = looksLikeFile ? arg : builtinPath(arg);
   if (path === null || !existsSync(path)) return { ok: false, notFound: true };
   const text = readFileSync(path, 'utf8');
   const shown = looksLikeFile ? arg : `scenarios/${arg}.yaml`;
-  return loadScenario(text, shown);
+  return loadScenario(text, shown, plugins === undefined ? {} : { plugins });
 }

@@ -46,7 +46,7 @@ describe('a scenario file that does not load', () => {
       "bad.yaml:4:7: topology.devices[0]: 'device' is missing; expected 'device': an integer from 0 to 65535",
       "bad.yaml:5:14: topology.devices[1].bus: 'pcie' is not a known bus; expected 'pci', 'platform', 'i2c', a bus of topology.buses",
       "bad.yaml:7:37: topology.drivers[0].probe: 'fail' does not fit here; expected what the probe does: ok, defer, a negative errno such as -ENOMEM, or { deferUntil: <driver> }",
-      "bad.yaml:8:1: stepz: unknown key 'stepz'; expected one of name, description, profile, profiles, plugins, topology, notifiers, steps, expect",
+      "bad.yaml:8:1: stepz: unknown key 'stepz'; expected one of name, description, profile, profiles, plugins, topology, notifiers, inject, steps, expect",
     ]);
   });
 
@@ -58,7 +58,7 @@ describe('a scenario file that does not load', () => {
 
   it('names an unknown step verb, pointing at the verb', () => {
     expect(problems('steps:\n  - eho 1 > /sys/bus/pci/rescan\n')).toEqual([
-      "bad.yaml:2:5: steps[0]: unknown step verb 'eho' in 'eho 1 > /sys/bus/pci/rescan'; expected one of echo, cat, ls, readlink, modprobe, rmmod, open, ioctl, close, dmesg, notify",
+      "bad.yaml:2:5: steps[0]: unknown step verb 'eho' in 'eho 1 > /sys/bus/pci/rescan'; expected one of echo, cat, ls, readlink, modprobe, rmmod, open, ioctl, close, dmesg, notify, inject, inject-probe",
     ]);
   });
 

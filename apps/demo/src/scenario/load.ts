@@ -1,18 +1,22 @@
-import { createKernel, errnoValue, type Kernel, SimError } from '@sim/core';
+import { createKernel, errnoValue, type Kernel, type Plugin, SimError } from '@sim/core';
 import { type Document, isMap, isPair, isScalar, LineCounter, type Node, parseDocument, type Scalar } from 'yaml';
-import { knownProfiles, PLUGINS, type PluginEntry, pluginEntry } from '../plugins/registry.ts';
+import { knownProfiles, PLUGINS, type PluginEntry, pluginEntry, type Registry } from '../plugins/registry.ts';
 import { driverSpec } from '../run/session.ts';
+import { checkOnKernel, type InjectContext, kernelContext, resolveInject } from './inject.ts';
 import { BUS_NOTIFY_NAMES, scenarioSchema } from './schema.ts';
-import { parseStep, VERBS } from './steps.ts';
+import { parseStep, tokenize, VERBS } from './steps.ts';
 import type {
   Command,
   DeviceDecl,
   DriverDecl,
   EndExpect,
+  InjectDecl,
   NotifierDecl,
   PciIdDecl,
   PluginUse,
   ProbeDecl,
+  RawNotifierInject,
+  RawProbeInject,
   ResultSpec,
   Scenario,
   Step,
@@ -52,14 +56,27 @@ function pathText(path: Path): string {
   return out;
 }
 
-let schemaCache: JsonSchema | null = null;
-function schema(): JsonSchema {
-  schemaCache ??= scenarioSchema();
-  return schemaCache;
+const schemaCache = new WeakMap<Registry, JsonSchema>();
+function schema(registry: Registry): JsonSchema {
+  let s = schemaCache.get(registry);
+  if (s === undefined) {
+    s = scenarioSchema(registry);
+    schemaCache.set(registry, s);
+  }
+  return s;
+}
+
+/** Options of loadScenario(). */
+export interface LoadOptions {
+  /** The scenario's name when the file gives none (default: the file name without .yaml). */
+  readonly name?: string;
+  /** The plugins the file may name (default: the built-in ones; `--plugin` adds modules). */
+  readonly plugins?: Registry;
 }
 
 /** Parses and validates a scenario file's text. Nothing runs: the result is a scenario or every problem found. */
-export function loadScenario(text: string, file: string, defaultName?: string): LoadResult {
+export function loadScenario(text: string, file: string, options: LoadOptions = {}): LoadResult {
+  const registry = options.plugins ?? PLUGINS;
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const problems: Problem[] = [];
@@ -88,11 +105,11 @@ export function loadScenario(text: string, file: string, defaultName?: string): 
     };
   }
   const ctx = new Ctx(doc, lineCounter, file, problems);
-  for (const issue of validate(data, schema())) {
+  for (const issue of validate(data, schema(registry))) {
     ctx.problem(issue.path, issue.message, issue.expected, issue.atKey);
   }
   if (problems.length > 0) return { ok: false, problems };
-  const scenario = check(ctx, data as Raw, defaultName ?? file.replace(/^.*\//, '').replace(/\.ya?ml$/, ''));
+  const scenario = check(ctx, data as Raw, options.name ?? file.replace(/^.*\//, '').replace(/\.ya?ml$/, ''), registry);
   if (problems.length > 0 || scenario === null) return { ok: false, problems };
   return { ok: true, scenario };
 }
@@ -163,6 +180,7 @@ interface Raw {
     drivers?: RawDriver[];
   };
   notifiers?: RawNotifier[];
+  inject?: (RawNotifierInject | RawProbeInject)[];
   steps: (string | { run: string; expect?: RawStepExpect; byProfile?: Record<string, RawStepExpect> })[];
   expect?: RawEnd & { byProfile?: Record<string, RawEnd> };
 }
@@ -224,8 +242,8 @@ function deviceName(d: Record<string, unknown>): string {
   }
 }
 
-function check(ctx: Ctx, raw: Raw, defaultName: string): Scenario | null {
-  const profiles = knownProfiles();
+function check(ctx: Ctx, raw: Raw, defaultName: string, registry: Registry): Scenario | null {
+  const profiles = knownProfiles(registry);
   // Plugins first: the profiles a scenario may use depend on them.
   const plugins: PluginUse[] = [];
   const topo = raw.topology ?? {};
@@ -252,14 +270,14 @@ function check(ctx: Ctx, raw: Raw, defaultName: string): Scenario | null {
   (raw.plugins ?? []).forEach((p, i) => {
     const name = typeof p === 'string' ? p : p.name;
     const path = typeof p === 'string' ? ['plugins', i] : ['plugins', i, 'name'];
-    const entry = pluginEntry(name);
+    const entry = pluginEntry(name, registry);
     if (entry === undefined) {
       ctx.problem(
         path,
         `unknown plugin '${name}'`,
-        PLUGINS.length === 0
+        registry.length === 0
           ? 'no plugin: none is available in this build'
-          : `one of ${PLUGINS.map((e) => e.name).join(', ')}`,
+          : `one of ${registry.map((e) => e.name).join(', ')}`,
       );
       return;
     }
@@ -294,7 +312,7 @@ function check(ctx: Ctx, raw: Raw, defaultName: string): Scenario | null {
     const spec: Record<string, unknown> = { ...d };
     delete spec.iommuGroup;
     const props: Record<string, unknown> = {};
-    for (const entry of PLUGINS) {
+    for (const entry of registry) {
       for (const field of Object.keys(entry.deviceFields ?? {})) {
         if (d[field] === undefined) continue;
         if (!listed.includes(entry.name)) {
@@ -348,12 +366,12 @@ function check(ctx: Ctx, raw: Raw, defaultName: string): Scenario | null {
       );
       continue;
     }
-    plugins.push({ line: ctx.line(path), name: entry.name, options });
+    plugins.push({ line: ctx.line(path), name: entry.name, options, entry });
   }
   const deviceNames = devices.map((d) => d.name);
 
   const pluginNames = plugins.map((p) => p.name);
-  const entries = plugins.map((p) => pluginEntry(p.name)!);
+  const entries: PluginEntry[] = plugins.map((p) => p.entry);
   const usable = profiles.filter((p) => p.plugin === null || pluginNames.includes(p.plugin));
   const profileOk = (name: string, path: Path, atKey = false): boolean => {
     if (usable.some((p) => p.name === name)) return true;
@@ -377,7 +395,7 @@ function check(ctx: Ctx, raw: Raw, defaultName: string): Scenario | null {
 
   if (devices.some((d) => d.iommuGroup !== null) && !entries.some((e) => e.usesIommuGroups)) {
     const i = (topo.devices ?? []).findIndex((d) => d.iommuGroup !== undefined);
-    const users = PLUGINS.filter((e) => e.usesIommuGroups).map((e) => e.name);
+    const users = registry.filter((e) => e.usesIommuGroups).map((e) => e.name);
     ctx.problem(
       ['topology', 'devices', i, 'iommuGroup'],
       'iommuGroup needs a plugin that makes IOMMU groups',
@@ -448,7 +466,9 @@ function check(ctx: Ctx, raw: Raw, defaultName: string): Scenario | null {
       loaded: d.loaded ?? true,
     });
   });
-  const pluginDrivers = plugins.flatMap((p) => pluginEntry(p.name)!.drivers?.(p.options) ?? []);
+  // A plugin module declares nothing: what it registers at setup is learned from a kernel with the plugins set up.
+  const learned = plugins.some((p) => p.entry.module !== undefined) ? learnPlugins(plugins, devices) : null;
+  const pluginDrivers = [...plugins.flatMap((p) => p.entry.drivers?.(p.options) ?? []), ...(learned?.drivers ?? [])];
   const allDrivers = [...drivers.map((d) => ({ bus: d.bus, name: d.name })), ...pluginDrivers];
   const driverNamesText = (bus?: string) => {
     const names = [...new Set(allDrivers.filter((d) => bus === undefined || d.bus === bus).map((d) => d.name))];
@@ -514,8 +534,30 @@ function check(ctx: Ctx, raw: Raw, defaultName: string): Scenario | null {
     });
   });
 
+  // Injections, applied once the topology is up. Chains are checked on the trial boot (a plugin's chains, such as
+  // iommu_group:N, exist only once the devices are in).
+  const injectContext = (atBoot: boolean): InjectContext => ({
+    buses: allBuses,
+    drivers: [
+      ...drivers.map((d) => ({ bus: d.bus, name: d.name, loaded: d.loaded })),
+      ...pluginDrivers.map((d) => ({ ...d, loaded: true })),
+    ],
+    plugins: entries,
+    atBoot,
+  });
+  const inject: InjectDecl[] = [];
+  (raw.inject ?? []).forEach((x, i) => {
+    const r = resolveInject(x, injectContext(true), ctx.line(['inject', i]));
+    if ('problems' in r) {
+      for (const p of r.problems) ctx.problem(['inject', i, p.field], p.message, p.expected, !(p.field in x));
+    } else inject.push(r.decl);
+  });
+
   // Steps.
-  const paths = new PathChecker(allBuses, devices, allDrivers, entries);
+  const paths = new PathChecker(allBuses, devices, allDrivers, [
+    ...entries,
+    ...(learned === null ? [] : [{ name: 'plugin modules', devNodes: learned.devNodes, anyIoctl: true }]),
+  ]);
   const resultSpec = (r: RawResult, path: Path): ResultSpec | null => {
     if (typeof r === 'number') return { kind: 'exact', value: r };
     if (r === 'ok' || r === 'error' || r === 'oops' || r === 'skipped') return { kind: r };
@@ -552,7 +594,7 @@ function check(ctx: Ctx, raw: Raw, defaultName: string): Scenario | null {
       );
       return;
     }
-    const bad = checkCommand(parsed, paths, drivers, text);
+    const bad = checkCommand(parsed, paths, drivers, text, injectContext(false));
     if (bad !== null) {
       ctx.problem(['steps', i], bad.message, bad.expected, false, ctx.scalarOffset(textPath, Math.max(0, bad.offset)));
       return;
@@ -611,11 +653,12 @@ function check(ctx: Ctx, raw: Raw, defaultName: string): Scenario | null {
     devices,
     drivers,
     notifiers,
+    inject,
     steps,
     expect,
     expectByProfile,
   };
-  if (ctx.problems.length === 0) trialBoot(ctx, scenario);
+  if (ctx.problems.length === 0) trialBoot(ctx, scenario, raw);
   return scenario;
 }
 
@@ -624,7 +667,7 @@ function check(ctx: Ctx, raw: Raw, defaultName: string): Scenario | null {
  * only its setup checks, a device or driver core rejects) is reported with its position before anything runs.
  * No step runs here.
  */
-function trialBoot(ctx: Ctx, sc: Scenario): void {
+function trialBoot(ctx: Ctx, sc: Scenario, raw: Raw): void {
   const fail = (path: Path, what: string, e: unknown): boolean => {
     if (!SimError.isInstance(e)) throw e;
     ctx.problem(path, `${what}: ${(e as Error).message}`, 'what the package accepts (see the message)');
@@ -634,7 +677,7 @@ function trialBoot(ctx: Ctx, sc: Scenario): void {
   try {
     kernel = createKernel({
       profile: 'v4.12',
-      plugins: sc.plugins.map((p) => pluginEntry(p.name)!.create(p.options, { devices: sc.devices })),
+      plugins: sc.plugins.map((p) => p.entry.create(p.options, { devices: sc.devices })),
       ...(sc.machine === null ? {} : { machine: sc.machine }),
     });
   } catch (e) {
@@ -673,7 +716,43 @@ function trialBoot(ctx: Ctx, sc: Scenario): void {
       () => void kernel.registerDriver(driverSpec(d)),
     );
   });
+  // The injections go in once the machine is up, as in the run; then the chains the steps inject into must exist.
+  const entries = sc.plugins.map((p) => p.entry);
+  sc.inject.forEach((x, i) => {
+    if (!_ok || kernel.oops !== null) return;
+    const bad = checkOnKernel(x, kernel, entries);
+    if (bad !== null) ctx.problem(['inject', i, bad.field], bad.message, bad.expected);
+  });
+  sc.steps.forEach((st, i) => {
+    const c = st.command;
+    if (!_ok || kernel.oops !== null || c.verb !== 'inject') return;
+    const r = resolveInject(c, kernelContext(kernel, entries), st.line);
+    if (!('decl' in r)) return;
+    const bad = checkOnKernel(r.decl, kernel, entries);
+    if (bad === null) return;
+    const textPath: Path = typeof raw.steps[i] === 'string' ? ['steps', i] : ['steps', i, 'run'];
+    ctx.problem(
+      ['steps', i],
+      `${bad.message} in ${showValue(st.text)}`,
+      bad.expected,
+      false,
+      ctx.scalarOffset(textPath, fieldOffset(st.text, c, bad.field)),
+    );
+  });
   kernel.close();
+}
+
+/** Where a field of an inject step's line starts (the token that gives it), for positions. */
+function fieldOffset(text: string, c: Command, field: string): number {
+  const tokens = tokenize(text);
+  if (!Array.isArray(tokens) || (c.verb !== 'inject' && c.verb !== 'inject-probe')) return 0;
+  const fixed = c.verb === 'inject' ? ['verb', 'chain', 'action', 'answer'] : ['verb', 'probe', 'errno'];
+  let at = fixed.indexOf(field);
+  if (at === -1) {
+    const key = tokens.findIndex((t, i) => i >= fixed.length && t.text === field);
+    at = key === -1 ? 0 : key + 1;
+  }
+  return tokens[at]?.offset ?? 0;
 }
 
 interface CommandProblem {
@@ -688,6 +767,7 @@ function checkCommand(
   paths: PathChecker,
   drivers: readonly DriverDecl[],
   text: string,
+  inject: InjectContext,
 ): CommandProblem | null {
   const offsetOf = (s: string) => text.indexOf(s);
   switch (c.verb) {
@@ -712,7 +792,7 @@ function checkCommand(
     case 'ioctl': {
       const bad = paths.dev(c.path);
       if (bad !== null) return { ...bad, offset: offsetOf(c.path) };
-      if (c.verb === 'ioctl') {
+      if (c.verb === 'ioctl' && !paths.anyIoctl(c.path)) {
         const known = paths.ioctls();
         if (!known.includes(c.cmd)) {
           return {
@@ -730,6 +810,17 @@ function checkCommand(
     }
     case 'dmesg':
       return null;
+    case 'inject':
+    case 'inject-probe': {
+      const r = resolveInject(c, inject, null);
+      if ('decl' in r) return null;
+      const p = r.problems[0]!;
+      return {
+        message: `${p.message} in ${showValue(text)}`,
+        expected: p.expected,
+        offset: fieldOffset(text, c, p.field),
+      };
+    }
     case 'notify': {
       if (!paths.busKnown(c.bus)) {
         return {
@@ -768,8 +859,16 @@ class PathChecker {
       devNodes?: readonly RegExp[];
       name: string;
       ioctls?: Readonly<Record<string, unknown>>;
+      /** Its /dev nodes take any command (a plugin module's: the app knows none of its commands). */
+      anyIoctl?: boolean;
     }[],
   ) {}
+
+  /** Whether the node at `path` belongs to a plugin whose commands are not known (any command is let through). */
+  anyIoctl(path: string): boolean {
+    const node = path.slice('/dev/'.length);
+    return this.plugins.some((p) => p.anyIoctl === true && (p.devNodes ?? []).some((re) => re.test(node)));
+  }
 
   busKnown(bus: string): boolean {
     return this.buses.includes(bus);
@@ -867,6 +966,30 @@ class PathChecker {
       offset: 0,
     };
   }
+}
+
+/** What plugin modules register at setup (drivers, /dev nodes), learned from a kernel with the plugins set up. */
+function learnPlugins(
+  plugins: readonly PluginUse[],
+  devices: readonly DeviceDecl[],
+): { drivers: { bus: string; name: string }[]; devNodes: RegExp[] } {
+  let kernel: Kernel;
+  try {
+    kernel = createKernel({ plugins: plugins.map((p): Plugin => p.entry.create(p.options, { devices })) });
+  } catch {
+    // The plugins do not start: the trial boot reports why, at the plugins.
+    return { drivers: [], devNodes: [] };
+  }
+  const drivers = kernel.buses().flatMap((b) => b.drivers().map((d) => ({ bus: b.name, name: d.name })));
+  const devNodes = kernel.dev
+    .list()
+    .map((n) => new RegExp(`^${n.slice('/dev/'.length).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+  try {
+    kernel.close();
+  } catch {
+    // A teardown that throws: the trial boot's kernel reports it the same way.
+  }
+  return { drivers, devNodes };
 }
 
 /** For `sim list` and errors: the verbs. */

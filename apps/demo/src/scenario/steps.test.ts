@@ -37,7 +37,8 @@ describe('parseStep', () => {
     expect(parseStep('eho 1 > /sys/a')).toEqual({
       message: "unknown step verb 'eho'",
       offset: 0,
-      expected: 'one of echo, cat, ls, readlink, modprobe, rmmod, open, ioctl, close, dmesg, notify',
+      expected:
+        'one of echo, cat, ls, readlink, modprobe, rmmod, open, ioctl, close, dmesg, notify, inject, inject-probe',
     });
     expect(parseStep('echo 1 /sys/a')).toMatchObject({ message: "'echo' without '> /sys/…'", offset: 13 });
     expect(parseStep('cat /proc/cpuinfo')).toMatchObject({
