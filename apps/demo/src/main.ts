@@ -28,7 +28,7 @@ import {
 import { runScenario } from './run/run.ts';
 import { Session } from './run/session.ts';
 import { checkOnKernel, INJECT_FORMS, kernelContext, parseInjectOption, resolveInject } from './scenario/inject.ts';
-import { formatProblem, type Problem } from './scenario/load.ts';
+import { formatProblem, oneLine, type Problem } from './scenario/load.ts';
 import { scenarioSchema } from './scenario/schema.ts';
 import type { InjectDecl, RawNotifierInject, RawProbeInject, Scenario } from './scenario/types.ts';
 import { runShell } from './shell/shell.ts';
@@ -104,7 +104,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     colourWanted(io.stderr, io.env, values.color === true ? true : values['no-color'] === true ? false : null),
   );
   const usage = (message: string): number => {
-    io.stderr.write(`sim ${command}: ${message}\n`);
+    io.stderr.write(`sim ${command}: ${oneLine(message)}\n`);
     return EXIT_USAGE;
   };
   // Plugin modules first: the scenario may name their plugins.
@@ -136,7 +136,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   };
   const load = (arg: string | undefined): Scenario | number => {
     if (arg === undefined) return usage(`name a scenario file or a built-in scenario (${builtinNames().join(', ')})`);
-    const r = loadNamed(arg, registry);
+    const r = loadNamed(arg, registry, io.cwd);
     if ('notFound' in r) {
       return usage(
         `no scenario file or built-in scenario named '${arg}'; built-in scenarios: ${builtinNames().join(', ')}`,
@@ -146,7 +146,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     if (injectSpecs.length === 0) return r.scenario;
     const injected = withInjections(r.scenario, injectSpecs);
     if ('errors' in injected) {
-      for (const e of injected.errors) io.stderr.write(`sim ${command}: ${e}\n`);
+      for (const e of injected.errors) io.stderr.write(`sim ${command}: ${oneLine(e)}\n`);
       return EXIT_USAGE;
     }
     return injected.scenario;

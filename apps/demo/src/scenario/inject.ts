@@ -43,7 +43,7 @@ export function decodeInjectAnswer(answer: string | number): InjectAnswer | null
   if (answer === 'NOTIFY_DONE' || answer === 'NOTIFY_OK' || answer === 'NOTIFY_BAD' || answer === 'NOTIFY_STOP') {
     return answer;
   }
-  const m = /^(?:notifier_from_errno\((-E[A-Z0-9]+)\)|(-E[A-Z0-9]+))$/.exec(answer);
+  const m = /^(?:notifier_from_errno\((-E[A-Z0-9_]+)\)|(-E[A-Z0-9_]+))$/.exec(answer);
   if (m === null) return null;
   const e = errnoValue((m[1] ?? m[2]!).slice(1));
   if (e === undefined) return null;
@@ -118,7 +118,7 @@ export function resolveInject(
         });
       }
     } else {
-      const e = /^-E[A-Z0-9]+$/.test(raw.errno) ? errnoValue(raw.errno.slice(1)) : undefined;
+      const e = /^-E[A-Z0-9_]+$/.test(raw.errno) ? errnoValue(raw.errno.slice(1)) : undefined;
       if (e === undefined) {
         problems.push({
           field: 'errno',
@@ -169,7 +169,7 @@ export function resolveInject(
   }
   const answer = decodeInjectAnswer(raw.answer);
   if (answer === null) {
-    const errnoLike = typeof raw.answer === 'string' && /^(notifier_from_errno\()?-E[A-Z0-9]+\)?$/.test(raw.answer);
+    const errnoLike = typeof raw.answer === 'string' && /^(notifier_from_errno\()?-E[A-Z0-9_]+\)?$/.test(raw.answer);
     problems.push({
       field: 'answer',
       message: errnoLike ? `unknown errno in '${raw.answer}'` : `${showValue(raw.answer)} is not an answer`,

@@ -1,5 +1,15 @@
 import { createKernel, errnoValue, type Kernel, type Plugin, SimError } from '@sim/core';
-import { type Document, isMap, isPair, isScalar, LineCounter, type Node, parseDocument, type Scalar } from 'yaml';
+import {
+  type Document,
+  isMap,
+  isPair,
+  isScalar,
+  LineCounter,
+  type Node,
+  parseDocument,
+  type Scalar,
+  visit,
+} from 'yaml';
 import { knownProfiles, PLUGINS, type PluginEntry, pluginEntry, type Registry } from '../plugins/registry.ts';
 import { driverSpec } from '../run/session.ts';
 import { checkOnKernel, type InjectContext, kernelContext, resolveInject } from './inject.ts';
@@ -37,9 +47,21 @@ export interface Problem {
   readonly expected: string;
 }
 
-/** `file:line:column: where: message; expected …` */
+/** `file:line:column: where: message; expected …`, on one line whatever the file's text held. */
 export function formatProblem(p: Problem): string {
-  return `${p.file}:${p.line}:${p.column}: ${p.where === '' ? '' : `${p.where}: `}${p.message}; expected ${p.expected}`;
+  return oneLine(
+    `${p.file}:${p.line}:${p.column}: ${p.where === '' ? '' : `${p.where}: `}${p.message}; expected ${p.expected}`,
+  );
+}
+
+/** A message on one line: control characters (a newline in a quoted step ...) written as escapes. */
+export function oneLine(text: string): string {
+  let out = '';
+  for (const c of text) {
+    const n = c.charCodeAt(0);
+    out += n < 0x20 || n === 0x7f || n === 0x2028 || n === 0x2029 ? `\\u${n.toString(16).padStart(4, '0')}` : c;
+  }
+  return out;
 }
 
 export type LoadResult =
@@ -95,7 +117,33 @@ export function loadScenario(text: string, file: string, options: LoadOptions = 
     });
   }
   if (problems.length > 0) return { ok: false, problems };
-  const data = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    // yaml refuses an alias that expands too far (a "billion laughs" file): point at the first alias.
+    let at: number | undefined;
+    visit(doc, {
+      Alias(_, node) {
+        at = node.range?.[0];
+        return visit.BREAK;
+      },
+    });
+    const { line, col } = at === undefined ? { line: 1, col: 1 } : lineCounter.linePos(at);
+    return {
+      ok: false,
+      problems: [
+        {
+          file,
+          line,
+          column: col,
+          where: '',
+          message: `YAML aliases expand too far: ${(e as Error).message}`,
+          expected: 'at most 100 alias expansions in the document',
+        },
+      ],
+    };
+  }
   if (data === null || data === undefined) {
     return {
       ok: false,
@@ -215,7 +263,7 @@ export function decodeAnswer(answer: string | number): number | null {
   if (typeof answer === 'number') return answer;
   const names: Record<string, number> = { NOTIFY_DONE: 0, NOTIFY_OK: 1, NOTIFY_BAD: 0x8002, NOTIFY_STOP: 0x8001 };
   if (Object.hasOwn(names, answer)) return names[answer]!;
-  const m = /^(?:notifier_from_errno\((-E[A-Z0-9]+)\)|(-E[A-Z0-9]+))$/.exec(answer);
+  const m = /^(?:notifier_from_errno\((-E[A-Z0-9_]+)\)|(-E[A-Z0-9_]+))$/.exec(answer);
   if (m === null) return null;
   const e = errnoValue((m[1] ?? m[2]!).slice(1));
   if (e === undefined) return null;

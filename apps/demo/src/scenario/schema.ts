@@ -19,14 +19,14 @@ export const BUS_NOTIFY_NAMES = [
 const u16: JsonSchema = { type: 'integer', minimum: 0, maximum: 0xffff };
 const PCI_ADDRESS = '^[0-9a-f]{4}:[0-9a-f]{2}:[01][0-9a-f]\\.[0-7]$';
 const NAME = '^[^/\\s]+$';
-const ERRNO = '^-E[A-Z0-9]+$';
+const ERRNO = '^-E[A-Z0-9_]+$';
 
 const resultSpec: JsonSchema = {
   title:
     "a result: an integer, a negative errno such as '-ENODEV', a NOTIFY_* answer, 'ok' (>= 0), 'error' (< 0), 'oops' or 'skipped'",
   oneOf: [
     { type: 'integer' },
-    { type: 'string', pattern: '^(ok|error|oops|skipped|-E[A-Z0-9]+|NOTIFY_(DONE|OK|BAD|STOP))$' },
+    { type: 'string', pattern: '^(ok|error|oops|skipped|-E[A-Z0-9_]+|NOTIFY_(DONE|OK|BAD|STOP))$' },
   ],
 };
 
@@ -394,7 +394,7 @@ export function scenarioSchema(registry: Registry = PLUGINS): JsonSchema {
           {
             type: 'string',
             description: 'NOTIFY_DONE, NOTIFY_OK, NOTIFY_BAD, NOTIFY_STOP, -EBUSY or notifier_from_errno(-EBUSY)',
-            pattern: '^(NOTIFY_(DONE|OK|BAD|STOP)|-E[A-Z0-9]+|notifier_from_errno\\(-E[A-Z0-9]+\\))$',
+            pattern: '^(NOTIFY_(DONE|OK|BAD|STOP)|-E[A-Z0-9_]+|notifier_from_errno\\(-E[A-Z0-9_]+\\))$',
           },
           { type: 'integer', minimum: -2147483648, maximum: 2147483647 },
         ],
