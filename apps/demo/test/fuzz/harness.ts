@@ -219,8 +219,16 @@ export async function checkFile(text: string, format: string, extra: readonly st
 /** The output formats a run is rendered in (every formatter sees random runs). */
 export const FORMATS = fc.constantFrom('text', 'json', 'jsonl', 'ktap', 'mermaid', 'perfetto');
 
-/** fast-check parameters of every family: a fixed number of runs; the seed is printed on failure. */
-export const PARAMS = { numRuns: RUNS } as const;
+/**
+ * fast-check parameters of every family: a fixed number of runs; on a failure fast-check prints the seed and the
+ * path, which SIM_FUZZ_SEED and SIM_FUZZ_PATH replay.
+ */
+export const PARAMS: fc.Parameters<unknown> = {
+  numRuns: RUNS,
+  ...(process.env.SIM_FUZZ_SEED === undefined
+    ? {}
+    : { seed: Number(process.env.SIM_FUZZ_SEED), path: process.env.SIM_FUZZ_PATH }),
+};
 
 /** One line to keep in the test log: what the family's files came to. */
 export function summary(family: string, ms: number): string {
