@@ -56,6 +56,24 @@ describe('parseStep', () => {
     expect(parseStep('   ')).toMatchObject({ message: 'empty step' });
   });
 
+  it('reads inject and inject-probe lines, numbers as numbers, and gives them back', () => {
+    const c = parseStep("inject iommu_group:1 3 'notifier_from_errno(-EBUSY)' priority -10 times 2");
+    expect(c).toEqual({
+      verb: 'inject',
+      chain: 'iommu_group:1',
+      action: 3,
+      answer: 'notifier_from_errno(-EBUSY)',
+      priority: -10,
+      times: 2,
+    });
+    expect(parseStep(formatCommand(c as never))).toEqual(c);
+    const p = parseStep('inject-probe e1000e -ENOMEM nth 2 bus pci');
+    expect(p).toEqual({ verb: 'inject-probe', probe: 'e1000e', errno: '-ENOMEM', nth: 2, bus: 'pci' });
+    expect(parseStep(formatCommand(p as never))).toEqual(p);
+    expect(parseStep('inject-probe e1000e')).toMatchObject({ message: "'inject-probe' takes a driver and an errno" });
+    expect(parseStep('inject pci 4 NOTIFY_BAD times')).toMatchObject({ message: "'times' needs a value" });
+  });
+
   it('gives back what it read: formatCommand() parses to the same command', () => {
     const word = fc.stringMatching(/^[a-z0-9:.' -]{0,8}$/);
     fc.assert(
