@@ -40,7 +40,7 @@ export interface Io {
   readonly stdin: NodeJS.ReadableStream & { isTTY?: boolean };
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly parseArgs: typeof ParseArgs;
-  /** Where relative --plugin paths start (default: the process's working directory). */
+  /** Where relative scenario and --plugin paths start (default: the process's working directory). */
   readonly cwd?: string;
 }
 

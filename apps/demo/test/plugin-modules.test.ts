@@ -161,6 +161,20 @@ describe('plugin modules', () => {
     );
   });
 
+  it('what its callbacks throw during the run is an oops, for a notify step too', async () => {
+    const mod = file(
+      'buggy.mjs',
+      `export default { name: 'buggy', setup(kernel) { kernel.bus('platform').registerNotifier({ name: 'buggy_nb', notifierCall() { throw new Error('oh no'); } }); } };\n`,
+    );
+    const sc = file(
+      'buggy.yaml',
+      'plugins: [buggy]\nsteps:\n  - run: notify platform BUS_NOTIFY_ADD_DEVICE NULL\n    expect: oops\n  - run: ls /sys\n    expect: skipped\nexpect: { oops: "BUG: unhandled exception in sim notify: oh no" }\n',
+    );
+    const r = await simInProcess(['run', sc, '--plugin', mod]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
   it('a scenario file cannot load a module: a path in plugins: is an unknown plugin, and nothing is imported', async () => {
     const marker = join(dir, 'imported');
     const evil = file(

@@ -170,8 +170,18 @@ export class Session {
           return { result: k.callChain(bus.notifier, action, dev, 'sim notify'), output: null };
         } catch (e) {
           // A block that oopses (iommu_bus_notifier on NULL data) kills the task here, as in any operation: the
-          // kernel recorded the oops; the step's result is the dead task's.
-          if (k.oops === null) throw e;
+          // kernel recorded the oops; the step's result is the dead task's. A block that throws (a plugin module's
+          // bug) is an oops too, as core makes it inside an operation.
+          if (k.oops === null) {
+            try {
+              k.bug(
+                'sim notify',
+                `BUG: unhandled exception in sim notify: ${e instanceof Error ? e.message : String(e)}`,
+              );
+            } catch {
+              // bug() never returns: the oops is recorded.
+            }
+          }
           return { result: null, output: null };
         }
       }
