@@ -1,5 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Registry } from './plugins/registry.ts';
 import { type LoadResult, loadScenario } from './scenario/load.ts';
 
 /**
@@ -22,12 +24,12 @@ export function builtinPath(name: string): string | null {
   return /^[\w.+-]+$/.test(name) && existsSync(path) ? path : null;
 }
 
-/** Loads a scenario named on the command line: a file path, or a built-in's name. */
-export function loadNamed(arg: string): LoadResult | { ok: false; notFound: true } {
+/** Loads a scenario named on the command line: a file path (from `cwd`), or a built-in's name. */
+export function loadNamed(arg: string, plugins?: Registry, cwd?: string): LoadResult | { ok: false; notFound: true } {
   const looksLikeFile = arg.includes('/') || /\.ya?ml$/.test(arg);
-  const path = looksLikeFile ? arg : builtinPath(arg);
+  const path = looksLikeFile ? resolve(cwd ?? '.', arg) : builtinPath(arg);
   if (path === null || !existsSync(path)) return { ok: false, notFound: true };
   const text = readFileSync(path, 'utf8');
   const shown = looksLikeFile ? arg : `scenarios/${arg}.yaml`;
-  return loadScenario(text, shown);
+  return loadScenario(text, shown, plugins === undefined ? {} : { plugins });
 }

@@ -17,11 +17,20 @@ import { formatMermaid } from './format/mermaid.ts';
 import { formatPerfetto } from './format/perfetto.ts';
 import { colourWanted, makeStyle, type Style, wrap } from './format/style.ts';
 import { formatText } from './format/text.ts';
-import { DUE_DILIGENCE_MACHINE, dueDiligencePlugins, knownProfiles, PLUGINS, pluginEntry } from './plugins/registry.ts';
+import { loadPluginModules } from './plugins/modules.ts';
+import {
+  DUE_DILIGENCE_MACHINE,
+  dueDiligencePlugins,
+  knownProfiles,
+  PLUGINS,
+  type Registry,
+} from './plugins/registry.ts';
 import { runScenario } from './run/run.ts';
-import { formatProblem, type Problem } from './scenario/load.ts';
+import { Session } from './run/session.ts';
+import { checkOnKernel, INJECT_FORMS, kernelContext, parseInjectOption, resolveInject } from './scenario/inject.ts';
+import { formatProblem, oneLine, type Problem } from './scenario/load.ts';
 import { scenarioSchema } from './scenario/schema.ts';
-import type { Scenario } from './scenario/types.ts';
+import type { InjectDecl, RawNotifierInject, RawProbeInject, Scenario } from './scenario/types.ts';
 import { runShell } from './shell/shell.ts';
 
 /** Where the command reads and writes; the process's streams, or a test's. */
@@ -31,6 +40,8 @@ export interface Io {
   readonly stdin: NodeJS.ReadableStream & { isTTY?: boolean };
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly parseArgs: typeof ParseArgs;
+  /** Where relative scenario and --plugin paths start (default: the process's working directory). */
+  readonly cwd?: string;
 }
 
 /** Exit codes: success, a failed expectation, bad input (nothing was run). */
@@ -48,6 +59,10 @@ commands:
       --profile P               kernel behaviour (default: the scenario's)
       --format F                text, json, jsonl, mermaid, perfetto or ktap
       --verbose, -v             debug lines and the boot's events too
+      --inject SPEC             fault injection once the machine is up (repeatable):
+                                  CHAIN:ACTION=ANSWER[,priority=N][,times=N]
+                                  probe:[BUS/]DRIVER=ERRNO[@N]
+      --plugin FILE.mjs         a plugin module the scenario can name (repeatable)
   compare <scenario>          the same scenario under several profiles, side by side
       --profiles A,B,...        (default: the scenario's profiles)
   list                        built-in scenarios, profiles and plugins
@@ -59,6 +74,7 @@ commands:
   shell [<scenario>]          an interactive shell on a live kernel
       --profile P
 
+--inject and --plugin work with every command that takes a scenario.
 common options: --color, --no-color (NO_COLOR is honoured), --help
 exit status: 0 success, 1 an expectation failed, 2 bad input (nothing ran)
 `;
@@ -88,9 +104,31 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     colourWanted(io.stderr, io.env, values.color === true ? true : values['no-color'] === true ? false : null),
   );
   const usage = (message: string): number => {
-    io.stderr.write(`sim ${command}: ${message}\n`);
+    io.stderr.write(`sim ${command}: ${oneLine(message)}\n`);
     return EXIT_USAGE;
   };
+  // Plugin modules first: the scenario may name their plugins.
+  let registry: Registry = PLUGINS;
+  const modules = values.plugin ?? [];
+  if (modules.length > 0) {
+    const r = await loadPluginModules(modules, io.cwd ?? process.cwd());
+    if ('error' in r) return usage(r.error);
+    registry = r.registry;
+  }
+  // --inject: the syntax now; what it names once the scenario is loaded.
+  const injectSpecs: { spec: string; raw: RawNotifierInject | RawProbeInject }[] = [];
+  for (const spec of values.inject ?? []) {
+    const raw = parseInjectOption(spec);
+    if ('error' in raw) {
+      return usage(`--inject '${spec}': ${raw.error}; expected ${INJECT_FORMS.option} or ${INJECT_FORMS.probeOption}`);
+    }
+    injectSpecs.push({ spec, raw });
+  }
+  const takesScenario =
+    ['run', 'compare', 'explain'].includes(command) || (['audit', 'shell'].includes(command) && args[0] !== undefined);
+  if (injectSpecs.length > 0 && !takesScenario) {
+    return usage(`--inject needs a scenario to inject into (run, compare, explain, audit or shell with a scenario)`);
+  }
   const problems = (list: readonly Problem[]): number => {
     for (const p of list) io.stderr.write(`${errStyle.red(formatProblem(p))}\n`);
     io.stderr.write(`sim: ${list.length} problem${list.length === 1 ? '' : 's'}; nothing was run\n`);
@@ -98,17 +136,23 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   };
   const load = (arg: string | undefined): Scenario | number => {
     if (arg === undefined) return usage(`name a scenario file or a built-in scenario (${builtinNames().join(', ')})`);
-    const r = loadNamed(arg);
+    const r = loadNamed(arg, registry, io.cwd);
     if ('notFound' in r) {
       return usage(
         `no scenario file or built-in scenario named '${arg}'; built-in scenarios: ${builtinNames().join(', ')}`,
       );
     }
     if (!r.ok) return problems(r.problems);
-    return r.scenario;
+    if (injectSpecs.length === 0) return r.scenario;
+    const injected = withInjections(r.scenario, injectSpecs);
+    if ('errors' in injected) {
+      for (const e of injected.errors) io.stderr.write(`sim ${command}: ${oneLine(e)}\n`);
+      return EXIT_USAGE;
+    }
+    return injected.scenario;
   };
   const checkProfile = (scenario: Scenario, profile: string): boolean => {
-    const known = knownProfiles();
+    const known = knownProfiles(registry);
     const usable = known.filter((p) => p.plugin === null || scenario.plugins.some((q) => q.name === p.plugin));
     if (usable.some((p) => p.name === profile)) return true;
     const owner = known.find((p) => p.name === profile)?.plugin;
@@ -152,15 +196,15 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     }
     case 'list': {
       if (values.format === 'json') {
-        io.stdout.write(`${JSON.stringify(listJson(), null, 2)}\n`);
+        io.stdout.write(`${JSON.stringify(listJson(registry), null, 2)}\n`);
         return EXIT_OK;
       }
       if (values.format !== undefined && values.format !== 'text') return usage('formats: text, json');
-      io.stdout.write(listText(style));
+      io.stdout.write(listText(style, registry));
       return EXIT_OK;
     }
     case 'schema': {
-      io.stdout.write(`${JSON.stringify(scenarioSchema(), null, 2)}\n`);
+      io.stdout.write(`${JSON.stringify(scenarioSchema(registry), null, 2)}\n`);
       return EXIT_OK;
     }
     case 'shell': {
@@ -208,9 +252,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
           `--group takes an IOMMU group number such as --group 1, got ${values.group === undefined ? 'nothing' : `'${values.group}'`}`,
         );
       }
-      const explainer = scenario.plugins.map((p) => pluginEntry(p.name)!).find((e) => e.explain !== undefined);
+      const explainer = scenario.plugins.map((p) => p.entry).find((e) => e.explain !== undefined);
       if (explainer === undefined) {
-        const has = PLUGINS.filter((e) => e.explain !== undefined).map((e) => e.name);
+        const has = registry.filter((e) => e.explain !== undefined).map((e) => e.name);
         return usage(
           `scenario '${scenario.name}' uses no plugin that explains IOMMU groups; add ${has.join(' or ') || 'one'} to its plugins`,
         );
@@ -259,6 +303,8 @@ function parse(argv: readonly string[], parseArgs: typeof ParseArgs) {
       format: { type: 'string', short: 'f' },
       group: { type: 'string' },
       verbose: { type: 'boolean', short: 'v' },
+      inject: { type: 'string', multiple: true },
+      plugin: { type: 'string', multiple: true },
       color: { type: 'boolean' },
       'no-color': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -291,21 +337,21 @@ export function render(
 }
 
 /** `sim list --format json`: the built-in scenarios (with the profiles each is written for), profiles, plugins. */
-function listJson() {
+function listJson(registry: Registry) {
   return {
     scenarios: builtinNames().map((name) => {
-      const r = loadNamed(name);
+      const r = loadNamed(name, registry);
       return 'scenario' in r
         ? { name, description: r.scenario.description, profiles: [...r.scenario.profiles] }
         : { name, description: null, profiles: [] };
     }),
-    profiles: knownProfiles().map((p) => ({
+    profiles: knownProfiles(registry).map((p) => ({
       name: p.name,
       description: p.description,
       flags: [...p.flags],
       plugin: p.plugin,
     })),
-    plugins: PLUGINS.map((p) => ({
+    plugins: registry.map((p) => ({
       name: p.name,
       package: p.package,
       description: p.description,
@@ -314,17 +360,17 @@ function listJson() {
   };
 }
 
-function listText(s: Style): string {
+function listText(s: Style, registry: Registry): string {
   const out: string[] = [s.bold('built-in scenarios') + s.dim(' (sim run <name>)')];
   const names = builtinNames();
   const width = Math.max(...names.map((n) => n.length));
   for (const name of names) {
-    const r = loadNamed(name);
+    const r = loadNamed(name, registry);
     const desc = 'scenario' in r ? r.scenario.description : '(does not load: run it to see why)';
     out.push(`  ${name.padEnd(width)}  ${firstSentence(desc)}`);
   }
   out.push('', s.bold('profiles') + s.dim(' (--profile, --profiles)'));
-  const profiles = knownProfiles();
+  const profiles = knownProfiles(registry);
   const pw = Math.max(...profiles.map((p) => p.name.length));
   for (const p of profiles) {
     out.push(
@@ -332,11 +378,45 @@ function listText(s: Style): string {
     );
   }
   out.push('', s.bold('plugins') + s.dim(' (plugins: in a scenario file)'));
-  if (PLUGINS.length === 0) out.push('  none in this build');
-  const lw = Math.max(...PLUGINS.map((p) => p.name.length));
-  for (const p of PLUGINS)
+  if (registry.length === 0) out.push('  none in this build');
+  const lw = Math.max(...registry.map((p) => p.name.length));
+  for (const p of registry)
     out.push(`  ${p.name.padEnd(lw)}  ${firstSentence(`${p.package}: ${p.description}`, 76 - lw)}`);
   return `${out.join('\n')}\n`;
+}
+
+/**
+ * A scenario with the --inject injections after its own: each checked as the file's `inject:` entries are, against
+ * the scenario's machine booted once (its plugins' chains exist only then). Nothing of the scenario runs here.
+ */
+function withInjections(
+  scenario: Scenario,
+  specs: readonly { spec: string; raw: RawNotifierInject | RawProbeInject }[],
+): { scenario: Scenario } | { errors: string[] } {
+  const session = new Session(scenario, scenario.profile);
+  const k = session.kernel;
+  session.recording.stop();
+  const plugins = scenario.plugins.map((p) => p.entry);
+  const live = kernelContext(k, plugins);
+  const context = {
+    ...live,
+    // Drivers only a modprobe step registers are named too, so that the message says why they cannot be used.
+    drivers: [
+      ...live.drivers,
+      ...scenario.drivers.filter((d) => !d.loaded).map((d) => ({ bus: d.bus, name: d.name, loaded: false })),
+    ],
+    atBoot: true,
+  };
+  const errors: string[] = [];
+  const decls: InjectDecl[] = [];
+  for (const { spec, raw } of specs) {
+    const r = resolveInject(raw, context, null);
+    const bad = 'problems' in r ? r.problems : k.oops === null ? [checkOnKernel(r.decl, k, plugins)] : [];
+    for (const p of bad) if (p !== null) errors.push(`--inject '${spec}': ${p.message}; expected ${p.expected}`);
+    if ('decl' in r && bad.every((p) => p === null)) decls.push(r.decl);
+  }
+  k.close();
+  return errors.length > 0 ? { errors } : { scenario: { ...scenario, inject: [...scenario.inject, ...decls] } };
 }
 
 /** The first sentence of a description, cut to fit a line. */

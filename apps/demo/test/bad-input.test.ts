@@ -23,6 +23,20 @@ describe('a scenario file that does not load', () => {
     ]);
   });
 
+  it('reports aliases that expand too far (billion laughs), at the first alias', () => {
+    const bomb = [
+      'a: &a [x, x, x, x, x, x, x, x]',
+      'b: &b [*a, *a, *a, *a, *a, *a, *a, *a]',
+      'c: &c [*b, *b, *b, *b, *b, *b, *b, *b]',
+      'd: [*c, *c, *c, *c, *c, *c, *c, *c]',
+      'steps: [ls /sys]',
+      '',
+    ].join('\n');
+    expect(problems(bomb)).toEqual([
+      'bad.yaml:2:8: YAML aliases expand too far: Excessive alias count indicates a resource exhaustion attack; expected at most 100 alias expansions in the document',
+    ]);
+  });
+
   it('reports an empty file', () => {
     expect(problems('# nothing\n')).toEqual(['bad.yaml:1:1: the file is empty; expected a mapping with steps']);
   });
@@ -46,7 +60,7 @@ describe('a scenario file that does not load', () => {
       "bad.yaml:4:7: topology.devices[0]: 'device' is missing; expected 'device': an integer from 0 to 65535",
       "bad.yaml:5:14: topology.devices[1].bus: 'pcie' is not a known bus; expected 'pci', 'platform', 'i2c', a bus of topology.buses",
       "bad.yaml:7:37: topology.drivers[0].probe: 'fail' does not fit here; expected what the probe does: ok, defer, a negative errno such as -ENOMEM, or { deferUntil: <driver> }",
-      "bad.yaml:8:1: stepz: unknown key 'stepz'; expected one of name, description, profile, profiles, plugins, topology, notifiers, steps, expect",
+      "bad.yaml:8:1: stepz: unknown key 'stepz'; expected one of name, description, profile, profiles, plugins, topology, notifiers, inject, steps, expect",
     ]);
   });
 
@@ -58,7 +72,7 @@ describe('a scenario file that does not load', () => {
 
   it('names an unknown step verb, pointing at the verb', () => {
     expect(problems('steps:\n  - eho 1 > /sys/bus/pci/rescan\n')).toEqual([
-      "bad.yaml:2:5: steps[0]: unknown step verb 'eho' in 'eho 1 > /sys/bus/pci/rescan'; expected one of echo, cat, ls, readlink, modprobe, rmmod, open, ioctl, close, dmesg, notify",
+      "bad.yaml:2:5: steps[0]: unknown step verb 'eho' in 'eho 1 > /sys/bus/pci/rescan'; expected one of echo, cat, ls, readlink, modprobe, rmmod, open, ioctl, close, dmesg, notify, inject, inject-probe",
     ]);
   });
 
@@ -84,6 +98,13 @@ describe('a scenario file that does not load', () => {
       "bad.yaml:2:14: steps[0]: unknown /sys directory 'firmware' in '/sys/firmware/acpi'; expected /sys/bus, /sys/devices, /sys/class, /sys/kernel or /sys/module",
       "bad.yaml:3:10: steps[1]: unknown device node '/dev/vfio/7'; expected no /dev node: the plugins in use make none",
       "bad.yaml:4:22: steps[2]: unknown entry 'slots' of /sys/bus/pci in '/sys/bus/pci/slots'; expected one of devices, drivers, drivers_probe, drivers_autoprobe, uevent, rescan",
+    ]);
+  });
+
+  it('keeps each message on one line when the file quotes a newline or a control character', () => {
+    expect(problems('steps:\n  - "i2c-0\\ni2c-1"\n  - "modprobe a\\u0001b\\u2028"\n')).toEqual([
+      "bad.yaml:2:6: steps[0]: unknown step verb 'i2c-0\\u000ai2c-1' in 'i2c-0\\u000ai2c-1'; expected one of echo, cat, ls, readlink, modprobe, rmmod, open, ioctl, close, dmesg, notify, inject, inject-probe",
+      "bad.yaml:3:15: steps[1]: unknown driver 'a\\u0001b\\u2028' in 'modprobe a\\u0001b\\u2028'; expected a driver of topology.drivers: none is declared",
     ]);
   });
 

@@ -93,7 +93,7 @@ describe('sim run, as a process', () => {
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(
-      `${path}:2:5: steps[0]: unknown step verb 'eho' in 'eho 1 > /sys/bus/pci/rescan'; expected one of echo, cat, ls, readlink, modprobe, rmmod, open, ioctl, close, dmesg, notify\nsim: 1 problem; nothing was run\n`,
+      `${path}:2:5: steps[0]: unknown step verb 'eho' in 'eho 1 > /sys/bus/pci/rescan'; expected one of echo, cat, ls, readlink, modprobe, rmmod, open, ioctl, close, dmesg, notify, inject, inject-probe\nsim: 1 problem; nothing was run\n`,
     );
   });
 
@@ -101,7 +101,7 @@ describe('sim run, as a process', () => {
     expect(sim(['frobnicate']).stderr).toContain("sim frobnicate: unknown command 'frobnicate'");
     expect(sim(['frobnicate']).status).toBe(2);
     expect(sim(['run', 'nosuch']).stderr).toBe(
-      "sim run: no scenario file or built-in scenario named 'nosuch'; built-in scenarios: bind-veto, deferred-probe, driver-override, due-diligence, i2c-minors, keystone-null-data, seed, tce-already-grouped\n",
+      "sim run: no scenario file or built-in scenario named 'nosuch'; built-in scenarios: bind-veto, deferred-probe, driver-override, due-diligence, fault-injection, i2c-minors, keystone-null-data, seed, tce-already-grouped\n",
     );
     expect(sim(['run', 'bind-veto', '--format', 'svg']).stderr).toBe(
       "sim run: unknown format 'svg'; formats: text, json, jsonl, mermaid, perfetto, ktap\n",

@@ -1,7 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { builtinNames, builtinPath } from '../src/builtins.ts';
+import { main } from '../src/main.ts';
 import { knownProfiles } from '../src/plugins/registry.ts';
 import { loadScenario } from '../src/scenario/load.ts';
 import type { Scenario } from '../src/scenario/types.ts';
@@ -52,3 +55,28 @@ export function usableProfiles(s: Scenario): string[] {
 }
 
 export { builtinNames };
+
+/** Runs `sim` in-process through main(), as the bin does, collecting what it writes. */
+export async function simInProcess(
+  args: readonly string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<{ status: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const sink = (add: (s: string) => void) =>
+    ({
+      write: (chunk: string | Uint8Array) => {
+        add(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+        return true;
+      },
+    }) as unknown as NodeJS.WritableStream;
+  const status = await main(args, {
+    stdout: sink((s) => (stdout += s)),
+    stderr: sink((s) => (stderr += s)),
+    stdin: Readable.from([]) as unknown as NodeJS.ReadableStream,
+    env: options.env ?? {},
+    parseArgs,
+    cwd: options.cwd ?? APP,
+  });
+  return { status, stdout, stderr };
+}

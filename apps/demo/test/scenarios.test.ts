@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mergeEnd, runScenario } from '../src/run/run.ts';
+import { loadScenario } from '../src/scenario/load.ts';
 import { builtin, builtinNames, usableProfiles } from './helpers.ts';
 
 describe('every built-in scenario', () => {
@@ -56,5 +57,19 @@ describe('the bind veto story', () => {
     expect(run.devices['0000:01:00.1']?.driver).toBeNull();
     expect(run.steps[0]!.events.some((e) => e.type === 'probe')).toBe(false);
     expect(run.steps[2]).toMatchObject({ result: -19, errno: 'ENODEV' });
+  });
+});
+
+describe('the notify step', () => {
+  it('kills the task when a block oopses on the data (iommu_bus_notifier on NULL), and the run goes on to the end', () => {
+    const r = loadScenario(
+      'plugins: [iommu-group]\nsteps:\n  - run: notify pci BUS_NOTIFY_ADD_DEVICE NULL\n    expect: oops\n  - run: ls /sys\n    expect: skipped\nexpect: { oops: NULL pointer dereference }\n',
+      'notify.yaml',
+    );
+    if (!r.ok) throw new Error(JSON.stringify(r.problems));
+    const run = runScenario(r.scenario);
+    expect(run.steps[0]).toMatchObject({ ran: true, result: null, oops: true });
+    expect(run.oops?.message).toBe('BUG: unable to handle kernel NULL pointer dereference in iommu_bus_notifier');
+    expect(run.expectations.filter((e) => !e.ok)).toEqual([]);
   });
 });

@@ -19,6 +19,7 @@ export interface RunJson {
     readonly devices: Readonly<Record<string, { bus: string; driver: string | null; iommuGroup: number | null }>>;
   };
   readonly oops: { readonly where: string; readonly message: string; readonly callPath: readonly string[] } | null;
+  readonly injections: readonly string[];
   readonly dmesg: readonly string[];
   readonly expectations: readonly {
     readonly line: number;
@@ -49,6 +50,7 @@ export function formatJson(run: RunResult): RunJson {
     state: { devices: run.devices },
     oops:
       run.oops === null ? null : { where: run.oops.where, message: run.oops.message, callPath: [...run.oops.callPath] },
+    injections: [...run.injections],
     dmesg: dmesgLines(run),
     expectations: run.expectations.map((e) => ({ ...e })),
     ok: run.ok,

@@ -152,12 +152,17 @@ export function formatText(run: RunResult, o: TextOptions): string {
   out.push(
     s.bold('boot') +
       s.dim(
-        `: ${nDev} device${nDev === 1 ? '' : 's'}, ${nDrv} driver${nDrv === 1 ? '' : 's'} loaded${sc.notifiers.length === 0 ? '' : `, ${sc.notifiers.length} notifier${sc.notifiers.length === 1 ? '' : 's'}`}`,
+        `: ${nDev} device${nDev === 1 ? '' : 's'}, ${nDrv} driver${nDrv === 1 ? '' : 's'} loaded${sc.notifiers.length === 0 ? '' : `, ${sc.notifiers.length} notifier${sc.notifiers.length === 1 ? '' : 's'}`}${sc.inject.length === 0 ? '' : `, ${sc.inject.length} injection${sc.inject.length === 1 ? '' : 's'}`}`,
       ),
   );
   for (const n of sc.notifiers) {
     const on = n.on.length === 0 ? 'every event' : n.on.length === 1 ? 'one event' : `${n.on.length} events`;
     out.push(`    notifier ${s.cyan(n.bus)}/${n.name} (priority ${n.priority}) answers ${n.answerText} to ${on}`);
+  }
+  for (const x of sc.inject) {
+    for (const l of wrap(`${x.text}${x.line === null ? ' (--inject)' : ''}`, width - 4, '  ')) {
+      out.push(`    ${s.yellow(l)}`);
+    }
   }
   if (o.verbose === true) out.push(...narrateEvents(run.bootEvents, o));
   else out.push(...narrateEvents(run.bootEvents, o, '    ', true));

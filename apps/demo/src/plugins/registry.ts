@@ -1,6 +1,6 @@
 import { CORE_PROFILES, type Kernel, type Plugin, type ProfileDef } from '@sim/core';
 import { i2cdevPlugin } from '@sim/i2cdev';
-import { iommuGroupPlugin } from '@sim/iommu-group';
+import { IOMMU_GROUP_NOTIFY_EVENTS, iommuGroupNotifyName, iommuGroupPlugin } from '@sim/iommu-group';
 import { keystonePlugin } from '@sim/keystone';
 import { tceIommuPlugin } from '@sim/tce-iommu';
 import {
@@ -58,7 +58,30 @@ export interface PluginEntry {
    * device's `props` under the same name.
    */
   readonly deviceFields?: Readonly<Record<string, JsonSchema>>;
+  /**
+   * The notifier chains it makes, by name pattern, with their action names, so that `inject:` can name an action
+   * (`IOMMU_GROUP_NOTIFY_BIND_DRIVER`) on them. Bus chains take the BUS_NOTIFY_* names without an entry here.
+   */
+  readonly chains?: readonly ChainFamily[];
+  /**
+   * For a plugin module loaded with `--plugin`: its path as given. Such an entry declares no drivers or /dev nodes;
+   * the loader learns them from a kernel with the plugin set up.
+   */
+  readonly module?: string;
 }
+
+/** Chains a plugin makes: their names, and the names of their actions. */
+export interface ChainFamily {
+  /** Matches the chain names, e.g. /^iommu_group:\d+$/. */
+  readonly pattern: RegExp;
+  /** How the names read in messages, e.g. `iommu_group:N`. */
+  readonly form: string;
+  /** Action name -> value, e.g. IOMMU_GROUP_NOTIFY_BIND_DRIVER -> 3. */
+  readonly actions: Readonly<Record<string, number>>;
+}
+
+/** The plugins a scenario may name: the built-in ones, then any plugin modules given on the command line. */
+export type Registry = readonly PluginEntry[];
 
 /**
  * The plugins the app knows. A plugin package lands, and its entry is added here; nothing else in the app names a
@@ -106,6 +129,13 @@ export const PLUGINS: readonly PluginEntry[] = [
     },
     iommuGroups: true,
     usesIommuGroups: true,
+    chains: [
+      {
+        pattern: /^iommu_group:\d+$/,
+        form: 'iommu_group:N',
+        actions: Object.fromEntries(IOMMU_GROUP_NOTIFY_EVENTS.map((a) => [iommuGroupNotifyName(a)!, a])),
+      },
+    ],
   },
   {
     name: 'vfio',
@@ -234,8 +264,8 @@ export const PLUGINS: readonly PluginEntry[] = [
 ];
 
 /** The entry of a name, or undefined. */
-export function pluginEntry(name: string): PluginEntry | undefined {
-  return PLUGINS.find((p) => p.name === name);
+export function pluginEntry(name: string, registry: Registry = PLUGINS): PluginEntry | undefined {
+  return registry.find((p) => p.name === name);
 }
 
 /** A profile and the plugin (registry name) that defines it, or null for core's. */
@@ -243,13 +273,14 @@ export interface KnownProfile extends ProfileDef {
   readonly plugin: string | null;
 }
 
-let knownProfilesCache: KnownProfile[] | null = null;
+const knownProfilesCache = new WeakMap<Registry, KnownProfile[]>();
 
 /** Every profile: core's, then each plugin's (learned from a plugin made with default options). */
-export function knownProfiles(): KnownProfile[] {
-  if (knownProfilesCache !== null) return knownProfilesCache;
+export function knownProfiles(registry: Registry = PLUGINS): KnownProfile[] {
+  const cached = knownProfilesCache.get(registry);
+  if (cached !== undefined) return cached;
   const out: KnownProfile[] = CORE_PROFILES.map((p) => ({ ...p, plugin: null }));
-  for (const entry of PLUGINS) {
+  for (const entry of registry) {
     let plugin: Plugin;
     try {
       plugin = entry.create({}, { devices: [] });
@@ -260,7 +291,7 @@ export function knownProfiles(): KnownProfile[] {
       if (!out.some((q) => q.name === p.name)) out.push({ ...p, plugin: entry.name });
     }
   }
-  knownProfilesCache = out;
+  knownProfilesCache.set(registry, out);
   return out;
 }
 

@@ -42,6 +42,8 @@ export interface RunResult {
   /** Every device at the end. */
   readonly devices: Readonly<Record<string, { bus: string; driver: string | null; iommuGroup: number | null }>>;
   readonly oops: Oops | null;
+  /** The injections in place at the end (the boot's, --inject's and the steps'), as the kernel describes them. */
+  readonly injections: readonly string[];
   /** The log at the end, every level. */
   readonly records: readonly LogRecord[];
   readonly expectations: readonly ExpectationResult[];
@@ -98,6 +100,7 @@ export function runScenario(
     steps,
     devices,
     oops: k.oops,
+    injections: k.inject.list(),
     records,
     expectations,
     ok: expectations.every((e) => e.ok),

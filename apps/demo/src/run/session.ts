@@ -3,6 +3,7 @@ import {
   type Device,
   type DriverSpec,
   EBADF,
+  EINVAL,
   ENOENT,
   errname,
   type Kernel,
@@ -11,7 +12,7 @@ import {
   type TraceEvent,
   type TraceRecording,
 } from '@sim/core';
-import { pluginEntry } from '../plugins/registry.ts';
+import { applyInject, kernelContext, resolveInject } from '../scenario/inject.ts';
 import { BUS_NOTIFY_NAMES } from '../scenario/schema.ts';
 import type { Command, DriverDecl, NotifierDecl, Scenario } from '../scenario/types.ts';
 
@@ -49,7 +50,7 @@ export function driverSpec(d: DriverDecl): DriverSpec {
 
 /** Makes the plugins a scenario names, in order, with their options. */
 export function makePlugins(scenario: Scenario): Plugin[] {
-  return scenario.plugins.map((p) => pluginEntry(p.name)!.create(p.options, { devices: scenario.devices }));
+  return scenario.plugins.map((p) => p.entry.create(p.options, { devices: scenario.devices }));
 }
 
 /**
@@ -79,7 +80,7 @@ export class Session {
     });
     onKernel?.(this.kernel);
     for (const p of scenario.plugins) {
-      for (const [cmd, spec] of Object.entries(pluginEntry(p.name)!.ioctls ?? {})) {
+      for (const [cmd, spec] of Object.entries(p.entry.ioctls ?? {})) {
         if (spec.out !== undefined) this.outArgs.set(cmd, spec.out);
       }
     }
@@ -94,6 +95,11 @@ export class Session {
     for (const d of scenario.drivers) {
       if (k.oops !== null) break;
       if (d.loaded) k.registerDriver(driverSpec(d));
+    }
+    // Injections once the machine is up, as notifier-error-inject is loaded and set up after boot.
+    for (const x of scenario.inject) {
+      if (k.oops !== null) break;
+      applyInject(k, x);
     }
     this.bootEvents = this.recording.events.length;
   }
@@ -160,8 +166,43 @@ export class Session {
         const bus = k.bus(c.bus);
         const dev = c.device === null ? null : (k.device(c.device, c.bus) ?? null);
         const action = BUS_NOTIFY_NAMES.indexOf(c.event) + 1;
-        const result = k.callChain(bus.notifier, action, dev, 'sim notify');
-        return { result, output: null };
+        try {
+          return { result: k.callChain(bus.notifier, action, dev, 'sim notify'), output: null };
+        } catch (e) {
+          // A block that oopses (iommu_bus_notifier on NULL data) kills the task here, as in any operation: the
+          // kernel recorded the oops; the step's result is the dead task's. A block that throws (a plugin module's
+          // bug) is an oops too, as core makes it inside an operation.
+          if (k.oops === null) {
+            try {
+              k.bug(
+                'sim notify',
+                `BUG: unhandled exception in sim notify: ${e instanceof Error ? e.message : String(e)}`,
+              );
+            } catch {
+              // bug() never returns: the oops is recorded.
+            }
+          }
+          return { result: null, output: null };
+        }
+      }
+      case 'inject':
+      case 'inject-probe': {
+        // As writing notifier-error-inject's debugfs files: a chain or driver that is not there is -ENOENT.
+        const r = resolveInject(
+          c,
+          kernelContext(
+            k,
+            this.scenario.plugins.map((p) => p.entry),
+          ),
+          null,
+        );
+        if ('problems' in r) {
+          const field = r.problems[0]!.field;
+          return { result: field === 'probe' ? -ENOENT : -EINVAL, output: null };
+        }
+        if (r.decl.kind === 'notifier' && !k.chains().includes(r.decl.chain)) return { result: -ENOENT, output: null };
+        const ret = applyInject(k, r.decl);
+        return { result: typeof ret === 'number' ? ret : -EINVAL, output: null };
       }
       case 'dmesg': {
         if (c.clear) {

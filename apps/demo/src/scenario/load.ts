@@ -1,18 +1,32 @@
-import { createKernel, errnoValue, type Kernel, SimError } from '@sim/core';
-import { type Document, isMap, isPair, isScalar, LineCounter, type Node, parseDocument, type Scalar } from 'yaml';
-import { knownProfiles, PLUGINS, type PluginEntry, pluginEntry } from '../plugins/registry.ts';
+import { createKernel, errnoValue, type Kernel, type Plugin, SimError } from '@sim/core';
+import {
+  type Document,
+  isMap,
+  isPair,
+  isScalar,
+  LineCounter,
+  type Node,
+  parseDocument,
+  type Scalar,
+  visit,
+} from 'yaml';
+import { knownProfiles, PLUGINS, type PluginEntry, pluginEntry, type Registry } from '../plugins/registry.ts';
 import { driverSpec } from '../run/session.ts';
+import { checkOnKernel, type InjectContext, kernelContext, resolveInject } from './inject.ts';
 import { BUS_NOTIFY_NAMES, scenarioSchema } from './schema.ts';
-import { parseStep, VERBS } from './steps.ts';
+import { parseStep, tokenize, VERBS } from './steps.ts';
 import type {
   Command,
   DeviceDecl,
   DriverDecl,
   EndExpect,
+  InjectDecl,
   NotifierDecl,
   PciIdDecl,
   PluginUse,
   ProbeDecl,
+  RawNotifierInject,
+  RawProbeInject,
   ResultSpec,
   Scenario,
   Step,
@@ -33,9 +47,21 @@ export interface Problem {
   readonly expected: string;
 }
 
-/** `file:line:column: where: message; expected …` */
+/** `file:line:column: where: message; expected …`, on one line whatever the file's text held. */
 export function formatProblem(p: Problem): string {
-  return `${p.file}:${p.line}:${p.column}: ${p.where === '' ? '' : `${p.where}: `}${p.message}; expected ${p.expected}`;
+  return oneLine(
+    `${p.file}:${p.line}:${p.column}: ${p.where === '' ? '' : `${p.where}: `}${p.message}; expected ${p.expected}`,
+  );
+}
+
+/** A message on one line: control characters (a newline in a quoted step ...) written as escapes. */
+export function oneLine(text: string): string {
+  let out = '';
+  for (const c of text) {
+    const n = c.charCodeAt(0);
+    out += n < 0x20 || n === 0x7f || n === 0x2028 || n === 0x2029 ? `\\u${n.toString(16).padStart(4, '0')}` : c;
+  }
+  return out;
 }
 
 export type LoadResult =
@@ -52,14 +78,27 @@ function pathText(path: Path): string {
   return out;
 }
 
-let schemaCache: JsonSchema | null = null;
-function schema(): JsonSchema {
-  schemaCache ??= scenarioSchema();
-  return schemaCache;
+const schemaCache = new WeakMap<Registry, JsonSchema>();
+function schema(registry: Registry): JsonSchema {
+  let s = schemaCache.get(registry);
+  if (s === undefined) {
+    s = scenarioSchema(registry);
+    schemaCache.set(registry, s);
+  }
+  return s;
+}
+
+/** Options of loadScenario(). */
+export interface LoadOptions {
+  /** The scenario's name when the file gives none (default: the file name without .yaml). */
+  readonly name?: string;
+  /** The plugins the file may name (default: the built-in ones; `--plugin` adds modules). */
+  readonly plugins?: Registry;
 }
 
 /** Parses and validates a scenario file's text. Nothing runs: the result is a scenario or every problem found. */
-export function loadScenario(text: string, file: string, defaultName?: string): LoadResult {
+export function loadScenario(text: string, file: string, options: LoadOptions = {}): LoadResult {
+  const registry = options.plugins ?? PLUGINS;
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const problems: Problem[] = [];
@@ -78,7 +117,33 @@ export function loadScenario(text: string, file: string, defaultName?: string): 
     });
   }
   if (problems.length > 0) return { ok: false, problems };
-  const data = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    // yaml refuses an alias that expands too far (a "billion laughs" file): point at the first alias.
+    let at: number | undefined;
+    visit(doc, {
+      Alias(_, node) {
+        at = node.range?.[0];
+        return visit.BREAK;
+      },
+    });
+    const { line, col } = at === undefined ? { line: 1, col: 1 } : lineCounter.linePos(at);
+    return {
+      ok: false,
+      problems: [
+        {
+          file,
+          line,
+          column: col,
+          where: '',
+          message: `YAML aliases expand too far: ${(e as Error).message}`,
+          expected: 'at most 100 alias expansions in the document',
+        },
+      ],
+    };
+  }
   if (data === null || data === undefined) {
     return {
       ok: false,
@@ -88,11 +153,11 @@ export function loadScenario(text: string, file: string, defaultName?: string): 
     };
   }
   const ctx = new Ctx(doc, lineCounter, file, problems);
-  for (const issue of validate(data, schema())) {
+  for (const issue of validate(data, schema(registry))) {
     ctx.problem(issue.path, issue.message, issue.expected, issue.atKey);
   }
   if (problems.length > 0) return { ok: false, problems };
-  const scenario = check(ctx, data as Raw, defaultName ?? file.replace(/^.*\//, '').replace(/\.ya?ml$/, ''));
+  const scenario = check(ctx, data as Raw, options.name ?? file.replace(/^.*\//, '').replace(/\.ya?ml$/, ''), registry);
   if (problems.length > 0 || scenario === null) return { ok: false, problems };
   return { ok: true, scenario };
 }
@@ -163,6 +228,7 @@ interface Raw {
     drivers?: RawDriver[];
   };
   notifiers?: RawNotifier[];
+  inject?: (RawNotifierInject | RawProbeInject)[];
   steps: (string | { run: string; expect?: RawStepExpect; byProfile?: Record<string, RawStepExpect> })[];
   expect?: RawEnd & { byProfile?: Record<string, RawEnd> };
 }
@@ -197,7 +263,7 @@ export function decodeAnswer(answer: string | number): number | null {
   if (typeof answer === 'number') return answer;
   const names: Record<string, number> = { NOTIFY_DONE: 0, NOTIFY_OK: 1, NOTIFY_BAD: 0x8002, NOTIFY_STOP: 0x8001 };
   if (Object.hasOwn(names, answer)) return names[answer]!;
-  const m = /^(?:notifier_from_errno\((-E[A-Z0-9]+)\)|(-E[A-Z0-9]+))$/.exec(answer);
+  const m = /^(?:notifier_from_errno\((-E[A-Z0-9_]+)\)|(-E[A-Z0-9_]+))$/.exec(answer);
   if (m === null) return null;
   const e = errnoValue((m[1] ?? m[2]!).slice(1));
   if (e === undefined) return null;
@@ -224,8 +290,8 @@ function deviceName(d: Record<string, unknown>): string {
   }
 }
 
-function check(ctx: Ctx, raw: Raw, defaultName: string): Scenario | null {
-  const profiles = knownProfiles();
+function check(ctx: Ctx, raw: Raw, defaultName: string, registry: Registry): Scenario | null {
+  const profiles = knownProfiles(registry);
   // Plugins first: the profiles a scenario may use depend on them.
   const plugins: PluginUse[] = [];
   const topo = raw.topology ?? {};
@@ -252,14 +318,14 @@ function check(ctx: Ctx, raw: Raw, defaultName: string): Scenario | null {
   (raw.plugins ?? []).forEach((p, i) => {
     const name = typeof p === 'string' ? p : p.name;
     const path = typeof p === 'string' ? ['plugins', i] : ['plugins', i, 'name'];
-    const entry = pluginEntry(name);
+    const entry = pluginEntry(name, registry);
     if (entry === undefined) {
       ctx.problem(
         path,
         `unknown plugin '${name}'`,
-        PLUGINS.length === 0
+        registry.length === 0
           ? 'no plugin: none is available in this build'
-          : `one of ${PLUGINS.map((e) => e.name).join(', ')}`,
+          : `one of ${registry.map((e) => e.name).join(', ')}`,
       );
       return;
     }
@@ -294,7 +360,7 @@ function check(ctx: Ctx, raw: Raw, defaultName: string): Scenario | null {
     const spec: Record<string, unknown> = { ...d };
     delete spec.iommuGroup;
     const props: Record<string, unknown> = {};
-    for (const entry of PLUGINS) {
+    for (const entry of registry) {
       for (const field of Object.keys(entry.deviceFields ?? {})) {
         if (d[field] === undefined) continue;
         if (!listed.includes(entry.name)) {
@@ -348,12 +414,12 @@ function check(ctx: Ctx, raw: Raw, defaultName: string): Scenario | null {
       );
       continue;
     }
-    plugins.push({ line: ctx.line(path), name: entry.name, options });
+    plugins.push({ line: ctx.line(path), name: entry.name, options, entry });
   }
   const deviceNames = devices.map((d) => d.name);
 
   const pluginNames = plugins.map((p) => p.name);
-  const entries = plugins.map((p) => pluginEntry(p.name)!);
+  const entries: PluginEntry[] = plugins.map((p) => p.entry);
   const usable = profiles.filter((p) => p.plugin === null || pluginNames.includes(p.plugin));
   const profileOk = (name: string, path: Path, atKey = false): boolean => {
     if (usable.some((p) => p.name === name)) return true;
@@ -377,7 +443,7 @@ function check(ctx: Ctx, raw: Raw, defaultName: string): Scenario | null {
 
   if (devices.some((d) => d.iommuGroup !== null) && !entries.some((e) => e.usesIommuGroups)) {
     const i = (topo.devices ?? []).findIndex((d) => d.iommuGroup !== undefined);
-    const users = PLUGINS.filter((e) => e.usesIommuGroups).map((e) => e.name);
+    const users = registry.filter((e) => e.usesIommuGroups).map((e) => e.name);
     ctx.problem(
       ['topology', 'devices', i, 'iommuGroup'],
       'iommuGroup needs a plugin that makes IOMMU groups',
@@ -448,7 +514,9 @@ function check(ctx: Ctx, raw: Raw, defaultName: string): Scenario | null {
       loaded: d.loaded ?? true,
     });
   });
-  const pluginDrivers = plugins.flatMap((p) => pluginEntry(p.name)!.drivers?.(p.options) ?? []);
+  // A plugin module declares nothing: what it registers at setup is learned from a kernel with the plugins set up.
+  const learned = plugins.some((p) => p.entry.module !== undefined) ? learnPlugins(plugins, devices) : null;
+  const pluginDrivers = [...plugins.flatMap((p) => p.entry.drivers?.(p.options) ?? []), ...(learned?.drivers ?? [])];
   const allDrivers = [...drivers.map((d) => ({ bus: d.bus, name: d.name })), ...pluginDrivers];
   const driverNamesText = (bus?: string) => {
     const names = [...new Set(allDrivers.filter((d) => bus === undefined || d.bus === bus).map((d) => d.name))];
@@ -514,8 +582,30 @@ function check(ctx: Ctx, raw: Raw, defaultName: string): Scenario | null {
     });
   });
 
+  // Injections, applied once the topology is up. Chains are checked on the trial boot (a plugin's chains, such as
+  // iommu_group:N, exist only once the devices are in).
+  const injectContext = (atBoot: boolean): InjectContext => ({
+    buses: allBuses,
+    drivers: [
+      ...drivers.map((d) => ({ bus: d.bus, name: d.name, loaded: d.loaded })),
+      ...pluginDrivers.map((d) => ({ ...d, loaded: true })),
+    ],
+    plugins: entries,
+    atBoot,
+  });
+  const inject: InjectDecl[] = [];
+  (raw.inject ?? []).forEach((x, i) => {
+    const r = resolveInject(x, injectContext(true), ctx.line(['inject', i]));
+    if ('problems' in r) {
+      for (const p of r.problems) ctx.problem(['inject', i, p.field], p.message, p.expected, !(p.field in x));
+    } else inject.push(r.decl);
+  });
+
   // Steps.
-  const paths = new PathChecker(allBuses, devices, allDrivers, entries);
+  const paths = new PathChecker(allBuses, devices, allDrivers, [
+    ...entries,
+    ...(learned === null ? [] : [{ name: 'plugin modules', devNodes: learned.devNodes, anyIoctl: true }]),
+  ]);
   const resultSpec = (r: RawResult, path: Path): ResultSpec | null => {
     if (typeof r === 'number') return { kind: 'exact', value: r };
     if (r === 'ok' || r === 'error' || r === 'oops' || r === 'skipped') return { kind: r };
@@ -552,7 +642,7 @@ function check(ctx: Ctx, raw: Raw, defaultName: string): Scenario | null {
       );
       return;
     }
-    const bad = checkCommand(parsed, paths, drivers, text);
+    const bad = checkCommand(parsed, paths, drivers, text, injectContext(false));
     if (bad !== null) {
       ctx.problem(['steps', i], bad.message, bad.expected, false, ctx.scalarOffset(textPath, Math.max(0, bad.offset)));
       return;
@@ -611,11 +701,12 @@ function check(ctx: Ctx, raw: Raw, defaultName: string): Scenario | null {
     devices,
     drivers,
     notifiers,
+    inject,
     steps,
     expect,
     expectByProfile,
   };
-  if (ctx.problems.length === 0) trialBoot(ctx, scenario);
+  if (ctx.problems.length === 0) trialBoot(ctx, scenario, raw);
   return scenario;
 }
 
@@ -624,7 +715,7 @@ function check(ctx: Ctx, raw: Raw, defaultName: string): Scenario | null {
  * only its setup checks, a device or driver core rejects) is reported with its position before anything runs.
  * No step runs here.
  */
-function trialBoot(ctx: Ctx, sc: Scenario): void {
+function trialBoot(ctx: Ctx, sc: Scenario, raw: Raw): void {
   const fail = (path: Path, what: string, e: unknown): boolean => {
     if (!SimError.isInstance(e)) throw e;
     ctx.problem(path, `${what}: ${(e as Error).message}`, 'what the package accepts (see the message)');
@@ -634,7 +725,7 @@ function trialBoot(ctx: Ctx, sc: Scenario): void {
   try {
     kernel = createKernel({
       profile: 'v4.12',
-      plugins: sc.plugins.map((p) => pluginEntry(p.name)!.create(p.options, { devices: sc.devices })),
+      plugins: sc.plugins.map((p) => p.entry.create(p.options, { devices: sc.devices })),
       ...(sc.machine === null ? {} : { machine: sc.machine }),
     });
   } catch (e) {
@@ -673,7 +764,43 @@ function trialBoot(ctx: Ctx, sc: Scenario): void {
       () => void kernel.registerDriver(driverSpec(d)),
     );
   });
+  // The injections go in once the machine is up, as in the run; then the chains the steps inject into must exist.
+  const entries = sc.plugins.map((p) => p.entry);
+  sc.inject.forEach((x, i) => {
+    if (!_ok || kernel.oops !== null) return;
+    const bad = checkOnKernel(x, kernel, entries);
+    if (bad !== null) ctx.problem(['inject', i, bad.field], bad.message, bad.expected);
+  });
+  sc.steps.forEach((st, i) => {
+    const c = st.command;
+    if (!_ok || kernel.oops !== null || c.verb !== 'inject') return;
+    const r = resolveInject(c, kernelContext(kernel, entries), st.line);
+    if (!('decl' in r)) return;
+    const bad = checkOnKernel(r.decl, kernel, entries);
+    if (bad === null) return;
+    const textPath: Path = typeof raw.steps[i] === 'string' ? ['steps', i] : ['steps', i, 'run'];
+    ctx.problem(
+      ['steps', i],
+      `${bad.message} in ${showValue(st.text)}`,
+      bad.expected,
+      false,
+      ctx.scalarOffset(textPath, fieldOffset(st.text, c, bad.field)),
+    );
+  });
   kernel.close();
+}
+
+/** Where a field of an inject step's line starts (the token that gives it), for positions. */
+function fieldOffset(text: string, c: Command, field: string): number {
+  const tokens = tokenize(text);
+  if (!Array.isArray(tokens) || (c.verb !== 'inject' && c.verb !== 'inject-probe')) return 0;
+  const fixed = c.verb === 'inject' ? ['verb', 'chain', 'action', 'answer'] : ['verb', 'probe', 'errno'];
+  let at = fixed.indexOf(field);
+  if (at === -1) {
+    const key = tokens.findIndex((t, i) => i >= fixed.length && t.text === field);
+    at = key === -1 ? 0 : key + 1;
+  }
+  return tokens[at]?.offset ?? 0;
 }
 
 interface CommandProblem {
@@ -688,6 +815,7 @@ function checkCommand(
   paths: PathChecker,
   drivers: readonly DriverDecl[],
   text: string,
+  inject: InjectContext,
 ): CommandProblem | null {
   const offsetOf = (s: string) => text.indexOf(s);
   switch (c.verb) {
@@ -712,7 +840,7 @@ function checkCommand(
     case 'ioctl': {
       const bad = paths.dev(c.path);
       if (bad !== null) return { ...bad, offset: offsetOf(c.path) };
-      if (c.verb === 'ioctl') {
+      if (c.verb === 'ioctl' && !paths.anyIoctl(c.path)) {
         const known = paths.ioctls();
         if (!known.includes(c.cmd)) {
           return {
@@ -730,6 +858,17 @@ function checkCommand(
     }
     case 'dmesg':
       return null;
+    case 'inject':
+    case 'inject-probe': {
+      const r = resolveInject(c, inject, null);
+      if ('decl' in r) return null;
+      const p = r.problems[0]!;
+      return {
+        message: `${p.message} in ${showValue(text)}`,
+        expected: p.expected,
+        offset: fieldOffset(text, c, p.field),
+      };
+    }
     case 'notify': {
       if (!paths.busKnown(c.bus)) {
         return {
@@ -768,8 +907,16 @@ class PathChecker {
       devNodes?: readonly RegExp[];
       name: string;
       ioctls?: Readonly<Record<string, unknown>>;
+      /** Its /dev nodes take any command (a plugin module's: the app knows none of its commands). */
+      anyIoctl?: boolean;
     }[],
   ) {}
+
+  /** Whether the node at `path` belongs to a plugin whose commands are not known (any command is let through). */
+  anyIoctl(path: string): boolean {
+    const node = path.slice('/dev/'.length);
+    return this.plugins.some((p) => p.anyIoctl === true && (p.devNodes ?? []).some((re) => re.test(node)));
+  }
 
   busKnown(bus: string): boolean {
     return this.buses.includes(bus);
@@ -867,6 +1014,30 @@ class PathChecker {
       offset: 0,
     };
   }
+}
+
+/** What plugin modules register at setup (drivers, /dev nodes), learned from a kernel with the plugins set up. */
+function learnPlugins(
+  plugins: readonly PluginUse[],
+  devices: readonly DeviceDecl[],
+): { drivers: { bus: string; name: string }[]; devNodes: RegExp[] } {
+  let kernel: Kernel;
+  try {
+    kernel = createKernel({ plugins: plugins.map((p): Plugin => p.entry.create(p.options, { devices })) });
+  } catch {
+    // The plugins do not start: the trial boot reports why, at the plugins.
+    return { drivers: [], devNodes: [] };
+  }
+  const drivers = kernel.buses().flatMap((b) => b.drivers().map((d) => ({ bus: b.name, name: d.name })));
+  const devNodes = kernel.dev
+    .list()
+    .map((n) => new RegExp(`^${n.slice('/dev/'.length).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+  try {
+    kernel.close();
+  } catch {
+    // A teardown that throws: the trial boot's kernel reports it the same way.
+  }
+  return { drivers, devNodes };
 }
 
 /** For `sim list` and errors: the verbs. */

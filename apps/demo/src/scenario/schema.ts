@@ -1,4 +1,4 @@
-import { knownProfiles, PLUGINS } from '../plugins/registry.ts';
+import { knownProfiles, PLUGINS, type Registry } from '../plugins/registry.ts';
 import { VERBS } from './steps.ts';
 import type { JsonSchema } from './validator.ts';
 
@@ -19,14 +19,14 @@ export const BUS_NOTIFY_NAMES = [
 const u16: JsonSchema = { type: 'integer', minimum: 0, maximum: 0xffff };
 const PCI_ADDRESS = '^[0-9a-f]{4}:[0-9a-f]{2}:[01][0-9a-f]\\.[0-7]$';
 const NAME = '^[^/\\s]+$';
-const ERRNO = '^-E[A-Z0-9]+$';
+const ERRNO = '^-E[A-Z0-9_]+$';
 
 const resultSpec: JsonSchema = {
   title:
     "a result: an integer, a negative errno such as '-ENODEV', a NOTIFY_* answer, 'ok' (>= 0), 'error' (< 0), 'oops' or 'skipped'",
   oneOf: [
     { type: 'integer' },
-    { type: 'string', pattern: '^(ok|error|oops|skipped|-E[A-Z0-9]+|NOTIFY_(DONE|OK|BAD|STOP))$' },
+    { type: 'string', pattern: '^(ok|error|oops|skipped|-E[A-Z0-9_]+|NOTIFY_(DONE|OK|BAD|STOP))$' },
   ],
 };
 
@@ -72,17 +72,17 @@ const endExpectProps: Record<string, JsonSchema> = {
 };
 
 /** Builds the scenario schema (with the registry's plugins and the known profiles). `sim schema` prints it. */
-export function scenarioSchema(): JsonSchema {
-  const profiles = knownProfiles().map((p) => p.name);
-  const pluginNames = PLUGINS.map((p) => p.name);
+export function scenarioSchema(registry: Registry = PLUGINS): JsonSchema {
+  const profiles = knownProfiles(registry).map((p) => p.name);
+  const pluginNames = registry.map((p) => p.name);
   const pluginItem: JsonSchema =
-    PLUGINS.length === 0
+    registry.length === 0
       ? { type: 'string', title: 'a plugin name (none is available in this build)' }
       : {
           title: `a plugin name (${pluginNames.join(', ')}) or { name, options }`,
           oneOf: [
             { type: 'string', enum: pluginNames },
-            ...PLUGINS.map(
+            ...registry.map(
               (p): JsonSchema => ({
                 type: 'object',
                 title: `{ name: ${p.name}, options }`,
@@ -116,6 +116,12 @@ export function scenarioSchema(): JsonSchema {
       plugins: { type: 'array', items: pluginItem },
       topology: { $ref: '#/definitions/topology' },
       notifiers: { type: 'array', items: { $ref: '#/definitions/notifier' } },
+      inject: {
+        type: 'array',
+        description:
+          'Fault injection once the topology is up (notifier-error-inject, probe faults): injecting notifier blocks and failing probes.',
+        items: { $ref: '#/definitions/inject' },
+      },
       steps: {
         type: 'array',
         minItems: 1,
@@ -205,7 +211,7 @@ export function scenarioSchema(): JsonSchema {
                 description: 'the address of the bridge it sits behind, e.g. 0000:00:01.0',
               },
               iommuGroup: { type: 'integer', minimum: 0 },
-              ...Object.fromEntries(PLUGINS.flatMap((p) => Object.entries(p.deviceFields ?? {}))),
+              ...Object.fromEntries(registry.flatMap((p) => Object.entries(p.deviceFields ?? {}))),
             },
           },
           {
@@ -311,6 +317,88 @@ export function scenarioSchema(): JsonSchema {
           loaded: { type: 'boolean', description: 'false: registered only by a modprobe step. Default true.' },
         },
       },
+      inject: {
+        title: 'an injection: { chain, action, answer, priority?, times? } or { probe, bus?, errno, nth? }',
+        oneOf: [
+          {
+            type: 'object',
+            title: '{ chain, action, answer, priority?, times?, name? }',
+            description:
+              'An injecting notifier block (lib/notifier-error-inject.c): on `chain` it answers `answer` to `action` and NOTIFY_DONE to the rest.',
+            additionalProperties: false,
+            required: ['chain', 'action', 'answer'],
+            properties: {
+              chain: {
+                type: 'string',
+                pattern: '^\\S+$',
+                description: "A chain of the booted machine: a bus ('pci'), or a plugin's ('iommu_group:1').",
+              },
+              action: {
+                title: 'an action name (BUS_NOTIFY_BIND_DRIVER, IOMMU_GROUP_NOTIFY_BIND_DRIVER ...), a number, or any',
+                oneOf: [
+                  { type: 'string', pattern: '^(any|[A-Z][A-Z0-9_]*)$' },
+                  { type: 'integer', minimum: 0, maximum: 2147483647 },
+                ],
+              },
+              answer: { $ref: '#/definitions/answer' },
+              priority: {
+                type: 'integer',
+                minimum: -2147483648,
+                maximum: 2147483647,
+                description: 'Higher runs first. Default 0 (after the blocks already registered at 0).',
+              },
+              times: {
+                type: 'integer',
+                minimum: 1,
+                maximum: 2147483647,
+                description: 'Answer only this many times, then NOTIFY_DONE. Default: every time.',
+              },
+              name: { type: 'string', minLength: 1, description: "The block's name. Default notifier-error-inject." },
+            },
+          },
+          {
+            type: 'object',
+            title: '{ probe, bus?, errno, nth? }',
+            description: "A probe fault: the driver's probe returns `errno` without running, on call `nth` from now.",
+            additionalProperties: false,
+            required: ['probe', 'errno'],
+            properties: {
+              probe: { type: 'string', pattern: NAME, description: 'A driver registered at boot.' },
+              bus: {
+                type: 'string',
+                pattern: '^[\\w.-]+$',
+                description: 'Its bus, when drivers of that name are on two.',
+              },
+              errno: {
+                title: 'a negative errno such as -ENOMEM, or an integer from -4095 to -1',
+                oneOf: [
+                  { type: 'string', pattern: ERRNO },
+                  { type: 'integer', minimum: -4095, maximum: -1 },
+                ],
+              },
+              nth: {
+                type: 'integer',
+                minimum: 1,
+                maximum: 2147483647,
+                description:
+                  'The call that fails, counting from when the fault is put in (1: the next). Default: every call.',
+              },
+            },
+          },
+        ],
+      },
+      answer: {
+        title:
+          'NOTIFY_DONE, NOTIFY_OK, NOTIFY_BAD, NOTIFY_STOP, a raw errno such as -EBUSY, notifier_from_errno(-EBUSY) or an integer',
+        oneOf: [
+          {
+            type: 'string',
+            description: 'NOTIFY_DONE, NOTIFY_OK, NOTIFY_BAD, NOTIFY_STOP, -EBUSY or notifier_from_errno(-EBUSY)',
+            pattern: '^(NOTIFY_(DONE|OK|BAD|STOP)|-E[A-Z0-9_]+|notifier_from_errno\\(-E[A-Z0-9_]+\\))$',
+          },
+          { type: 'integer', minimum: -2147483648, maximum: 2147483647 },
+        ],
+      },
       notifier: {
         type: 'object',
         description:
@@ -321,17 +409,7 @@ export function scenarioSchema(): JsonSchema {
           bus: { type: 'string', pattern: '^[\\w.-]+$' },
           name: { type: 'string', minLength: 1 },
           priority: { type: 'integer', minimum: -2147483648, maximum: 2147483647 },
-          answer: {
-            title:
-              'NOTIFY_DONE, NOTIFY_OK, NOTIFY_BAD, NOTIFY_STOP, a raw errno such as -EBUSY, notifier_from_errno(-EBUSY) or an integer',
-            oneOf: [
-              {
-                type: 'string',
-                pattern: '^(NOTIFY_(DONE|OK|BAD|STOP)|-E[A-Z0-9]+|notifier_from_errno\\(-E[A-Z0-9]+\\))$',
-              },
-              { type: 'integer', minimum: -2147483648, maximum: 2147483647 },
-            ],
-          },
+          answer: { $ref: '#/definitions/answer' },
           on: { type: 'array', items: { type: 'string', enum: BUS_NOTIFY_NAMES } },
           devices: { type: 'array', items: { type: 'string', pattern: NAME } },
           drivers: { type: 'array', items: { type: 'string', pattern: NAME } },

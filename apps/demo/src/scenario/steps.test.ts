@@ -37,7 +37,8 @@ describe('parseStep', () => {
     expect(parseStep('eho 1 > /sys/a')).toEqual({
       message: "unknown step verb 'eho'",
       offset: 0,
-      expected: 'one of echo, cat, ls, readlink, modprobe, rmmod, open, ioctl, close, dmesg, notify',
+      expected:
+        'one of echo, cat, ls, readlink, modprobe, rmmod, open, ioctl, close, dmesg, notify, inject, inject-probe',
     });
     expect(parseStep('echo 1 /sys/a')).toMatchObject({ message: "'echo' without '> /sys/…'", offset: 13 });
     expect(parseStep('cat /proc/cpuinfo')).toMatchObject({
@@ -53,6 +54,24 @@ describe('parseStep', () => {
     });
     expect(parseStep("echo 'x > /sys/a")).toMatchObject({ message: "unterminated ' quote", offset: 5 });
     expect(parseStep('   ')).toMatchObject({ message: 'empty step' });
+  });
+
+  it('reads inject and inject-probe lines, numbers as numbers, and gives them back', () => {
+    const c = parseStep("inject iommu_group:1 3 'notifier_from_errno(-EBUSY)' priority -10 times 2");
+    expect(c).toEqual({
+      verb: 'inject',
+      chain: 'iommu_group:1',
+      action: 3,
+      answer: 'notifier_from_errno(-EBUSY)',
+      priority: -10,
+      times: 2,
+    });
+    expect(parseStep(formatCommand(c as never))).toEqual(c);
+    const p = parseStep('inject-probe e1000e -ENOMEM nth 2 bus pci');
+    expect(p).toEqual({ verb: 'inject-probe', probe: 'e1000e', errno: '-ENOMEM', nth: 2, bus: 'pci' });
+    expect(parseStep(formatCommand(p as never))).toEqual(p);
+    expect(parseStep('inject-probe e1000e')).toMatchObject({ message: "'inject-probe' takes a driver and an errno" });
+    expect(parseStep('inject pci 4 NOTIFY_BAD times')).toMatchObject({ message: "'times' needs a value" });
   });
 
   it('gives back what it read: formatCommand() parses to the same command', () => {

@@ -1,5 +1,22 @@
 import type { Command, Verb } from './types.ts';
 
+/** The forms an injection takes, for messages. */
+export const INJECT_FORMS = {
+  step: 'inject CHAIN ACTION ANSWER [priority N] [times N]',
+  probeStep: 'inject-probe DRIVER ERRNO [nth N] [bus BUS]',
+  option: 'CHAIN:ACTION=ANSWER[,priority=N][,times=N] (e.g. pci:BUS_NOTIFY_BIND_DRIVER=NOTIFY_BAD)',
+  probeOption: 'probe:[BUS/]DRIVER=ERRNO[@N] (e.g. probe:snd_hda_intel=-ENOMEM@1)',
+} as const;
+
+/** An integer as a step or an option writes it (`-16`, `0x8002`), or null. */
+export function intText(text: string): number | null {
+  if (!/^-?(0x[0-9a-fA-F]+|\d+)$/.test(text)) return null;
+  const neg = text.startsWith('-');
+  const n = Number(neg ? text.slice(1) : text);
+  const v = neg ? -n : n;
+  return Number.isSafeInteger(v) ? v : null;
+}
+
 /** The verbs a step may use, with the form each takes (shown when a step does not parse). */
 export const VERBS: Readonly<Record<Verb, string>> = {
   echo: 'echo [-n] TEXT > /sys/PATH',
@@ -13,6 +30,8 @@ export const VERBS: Readonly<Record<Verb, string>> = {
   close: 'close /dev/PATH',
   dmesg: 'dmesg [-C]',
   notify: 'notify BUS BUS_NOTIFY_EVENT DEVICE|NULL',
+  inject: INJECT_FORMS.step,
+  'inject-probe': INJECT_FORMS.probeStep,
 };
 
 /** A step that does not parse: what is wrong, where in the line, and what would be accepted. */
@@ -183,6 +202,45 @@ export function parseStep(line: string): Command | StepError {
         device: rest[2]!.text === 'NULL' ? null : rest[2]!.text,
       };
     }
+    case 'inject':
+    case 'inject-probe': {
+      const fixed = verb === 'inject' ? 3 : 2;
+      if (rest.length < fixed) {
+        return {
+          message: `'${verb}' takes ${verb === 'inject' ? 'a chain, an action and an answer' : 'a driver and an errno'}`,
+          offset: end,
+          expected: form,
+        };
+      }
+      const keys = verb === 'inject' ? ['priority', 'times'] : ['nth', 'bus'];
+      const opts: Record<string, string | number> = {};
+      for (let i = fixed; i < rest.length; i += 2) {
+        const key = rest[i]!;
+        const value = rest[i + 1];
+        if (!keys.includes(key.text) || Object.hasOwn(opts, key.text)) {
+          return {
+            message: `${Object.hasOwn(opts, key.text) ? `'${key.text}' given twice` : `unknown word '${key.text}'`}`,
+            offset: key.offset,
+            expected: form,
+          };
+        }
+        if (value === undefined) return { message: `'${key.text}' needs a value`, offset: end, expected: form };
+        if (key.text === 'bus') {
+          opts.bus = value.text;
+          continue;
+        }
+        const n = intText(value.text);
+        if (n === null) {
+          return { message: `${key.text} '${value.text}' is not an integer`, offset: value.offset, expected: form };
+        }
+        opts[key.text] = n;
+      }
+      const a = rest[0]!.text;
+      const b = rest[1]!.text;
+      if (verb === 'inject-probe') return { verb, probe: a, errno: intText(b) ?? b, ...opts };
+      const c = rest[2]!.text;
+      return { verb, chain: a, action: intText(b) ?? b, answer: intText(c) ?? c, ...opts };
+    }
     case 'dmesg': {
       if (rest.length === 0) return { verb, clear: false };
       if (rest.length === 1 && rest[0]!.text === '-C') return { verb, clear: true };
@@ -211,6 +269,10 @@ export function formatCommand(c: Command): string {
       return c.clear ? 'dmesg -C' : 'dmesg';
     case 'notify':
       return `notify ${c.bus} ${c.event} ${c.device ?? 'NULL'}`;
+    case 'inject':
+      return `inject ${c.chain} ${c.action} ${q(String(c.answer))}${c.priority === undefined ? '' : ` priority ${c.priority}`}${c.times === undefined ? '' : ` times ${c.times}`}`;
+    case 'inject-probe':
+      return `inject-probe ${c.probe} ${c.errno}${c.nth === undefined ? '' : ` nth ${c.nth}`}${c.bus === undefined ? '' : ` bus ${c.bus}`}`;
     default:
       return `${c.verb} ${c.path}`;
   }

@@ -1,3 +1,6 @@
+import type { InjectAnswer } from '@sim/core';
+import type { PluginEntry } from '../plugins/registry.ts';
+
 // The shapes of a scenario after it was parsed and validated. Every entry keeps the line it came from, so results,
 // expectations and error messages can point back into the file.
 
@@ -13,7 +16,57 @@ export type Command =
   | { readonly verb: 'ioctl'; readonly path: string; readonly cmd: string; readonly arg: string | null }
   | { readonly verb: 'close'; readonly path: string }
   | { readonly verb: 'dmesg'; readonly clear: boolean }
-  | { readonly verb: 'notify'; readonly bus: string; readonly event: string; readonly device: string | null };
+  | { readonly verb: 'notify'; readonly bus: string; readonly event: string; readonly device: string | null }
+  | ({ readonly verb: 'inject' } & RawNotifierInject)
+  | ({ readonly verb: 'inject-probe' } & RawProbeInject);
+
+/**
+ * A notifier injection as written (in `inject:`, an `inject` step or `--inject`): the chain, the action (a name
+ * such as BUS_NOTIFY_BIND_DRIVER, a number, or `any`), the answer as a notifier answer is written.
+ */
+export interface RawNotifierInject {
+  readonly chain: string;
+  readonly action: string | number;
+  readonly answer: string | number;
+  readonly priority?: number;
+  readonly times?: number;
+  readonly name?: string;
+}
+
+/** A probe fault as written: the driver (its bus when two buses have one of that name), the errno, the call. */
+export interface RawProbeInject {
+  readonly probe: string;
+  readonly bus?: string;
+  readonly errno: string | number;
+  readonly nth?: number;
+}
+
+/** An injection checked and decoded, ready for `kernel.inject`. */
+export type InjectDecl =
+  | {
+      readonly kind: 'notifier';
+      /** Line in the scenario file; null for `--inject`. */
+      readonly line: number | null;
+      readonly chain: string;
+      readonly action: number | 'any';
+      /** The action as written (a name, a number, any). */
+      readonly actionText: string;
+      readonly answer: InjectAnswer;
+      readonly priority: number | null;
+      readonly times: number | null;
+      readonly name: string | null;
+      /** As a step would write it: `inject pci BUS_NOTIFY_BIND_DRIVER NOTIFY_BAD times 1`. */
+      readonly text: string;
+    }
+  | {
+      readonly kind: 'probe';
+      readonly line: number | null;
+      readonly driver: string;
+      readonly bus: string;
+      readonly errno: number;
+      readonly nth: number | null;
+      readonly text: string;
+    };
 
 /** The verbs a step may start with. */
 export type Verb = Command['verb'];
@@ -121,6 +174,8 @@ export interface PluginUse {
   readonly line: number;
   readonly name: string;
   readonly options: Readonly<Record<string, unknown>>;
+  /** Its registry entry (a built-in plugin, or a module given with --plugin). */
+  readonly entry: PluginEntry;
 }
 
 /** A validated scenario. */
@@ -139,6 +194,8 @@ export interface Scenario {
   readonly devices: readonly DeviceDecl[];
   readonly drivers: readonly DriverDecl[];
   readonly notifiers: readonly NotifierDecl[];
+  /** Injections applied once the topology is up (the file's `inject:`, then any `--inject`). */
+  readonly inject: readonly InjectDecl[];
   readonly steps: readonly Step[];
   /** Expectations for every profile, and per-profile ones to merge over them. */
   readonly expect: EndExpect;

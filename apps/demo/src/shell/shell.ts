@@ -24,6 +24,7 @@ export function emptyScenario(profile: string): Scenario {
     devices: [],
     drivers: [],
     notifiers: [],
+    inject: [],
     steps: [],
     expect: { drivers: new Map(), oops: null, dmesg: [], dmesgAbsent: [] },
     expectByProfile: {},
@@ -89,6 +90,10 @@ function failure(c: Command, result: number): string {
       return `ioctl: ${c.path} ${c.cmd}: ${why}`;
     case 'notify':
       return `notify: the chain answered ${result} (${why})`;
+    case 'inject':
+      return `inject: ${c.chain}: ${why}`;
+    case 'inject-probe':
+      return `inject-probe: ${c.probe}: ${why}`;
     default:
       return `${c.verb}: ${c.path}: ${why}`;
   }

@@ -1,0 +1,145 @@
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type Kernel, type Plugin, SimError } from '@sim/core';
+import { PLUGINS, type PluginEntry, type Registry } from './registry.ts';
+
+// Plugin modules named with `sim run --plugin ./my-plugin.mjs`. Scenario files never run code: a module is imported
+// only because the person running `sim` named it on the command line; a scenario can then name its plugin.
+
+/** The shape a module's default export must have, for messages. */
+export const PLUGIN_MODULE_FORM =
+  'a default export that is a plugin factory, export default function (options) { return { name, setup(kernel) { … } } }, or a plugin object { name, setup(kernel) { … } }';
+
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+
+function isPlugin(p: unknown): p is Plugin {
+  return (
+    typeof p === 'object' &&
+    p !== null &&
+    typeof (p as Plugin).name === 'string' &&
+    (p as Plugin).name !== '' &&
+    typeof (p as Plugin).setup === 'function'
+  );
+}
+
+/**
+ * A module's plugin with its code guarded: what its factory or setup throws becomes a SimError naming the module, so
+ * the loader reports it at the scenario's `plugins:` as it reports a built-in plugin's refusal.
+ */
+function guard(plugin: Plugin, path: string): Plugin {
+  return {
+    ...plugin,
+    setup(kernel: Kernel) {
+      let teardown: ReturnType<Plugin['setup']>;
+      try {
+        teardown = plugin.setup(kernel);
+      } catch (e) {
+        if (SimError.isInstance(e)) throw e;
+        throw new SimError('SIM_ERR_PLUGIN_BAD', `plugin '${plugin.name}' (${path}): its setup threw: ${message(e)}`);
+      }
+      if (teardown === undefined) return undefined;
+      return () => {
+        try {
+          teardown();
+        } catch (e) {
+          // A module's teardown that throws is reported as the kernel reports a broken module exit: a WARN.
+          kernel.warn(
+            `${plugin.name} teardown`,
+            `plugin '${plugin.name}' (${path}): its teardown threw: ${message(e)}`,
+          );
+        }
+      };
+    },
+  };
+}
+
+/**
+ * Imports the modules named with --plugin, in order, and makes a registry of the built-in plugins and theirs.
+ * Errors name the path: the module does not load, does not export a plugin, or clashes with a known name.
+ */
+export async function loadPluginModules(
+  paths: readonly string[],
+  cwd: string,
+): Promise<{ readonly registry: Registry } | { readonly error: string }> {
+  const entries: PluginEntry[] = [...PLUGINS];
+  for (const path of paths) {
+    const fail = (what: string) => ({ error: `--plugin '${path}': ${what}` });
+    let mod: { default?: unknown };
+    try {
+      mod = (await import(pathToFileURL(resolve(cwd, path)).href)) as { default?: unknown };
+    } catch (e) {
+      return fail(`the module does not load: ${message(e)}`);
+    }
+    const exported = mod.default;
+    let sample: unknown;
+    if (typeof exported === 'function') {
+      try {
+        sample = (exported as (options: object) => unknown)({});
+      } catch (e) {
+        return fail(`its factory refuses the default options ({}): ${message(e)}`);
+      }
+    } else sample = exported;
+    if (!isPlugin(sample)) {
+      return fail(
+        `${typeof exported === 'function' ? 'its factory returns' : 'its default export is'} ${showShort(sample)}, not a sim plugin; expected ${PLUGIN_MODULE_FORM}`,
+      );
+    }
+    const name = sample.name;
+    const clash = entries.find((e) => e.name === name);
+    if (clash !== undefined) {
+      return fail(
+        `its plugin is named '${name}', as ${clash.module === undefined ? 'a built-in plugin' : `the plugin of ${clash.module}`}; give it a name of its own`,
+      );
+    }
+    const factory = typeof exported === 'function' ? (exported as (options: object) => unknown) : null;
+    entries.push({
+      name,
+      package: path,
+      description: `a plugin module (${path}).`,
+      dependencies: [...(sample.dependencies ?? [])],
+      options: { type: 'object', description: `Options handed to the factory of ${path}.` },
+      module: path,
+      create: (options) => {
+        if (factory === null) {
+          if (Object.keys(options).length > 0) {
+            throw new SimError(
+              'SIM_ERR_PLUGIN_BAD_OPTION',
+              `plugin '${name}' (${path}) takes no options: its module exports a plugin object; export a factory (options) => plugin to take options`,
+            );
+          }
+          return guard(sample as Plugin, path);
+        }
+        let plugin: unknown;
+        try {
+          plugin = factory(options);
+        } catch (e) {
+          if (SimError.isInstance(e)) throw e;
+          throw new SimError(
+            'SIM_ERR_PLUGIN_BAD_OPTION',
+            `plugin '${name}' (${path}): its factory threw: ${message(e)}`,
+          );
+        }
+        if (!isPlugin(plugin) || plugin.name !== name) {
+          throw new SimError(
+            'SIM_ERR_PLUGIN_BAD',
+            `plugin '${name}' (${path}): its factory returned ${showShort(plugin)}; expected a plugin named '${name}'`,
+          );
+        }
+        return guard(plugin, path);
+      },
+    });
+  }
+  return { registry: entries };
+}
+
+function showShort(v: unknown): string {
+  if (v === undefined) return 'undefined';
+  if (typeof v === 'function') return 'a function';
+  let s: string;
+  try {
+    s = JSON.stringify(v) ?? String(v);
+  } catch {
+    s = String(v);
+  }
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
