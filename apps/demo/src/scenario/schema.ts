@@ -1,3 +1,4 @@
+import { BUS_NOTIFY_EVENTS, busNotifyName } from '@sim/core';
 import { knownProfiles, PLUGINS, type Registry } from '../plugins/registry.ts';
 import { VERBS } from './steps.ts';
 import type { JsonSchema } from './validator.ts';
@@ -5,16 +6,8 @@ import type { JsonSchema } from './validator.ts';
 /** The $id editors see; the file lives at apps/demo/scenario.schema.json. */
 export const SCHEMA_ID = 'https://sim.invalid/scenario.schema.json';
 
-export const BUS_NOTIFY_NAMES = [
-  'BUS_NOTIFY_ADD_DEVICE',
-  'BUS_NOTIFY_DEL_DEVICE',
-  'BUS_NOTIFY_REMOVED_DEVICE',
-  'BUS_NOTIFY_BIND_DRIVER',
-  'BUS_NOTIFY_BOUND_DRIVER',
-  'BUS_NOTIFY_UNBIND_DRIVER',
-  'BUS_NOTIFY_UNBOUND_DRIVER',
-  'BUS_NOTIFY_DRIVER_NOT_BOUND',
-];
+/** The bus events by name, in value order (BUS_NOTIFY_ADD_DEVICE = 1 ...), from core's table. */
+export const BUS_NOTIFY_NAMES: string[] = BUS_NOTIFY_EVENTS.map((e) => busNotifyName(e)!);
 
 const u16: JsonSchema = { type: 'integer', minimum: 0, maximum: 0xffff };
 const PCI_ADDRESS = '^[0-9a-f]{4}:[0-9a-f]{2}:[01][0-9a-f]\\.[0-7]$';
