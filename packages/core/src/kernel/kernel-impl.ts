@@ -50,7 +50,7 @@ import {
   resolveProfile,
   STOP_BIND_ON_NOTIFY_BAD,
 } from './profile.ts';
-import type { NotifyOutcome, TraceEventInput } from './trace.ts';
+import type { NotifyOutcome } from './trace.ts';
 import { type Trace, Tracer } from './tracer.ts';
 
 interface ChainEntry {
@@ -942,10 +942,6 @@ export class KernelImpl implements Kernel {
 
   traceDevice(what: 'add' | 'del', dev: DeviceImpl): void {
     this.tracer.emit({ type: 'device', what, device: dev.name, bus: dev.bus.name, ret: 0 });
-  }
-
-  emit(event: TraceEventInput): void {
-    if (this.tracer.enabled) this.tracer.emit(event);
   }
 
   // --- sysfs tree ------------------------------------------------------------------------------------------
