@@ -175,6 +175,35 @@ describe('plugin modules', () => {
     expect(r.status).toBe(0);
   });
 
+  it('a factory or setup that throws a value with no string form is reported, not a crash', async () => {
+    const mod = file(
+      'throws-nullproto.mjs',
+      `export default (options = {}) => {
+  if (options.bad) throw Object.create(null);
+  return { name: 'np', setup() { if (options.boom) throw Symbol('boom'); } };
+};
+`,
+    );
+    const bad = file('np-bad.yaml', 'plugins: [{ name: np, options: { bad: 1 } }]\nsteps: [ls /sys]\n');
+    expect((await simInProcess(['run', bad, '--plugin', mod])).stderr).toContain('its factory threw: {}');
+    const boom = file('np-boom.yaml', 'plugins: [{ name: np, options: { boom: 1 } }]\nsteps: [ls /sys]\n');
+    expect((await simInProcess(['run', boom, '--plugin', mod])).stderr).toContain('its setup threw: Symbol(boom)');
+  });
+
+  it('a callback that throws a value with no string form is an oops too, for a notify step', async () => {
+    const mod = file(
+      'nullproto.mjs',
+      `export default { name: 'nullproto', setup(kernel) { kernel.bus('platform').registerNotifier({ name: 'np_nb', notifierCall() { throw Object.create(null); } }); } };\n`,
+    );
+    const sc = file(
+      'nullproto.yaml',
+      'plugins: [nullproto]\nsteps:\n  - run: notify platform BUS_NOTIFY_ADD_DEVICE NULL\n    expect: oops\nexpect: { oops: "BUG: unhandled exception in sim notify: {}" }\n',
+    );
+    const r = await simInProcess(['run', sc, '--plugin', mod]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
   it('a scenario file cannot load a module: a path in plugins: is an unknown plugin, and nothing is imported', async () => {
     const marker = join(dir, 'imported');
     const evil = file(

@@ -46,7 +46,7 @@ export * from './constants/bus-notify.ts';
 export * from './constants/errno.ts';
 export * from './constants/notifier.ts';
 export { SIM_ERROR_CODES, type SimErrorCode, type SimErrorCodes } from './errors/codes.ts';
-export { SimError, show as showValue } from './errors/sim-error.ts';
+export { describeThrown, SimError, show as showValue } from './errors/sim-error.ts';
 export { PAGE_SIZE, type SysfsStat } from './fs/sysfs.ts';
 export {
   answerValue,

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Kernel, type Plugin, SimError } from '@sim/core';
+import { describeThrown, type Kernel, type Plugin, SimError } from '@sim/core';
 import { PLUGINS, type PluginEntry, type Registry } from './registry.ts';
 
 // Plugin modules named with `sim run --plugin ./my-plugin.mjs`. Scenario files never run code: a module is imported
@@ -10,7 +10,7 @@ import { PLUGINS, type PluginEntry, type Registry } from './registry.ts';
 export const PLUGIN_MODULE_FORM =
   'a default export that is a plugin factory, export default function (options) { return { name, setup(kernel) { … } } }, or a plugin object { name, setup(kernel) { … } }';
 
-const message = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+const message = (e: unknown) => describeThrown(e).split('\n')[0]!;
 
 function isPlugin(p: unknown): p is Plugin {
   return (

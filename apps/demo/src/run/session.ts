@@ -2,6 +2,7 @@ import {
   createKernel,
   type Device,
   type DriverSpec,
+  describeThrown,
   EBADF,
   EINVAL,
   ENOENT,
@@ -174,10 +175,7 @@ export class Session {
           // bug) is an oops too, as core makes it inside an operation.
           if (k.oops === null) {
             try {
-              k.bug(
-                'sim notify',
-                `BUG: unhandled exception in sim notify: ${e instanceof Error ? e.message : String(e)}`,
-              );
+              k.bug('sim notify', `BUG: unhandled exception in sim notify: ${describeThrown(e)}`);
             } catch {
               // bug() never returns: the oops is recorded.
             }

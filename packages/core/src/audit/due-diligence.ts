@@ -2,7 +2,7 @@ import { isI2cAdapter, isI2cClient, isPciDevice, isPlatformDevice } from '../bas
 import type { DriverSpec } from '../base/driver.ts';
 import { BUS_NOTIFY_EVENTS } from '../constants/bus-notify.ts';
 import { ENODEV } from '../constants/errno.ts';
-import { SimError, show } from '../errors/sim-error.ts';
+import { describeThrown, SimError, show } from '../errors/sim-error.ts';
 import { createKernel } from '../kernel/create.ts';
 import type { DeviceSpec, Kernel, Machine, Plugin } from '../kernel/kernel.ts';
 import type { ProfileInput } from '../kernel/profile.ts';
@@ -119,7 +119,7 @@ export function auditDueDiligence(options: DueDiligenceOptions): AuditReport {
       if (SimError.isInstance(e)) {
         failure = e;
       } else if (kernel.oops === null) {
-        collector.crash(e instanceof Error ? e.message : String(e), null);
+        collector.crash(describeThrown(e), null);
       }
     } finally {
       unsubscribe();

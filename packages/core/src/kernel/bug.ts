@@ -10,11 +10,20 @@ export interface Oops {
   readonly cause?: unknown;
 }
 
+/** The kernel's own unwinding exceptions, recognised by identity (instanceof throws on a revoked proxy). */
+const unwinds = new WeakSet<object>();
+
 /** Thrown inside the simulated kernel by BUG() and fatal splats; caught at the operation's boundary. */
 export class KernelOops extends Error {
   constructor(readonly oops: Oops) {
     super(oops.message);
     this.name = 'KernelOops';
+    unwinds.add(this);
+  }
+
+  /** True for a KernelOops; never throws, whatever `e` is. */
+  static is(e: unknown): e is KernelOops {
+    return typeof e === 'object' && e !== null && unwinds.has(e) && e instanceof KernelOops;
   }
 }
 
@@ -23,5 +32,11 @@ export class Deadlock extends Error {
   constructor(readonly lock: string) {
     super(`deadlock on ${lock}`);
     this.name = 'Deadlock';
+    unwinds.add(this);
+  }
+
+  /** True for a Deadlock; never throws, whatever `e` is. */
+  static is(e: unknown): e is Deadlock {
+    return typeof e === 'object' && e !== null && unwinds.has(e) && e instanceof Deadlock;
   }
 }

@@ -10,7 +10,7 @@ import { i2cBusOps } from '../bus/i2c.ts';
 import { pciBusOps } from '../bus/pci.ts';
 import { platformBusOps } from '../bus/platform.ts';
 import { EDEADLK, ENOENT } from '../constants/errno.ts';
-import { SimError, show } from '../errors/sim-error.ts';
+import { describeThrown, SimError, show } from '../errors/sim-error.ts';
 import { Devfs } from '../fs/devfs.ts';
 import { type KernfsNode, StaticDir, ViewDir } from '../fs/kernfs.ts';
 import { Sysfs } from '../fs/sysfs.ts';
@@ -518,31 +518,40 @@ export class KernelImpl implements Kernel {
     this.opDetails[this.opDepth] = detail;
     this.opDepth++;
     this.stack.push(name);
-    if (this.tracing) this.tracer.emit({ type: 'op.begin', op: name, detail });
     let ret: number | null;
     try {
+      if (this.tracing) this.tracer.emit({ type: 'op.begin', op: name, detail });
       ret = fn();
-      if (outer) this.settle();
+      if (outer && this.oopsRecord === null) this.settle();
     } catch (e) {
-      if (e instanceof Deadlock) {
+      // Whatever was thrown: classified and described by functions that never throw, so nothing escapes here.
+      if (Deadlock.is(e)) {
         ret = -EDEADLK;
       } else if (!outer) {
         throw e;
-      } else if (e instanceof KernelOops) {
-        ret = null;
       } else {
-        this.recordOops(
-          this.stack.at(-1) ?? name,
-          `BUG: unhandled exception in ${this.stack.at(-1) ?? name}: ${e instanceof Error ? e.message : String(e)}`,
-          e,
-        );
+        if (!KernelOops.is(e) && this.oopsRecord === null) {
+          const where = this.stack.at(-1) ?? name;
+          this.recordOops(where, `BUG: unhandled exception in ${where}: ${describeThrown(e)}`, e);
+        }
         ret = null;
       }
     } finally {
       this.stack.length = depth;
       this.opDepth--;
     }
-    if (this.tracing) this.tracer.emit({ type: 'op.end', op: name, ret });
+    // A task that hit BUG() never returns, even if a callback caught the oops and went on.
+    if (outer && this.oopsRecord !== null) ret = null;
+    if (this.tracing) {
+      try {
+        this.tracer.emit({ type: 'op.end', op: name, ret });
+      } catch (e) {
+        if (!outer) throw e;
+        if (this.oopsRecord === null)
+          this.recordOops(name, `BUG: unhandled exception in ${name}: ${describeThrown(e)}`, e);
+        return null;
+      }
+    }
     return ret;
   }
 
