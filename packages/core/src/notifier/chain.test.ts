@@ -489,3 +489,62 @@ describe('per-kind rules', () => {
     expect(chain.splats.length).toBe(64);
   });
 });
+
+describe('this inside a callback', () => {
+  /** A block written as a method: `this` must be the block itself, whichever tier walks the chain. */
+  function methodBlock(name: string, answer: number) {
+    return {
+      name,
+      answer,
+      seen: [] as unknown[],
+      notifierCall(this: { answer: number; seen: unknown[]; next?: unknown }, _a: number, _d: unknown) {
+        this.seen.push(this);
+        // A block that writes a field named like the list's link must not be able to cut the chain.
+        this.next = null;
+        return this.answer;
+      },
+    };
+  }
+
+  for (const compileAfter of [0, 3, Number.POSITIVE_INFINITY]) {
+    it(`is the registered block in every call (compileAfter ${compileAfter}), and the chain stays whole`, () => {
+      const chain = createNotifierChain('blocking', 'this-test', { compileAfter });
+      const first = methodBlock('first', NOTIFY_OK);
+      const veto = methodBlock('veto', NOTIFY_BAD);
+      chain.register(first);
+      chain.register(veto);
+      const answers: number[] = [];
+      for (let i = 0; i < 20; i++) answers.push(chain.callChain(1, null));
+      expect(answers).toEqual(Array(20).fill(NOTIFY_BAD));
+      expect(first.seen).toHaveLength(20);
+      expect(first.seen.every((t) => t === first)).toBe(true);
+      expect(veto.seen.every((t) => t === veto)).toBe(true);
+      expect(chain.blocks()).toEqual([first, veto]);
+    });
+  }
+
+  it('is the registered block in the observed and limited walks too', () => {
+    const chain = createNotifierChain('atomic', 'this-observed');
+    const b = methodBlock('b', NOTIFY_DONE);
+    chain.register(b);
+    chain.observe({ block: () => {} });
+    chain.callChain(1, null);
+    chain.callChainLimited(1, null, 1);
+    expect(b.seen).toEqual([b, b]);
+  });
+
+  it('the third argument is the registered block, never an internal node', () => {
+    const chain = createNotifierChain('raw', 'nb-arg', { compileAfter: 1 });
+    const got: unknown[] = [];
+    const nb: NotifierBlock<unknown> = {
+      name: 'arg',
+      notifierCall: (_a, _d, me) => {
+        got.push(me);
+        return NOTIFY_DONE;
+      },
+    };
+    chain.register(nb);
+    for (let i = 0; i < 4; i++) chain.callChain(1, null);
+    expect(got.every((x) => x === nb)).toBe(true);
+  });
+});

@@ -13,9 +13,13 @@ import type {
   SplatKind,
 } from './notifier-block.ts';
 
-/** One list node; in the kernel the block is the node, here the node wraps the caller's block. */
+/**
+ * One list node; in the kernel the block is the node, here the node wraps the caller's block. Nodes never leave
+ * this module: callbacks are called with `this` and the last argument set to the block the user registered.
+ */
 interface Node<D> {
   readonly nb: NotifierBlock<D>;
+  /** The block's notifierCall (read once, at registration) bound to the block, so `this` is the block. */
   readonly fn: NotifierFn<D>;
   readonly priority: number;
   readonly sleeps: boolean;
@@ -49,6 +53,25 @@ const SPLAT_HISTORY = 64;
 const INT32_MIN = -0x80000000;
 const INT32_MAX = 0x7fffffff;
 const noUndo = (): number => -ENOENT;
+const bind = Function.prototype.bind;
+const fnSource = Function.prototype.toString;
+/** The start of an arrow function's source: `x =>`, `(a, b) =>`, `async x =>`, `async (a) =>`. */
+const ARROW = /^(?:async\s*)?(?:[\w$]+|\([^()]*\))\s*=>/;
+
+/**
+ * The block's callback with `this` fixed to the block. An arrow function has no `this` of its own, so it is kept as
+ * it is (a bound function costs a trampoline at every call in the loop); anything else (a method, a `function`) is
+ * bound with Function.prototype.bind itself, since a callback may have a `bind` of its own.
+ */
+function bindCall<D>(fn: NotifierFn<D>, nb: NotifierBlock<D>): NotifierFn<D> {
+  let source = '';
+  try {
+    source = fnSource.call(fn);
+  } catch {
+    // a proxy or an exotic function: bind it
+  }
+  return ARROW.test(source) ? fn : (bind.call(fn, nb) as NotifierFn<D>);
+}
 
 /**
  * The list and walk shared by the four chain kinds: notifier_chain_register(), notifier_chain_cond_register(),
@@ -369,10 +392,11 @@ export abstract class NotifierHead<D = unknown> {
         `a notifier block on chain '${this.name}' has name ${show(nb.name)}; give it a non-empty name such as { name: 'my-notifier', ... }`,
       );
     }
-    if (typeof nb.notifierCall !== 'function') {
+    const call = nb.notifierCall;
+    if (typeof call !== 'function') {
       throw new SimError(
         'SIM_ERR_NOTIFIER_BAD_CALLBACK',
-        `notifier block '${nb.name}' on chain '${this.name}' has notifierCall ${show(nb.notifierCall)}; pass a function (action, data, nb) => number`,
+        `notifier block '${nb.name}' on chain '${this.name}' has notifierCall ${show(call)}; pass a function (action, data, nb) => number`,
       );
     }
     const priority = nb.priority ?? 0;
@@ -382,7 +406,7 @@ export abstract class NotifierHead<D = unknown> {
         `notifier block '${nb.name}' on chain '${this.name}' has priority ${show(nb.priority)}; use an integer in [-2147483648, 2147483647] (higher runs first, default 0)`,
       );
     }
-    return { nb, fn: nb.notifierCall, priority, sleeps: this.forbidsSleep && nb.mightSleep === true, next: null };
+    return { nb, fn: bindCall(call, nb), priority, sleeps: this.forbidsSleep && nb.mightSleep === true, next: null };
   }
 
   private find(nb: NotifierBlock<D>): Node<D> | null {
