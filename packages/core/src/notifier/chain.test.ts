@@ -144,6 +144,24 @@ describe.each(CHAIN_KINDS)('%s chain', (kind: ChainKind) => {
     expect(chain.unregister(nb)).toBe(0);
   });
 
+  it('a handle undoes exactly its own registration, once: a stale one leaves a new registration alone', () => {
+    const chain = make();
+    const log: string[] = [];
+    const nb = block(log, 'a');
+    const first = chain.register(nb);
+    expect(chain.unregister(nb)).toBe(0);
+    const second = chain.register(nb);
+    expect(first.unregister()).toBe(-ENOENT);
+    expect(chain.blocks()).toEqual([nb]);
+    expect(second.unregister()).toBe(0);
+    expect(chain.isEmpty).toBe(true);
+    expect(second.unregister()).toBe(-ENOENT);
+    const third = chain.register(nb);
+    expect(second.unregister()).toBe(-ENOENT);
+    expect(first.unregister()).toBe(-ENOENT);
+    expect(third.unregister()).toBe(0);
+  });
+
   it('unregisters by identity, not by name', () => {
     const chain = make();
     const log: string[] = [];

@@ -99,6 +99,8 @@ export abstract class NotifierHead<D = unknown> {
   private readonly booting: (() => boolean) | undefined;
   private readonly maxDepth: number;
   private readonly compileAfter: number;
+  /** The node a registration handle is undoing (null: unregister by the block's identity). */
+  private target: Node<D> | null = null;
   /** Bumped on every change of the list; the compiled tier checks it after each callback. */
   protected version = 0;
   /** Calls since the last change, counted up to compileAfter. */
@@ -321,7 +323,7 @@ export abstract class NotifierHead<D = unknown> {
     const dup = this.find(nb);
     if (dup !== null) return this.refuse(nb, this.doubleRegister(dup));
     this.insert(node);
-    return this.registered(nb);
+    return this.registered(node);
   }
 
   /** Models notifier_chain_cond_register(), kernel/notifier.c: as register, but a block already linked is kept as is. */
@@ -335,7 +337,7 @@ export abstract class NotifierHead<D = unknown> {
       return { ret: 0, unregister: noUndo };
     }
     this.insert(node);
-    return this.registered(nb);
+    return this.registered(node);
   }
 
   /**
@@ -351,14 +353,17 @@ export abstract class NotifierHead<D = unknown> {
       return -EDEADLK;
     }
     let ret = -ENOENT;
-    if (this.head !== null && this.head.nb === nb) {
+    // A handle's undo unlinks its own node; chain.unregister(nb) the first node of that block, as the kernel does.
+    const target = this.target;
+    const matches = (n: Node<D>): boolean => (target === null ? n.nb === nb : n === target);
+    if (this.head !== null && matches(this.head)) {
       const gone = this.head;
       this.head = gone.next;
       ret = 0;
       this.removedNode(gone);
     } else {
       for (let p = this.head; p !== null && p.next !== null; p = p.next) {
-        if (p.next.nb === nb) {
+        if (matches(p.next)) {
           const gone = p.next;
           p.next = gone.next;
           ret = 0;
@@ -446,18 +451,39 @@ export abstract class NotifierHead<D = unknown> {
     }
   }
 
-  private registered(nb: NotifierBlock<D>): Registration {
+  /**
+   * The handle of one registration: its undo removes that very node (a per-registration token, not the block's
+   * identity), through the kind's unregister rules, and only once. After the block was unregistered some other
+   * way, the handle is stale: -ENOENT, and a later registration of the same block is left alone.
+   */
+  private registered(node: Node<D>): Registration {
+    const nb = node.nb;
     this.notifyRegister(nb, 0);
     let done = false;
     return {
       ret: 0,
       unregister: () => {
         if (done) return -ENOENT;
-        const ret = this.unregister(nb);
+        if (!this.isLinked(node)) {
+          done = true;
+          return -ENOENT;
+        }
+        this.target = node;
+        let ret: number;
+        try {
+          ret = this.unregister(nb);
+        } finally {
+          this.target = null;
+        }
         if (ret === 0) done = true;
         return ret;
       },
     };
+  }
+
+  private isLinked(node: Node<D>): boolean {
+    for (let n = this.head; n !== null; n = n.next) if (n === node) return true;
+    return false;
   }
 
   private refuse(nb: NotifierBlock<D>, splat: Splat): Registration {
