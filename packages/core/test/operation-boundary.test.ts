@@ -145,3 +145,132 @@ describe('the operation boundary', () => {
     expect(k.oops?.callPath).toEqual(['device_add p']);
   });
 });
+
+describe('a dead kernel', () => {
+  function dead(): { k: Kernel; calls: string[]; nb: { name: string; notifierCall: () => number } } {
+    const k = createKernel();
+    const calls: string[] = [];
+    const nb = {
+      name: 'counter',
+      notifierCall: () => {
+        calls.push('called');
+        return 0;
+      },
+    };
+    k.bus('platform').registerNotifier(nb);
+    k.bus('pci').registerNotifier({
+      name: 'bugger',
+      notifierCall: (action) => (action === BUS_NOTIFY_BOUND_DRIVER ? k.bug('drivers/test/bug.c:7') : 0),
+    });
+    k.registerDriver({ ...NOUVEAU, probe: 'ok' });
+    k.addDevice(GPU);
+    expect(k.oops).not.toBeNull();
+    calls.length = 0;
+    return { k, calls, nb };
+  }
+
+  const refusals: [string, (k: Kernel, nb: { name: string; notifierCall: () => number }) => unknown][] = [
+    ['bus.registerNotifier()', (k) => k.bus('platform').registerNotifier({ name: 'late', notifierCall: () => 0 })],
+    ['bus.unregisterNotifier()', (k, nb) => k.bus('platform').unregisterNotifier(nb)],
+    ['notifier.callChain()', (k) => k.bus('platform').notifier.callChain(1, null)],
+    ['notifier.callChainLimited()', (k) => k.bus('platform').notifier.callChainLimited(1, null, -1)],
+    ['kernel.callChain()', (k) => k.callChain(k.bus('platform').notifier, 1, null, 'test')],
+    ['kernel.callChain() on a chain of its own', (k) => k.callChain({ name: 'x', callChain: () => 0 }, 1, null, 't')],
+    ['kernel.createChain()', (k) => k.createChain('blocking', 'late-chain')],
+    ['kernel.dropChain()', (k) => k.dropChain(k.bus('platform').notifier)],
+    ['kernel.traceOutcome()', (k) => k.traceOutcome(k.bus('pci').notifier, 1, 0, 'x', 'ignored', 'x')],
+    ['inject.notifier()', (k) => k.inject.notifier({ chain: 'platform', action: 'any', answer: 'NOTIFY_BAD' })],
+    ['inject.probe()', (k) => k.inject.probe({ driver: 'nouveau', bus: 'pci', errno: -12 })],
+    ['printk()', (k) => k.printk(6, 'hello')],
+    ['devPrintk()', (k) => k.devPrintk(6, k.device(GPU.address)!, 'hello')],
+    ['prDebug()', (k) => k.prDebug('hello')],
+    ['devDbg()', (k) => k.devDbg(k.device(GPU.address)!, 'hello')],
+    ['warn()', (k) => k.warn('x.c:1', 'hello')],
+    ['bug()', (k) => k.bug('x.c:1')],
+    ['hang()', (k) => k.hang('x.c:1', 'waits')],
+    ['withFrame()', (k) => k.withFrame('f', () => 0)],
+    ['sysfs.createDir()', (k) => k.sysfs.createDir('/sys/kernel/late')],
+    ['sysfs.createFile()', (k) => k.sysfs.createFile('/sys/kernel/late', { mode: 0o444, show: () => 'x' })],
+    ['sysfs.createLink()', (k) => k.sysfs.createLink('/sys/kernel/late', '/sys/bus')],
+    ['sysfs.remove()', (k) => k.sysfs.remove('/sys/kernel/late')],
+    ['sysfs.write()', (k) => k.sysfs.write('/sys/bus/pci/rescan', '1')],
+    ['dev.register()', (k) => k.dev.register('late', {})],
+    ['dev.unregister()', (k) => k.dev.unregister('late')],
+    ['dev.anonInodeGetfd()', (k) => k.dev.anonInodeGetfd('[late]', {}, null)],
+    ['dev.open()', (k) => k.dev.open('/dev/late')],
+    ['dmesg.clear()', (k) => k.dmesg.clear()],
+    ['busRegister()', (k) => k.busRegister({ name: 'late' })],
+  ];
+  for (const [what, call] of refusals) {
+    it(`refuses ${what} with SIM_ERR_KERNEL_DEAD and runs no callback`, () => {
+      const { k, calls, nb } = dead();
+      const before = k.dmesg.records().length;
+      let error: unknown = null;
+      try {
+        call(k, nb);
+      } catch (e) {
+        error = e;
+      }
+      expect(SimError.isInstance(error) ? error.code : error).toBe('SIM_ERR_KERNEL_DEAD');
+      expect(calls).toEqual([]);
+      expect(k.dmesg.records()).toHaveLength(before);
+      expect(k.bus('platform').notifier.blocks()).toEqual([nb]);
+    });
+  }
+
+  it('a registration handle cannot undo anything on a dead kernel', () => {
+    const k = createKernel();
+    const reg = k.bus('platform').registerNotifier({ name: 'a', notifierCall: () => 0 });
+    k.bus('platform').registerNotifier({ name: 'b', notifierCall: () => k.bug('x.c:2') });
+    k.addDevice({ bus: 'platform', name: 'p' });
+    expect(() => reg.unregister()).toThrow(/SIM_ERR_KERNEL_DEAD/);
+    expect(
+      k
+        .bus('platform')
+        .notifier.blocks()
+        .map((b) => b.name),
+    ).toEqual(['a', 'b']);
+  });
+
+  it('keeps every read working', () => {
+    const { k } = dead();
+    expect(k.sysfs.read(`/sys/bus/pci/devices/${GPU.address}/vendor`)).toBe('0x10de\n');
+    expect(k.sysfs.list('/sys/bus')).toEqual(['i2c', 'pci', 'platform']);
+    expect(typeof k.sysfs.readlink(`/sys/bus/pci/devices/${GPU.address}`)).toBe('string');
+    expect(k.dmesg.lines().length).toBeGreaterThan(0);
+    expect(k.devices().map((d) => d.name)).toEqual([GPU.address]);
+    expect(
+      k
+        .bus('pci')
+        .notifier.blocks()
+        .map((b) => b.name),
+    ).toEqual(['bugger']);
+    expect(k.chains()).toContain('pci');
+    expect(k.dev.list()).toEqual([]);
+    expect(k.inject.list()).toEqual([]);
+    const rec = k.trace.record();
+    rec.stop();
+  });
+
+  it('a closed kernel refuses the same calls with SIM_ERR_KERNEL_CLOSED', () => {
+    const k = createKernel();
+    const calls: string[] = [];
+    k.bus('platform').registerNotifier({
+      name: 'counter',
+      notifierCall: () => {
+        calls.push('x');
+        return 0;
+      },
+    });
+    k.close();
+    for (const call of [
+      () => k.bus('platform').notifier.callChain(1, null),
+      () => k.printk(6, 'x'),
+      () => k.createChain('raw', 'c'),
+      () => k.sysfs.createDir('/sys/kernel/x'),
+    ]) {
+      expect(() => call()).toThrow(/SIM_ERR_KERNEL_CLOSED/);
+    }
+    expect(calls).toEqual([]);
+  });
+});

@@ -16,6 +16,7 @@ export class Devfs implements DevfsApi {
   constructor(private readonly k: KernelImpl) {}
 
   register(name: string, fops: FileOperations): number {
+    this.k.checkUsable();
     if (
       typeof name !== 'string' ||
       name === '' ||
@@ -36,6 +37,7 @@ export class Devfs implements DevfsApi {
   }
 
   unregister(name: string): number {
+    this.k.checkUsable();
     return this.nodes.delete(name) ? 0 : -ENOENT;
   }
 
@@ -95,6 +97,7 @@ export class Devfs implements DevfsApi {
 
   /** Models anon_inode_getfd(), fs/anon_inodes.c: an open file without a node, for kernel code inside an operation. */
   anonInodeGetfd(name: string, fops: FileOperations, priv: unknown): number {
+    this.k.checkUsable();
     if (typeof name !== 'string' || name === '' || typeof fops !== 'object' || fops === null) {
       throw new SimError(
         'SIM_ERR_DEV_BAD_PATH',

@@ -104,6 +104,7 @@ export function createInjector(k: KernelImpl): Injector {
   const live = new Set<Injection>();
   return {
     notifier(spec) {
+      k.checkUsable();
       if (typeof spec !== 'object' || spec === null) {
         throw new SimError(
           'SIM_ERR_INJECT_BAD_SPEC',
@@ -155,6 +156,7 @@ export function createInjector(k: KernelImpl): Injector {
       return injection;
     },
     probe(spec) {
+      k.checkUsable();
       if (typeof spec !== 'object' || spec === null) {
         throw new SimError(
           'SIM_ERR_INJECT_BAD_SPEC',

@@ -15,7 +15,7 @@ import { Devfs } from '../fs/devfs.ts';
 import { type KernfsNode, StaticDir, ViewDir } from '../fs/kernfs.ts';
 import { Sysfs } from '../fs/sysfs.ts';
 import { createInjector, type Injector } from '../inject/inject.ts';
-import type { NotifierHead } from '../notifier/chain.ts';
+import { type NotifierHead, REFUSE } from '../notifier/chain.ts';
 import { type ChainByKind, createNotifierChain } from '../notifier/create.ts';
 import type { ChainKind, NotifierBlock, Splat } from '../notifier/notifier-block.ts';
 import { Deadlock, KernelOops, type Oops } from './bug.ts';
@@ -194,7 +194,10 @@ export class KernelImpl implements Kernel {
       records: (o) => this.log.records(o?.level ?? KERN_DEBUG),
       lines: (o) =>
         this.log.records(o?.level ?? KERN_DEBUG).map((r) => (o?.timestamps === false ? r.text : formatRecord(r))),
-      clear: () => this.log.clear(),
+      clear: () => {
+        this.checkUsable();
+        this.log.clear();
+      },
     };
 
     for (const ops of [platformBusOps(this), pciBusOps(this), i2cBusOps(this)]) this.addBus(ops);
@@ -263,6 +266,7 @@ export class KernelImpl implements Kernel {
       }
     }
     this.closedFlag = true;
+    this.refuseChains();
     if (failure !== null) throw failure;
   }
 
@@ -489,6 +493,20 @@ export class KernelImpl implements Kernel {
     return this.clock;
   }
 
+  /** A dead or closed kernel's chains refuse every register, unregister and call (see checkUsable()). */
+  private refuseChains(): void {
+    const refusal = (): never => {
+      this.checkUsable();
+      throw new SimError('SIM_ERR_KERNEL_DEAD', 'this kernel runs nothing more');
+    };
+    for (const e of this.chains_) e.chain[REFUSE](refusal);
+  }
+
+  /** True once the kernel oopsed or was closed: it runs nothing more (reads still work). */
+  get unusable(): boolean {
+    return this.oopsRecord !== null || this.closedFlag;
+  }
+
   /** Throws when the kernel can no longer run operations. */
   checkUsable(): void {
     if (this.closedFlag) {
@@ -584,6 +602,7 @@ export class KernelImpl implements Kernel {
   }
 
   withFrame<T>(name: string, fn: () => T): T {
+    if (this.unusable) this.checkUsable();
     this.stack.push(name);
     const depth = this.stack.length;
     const out = fn();
@@ -642,6 +661,7 @@ export class KernelImpl implements Kernel {
     name: string,
     actionName: (action: number) => string = (a) => `action ${a}`,
   ): ChainByKind<D>[K] {
+    this.checkUsable();
     const chain = createNotifierChain<K, D>(kind, name, { onSplat: (s) => this.reportSplat(s) });
     this.chainFrames.set(chain, `${kind}_notifier_call_chain(${name})`);
     const entry: ChainEntry = { chain: chain as unknown as NotifierHead<unknown>, namer: actionName, undo: null };
@@ -652,6 +672,7 @@ export class KernelImpl implements Kernel {
 
   /** Forgets a chain made with createChain() (a plugin's chain that is gone, such as a released IOMMU group's). */
   dropChain(chain: { name: string }): void {
+    this.checkUsable();
     const i = this.chains_.findIndex((e) => e.chain === (chain as unknown));
     if (i === -1) return;
     this.chains_[i]!.undo?.();
@@ -668,6 +689,7 @@ export class KernelImpl implements Kernel {
     data: D,
     caller: string,
   ): number {
+    if (this.unusable) this.checkUsable();
     const prev = this.caller;
     this.caller = caller;
     this.stack.push(this.chainFrames.get(chain) ?? chain.name);
@@ -697,6 +719,7 @@ export class KernelImpl implements Kernel {
     outcome: NotifyOutcome,
     effect: string,
   ): void {
+    if (this.unusable) this.checkUsable();
     if (!this.tracer.enabled) return;
     const entry = this.chains_.find((e) => e.chain === (chain as unknown));
     this.tracer.emit({
@@ -771,6 +794,7 @@ export class KernelImpl implements Kernel {
   // --- printk, splats, oops --------------------------------------------------------------------------------
 
   printk(level: LogLevel, text: string): void {
+    if (this.unusable) this.checkUsable();
     this.clock += NS_PER_PRINTK;
     for (const line of String(text).split('\n')) {
       const record: LogRecord = { seq: this.logSeq++, ts: this.clock, level, text: line };
@@ -787,11 +811,13 @@ export class KernelImpl implements Kernel {
 
   /** pr_debug(): kept only with dynamic debug. */
   prDebug(text: string): void {
+    if (this.unusable) this.checkUsable();
     if (this.dynamicDebug) this.printk(KERN_DEBUG, text);
   }
 
   /** dev_dbg(): kept only with dynamic debug. */
   devDbg(dev: Device, text: string): void {
+    if (this.unusable) this.checkUsable();
     if (this.dynamicDebug) this.devPrintk(KERN_DEBUG, dev, text);
   }
 
@@ -801,6 +827,7 @@ export class KernelImpl implements Kernel {
   }
 
   warn(where: string, text: string): void {
+    this.checkUsable();
     this.printk(KERN_WARNING, '------------[ cut here ]------------');
     this.printk(KERN_WARNING, `WARNING: CPU: 0 PID: 1 at ${where} ${this.stack.at(-1) ?? ''}`.trimEnd());
     this.printk(KERN_WARNING, text);
@@ -809,6 +836,7 @@ export class KernelImpl implements Kernel {
   }
 
   hang(where: string, detail: string): never {
+    this.checkUsable();
     this.printk(KERN_ERR, 'INFO: task sim:1 blocked for more than 120 seconds.');
     this.printk(KERN_ERR, `  ${detail}`);
     this.printCallTrace();
@@ -830,6 +858,7 @@ export class KernelImpl implements Kernel {
   }
 
   bug(where: string, message?: string): never {
+    this.checkUsable();
     this.die(where, message ?? `kernel BUG at ${where}!`);
   }
 
@@ -848,6 +877,7 @@ export class KernelImpl implements Kernel {
     this.printCallTrace();
     this.printk(KERN_WARNING, '---[ end trace ]---');
     this.oopsRecord = oops;
+    this.refuseChains();
     if (this.tracer.enabled) this.tracer.emit({ type: 'oops', where, message, callPath: [...oops.callPath] });
     return oops;
   }
@@ -1027,10 +1057,22 @@ export class KernelImpl implements Kernel {
       list: (path) => fs.list(path),
       stat: (path) => fs.stat(path),
       exists: (path) => fs.exists(path),
-      createDir: (path) => fs.createDir(path),
-      createFile: (path, file) => fs.createFile(path, file),
-      createLink: (path, target) => fs.createLink(path, target),
-      remove: (path) => fs.remove(path),
+      createDir: (path) => {
+        this.checkUsable();
+        return fs.createDir(path);
+      },
+      createFile: (path, file) => {
+        this.checkUsable();
+        return fs.createFile(path, file);
+      },
+      createLink: (path, target) => {
+        this.checkUsable();
+        return fs.createLink(path, target);
+      },
+      remove: (path) => {
+        this.checkUsable();
+        return fs.remove(path);
+      },
     };
   }
 }

@@ -53,6 +53,12 @@ const SPLAT_HISTORY = 64;
 const INT32_MIN = -0x80000000;
 const INT32_MAX = 0x7fffffff;
 const noUndo = (): number => -ENOENT;
+
+/**
+ * Internal to @sim/core (not exported from the package): `chain[REFUSE](refusal)` makes every later register,
+ * unregister and call of the chain throw what `refusal` throws (the kernel that owns it died or was closed).
+ */
+export const REFUSE: unique symbol = Symbol('@sim/core.refuse');
 const bind = Function.prototype.bind;
 const fnSource = Function.prototype.toString;
 /** The start of an arrow function's source: `x =>`, `(a, b) =>`, `async x =>`, `async (a) =>`. */
@@ -99,6 +105,8 @@ export abstract class NotifierHead<D = unknown> {
   private readonly booting: (() => boolean) | undefined;
   private readonly maxDepth: number;
   private readonly compileAfter: number;
+  /** Set once the kernel that owns the chain is dead or closed: throws the refusal. */
+  private refusal: (() => never) | null = null;
   /** The node a registration handle is undoing (null: unregister by the block's identity). */
   private target: Node<D> | null = null;
   /** Bumped on every change of the list; the compiled tier checks it after each callback. */
@@ -165,6 +173,12 @@ export abstract class NotifierHead<D = unknown> {
     return undefined;
   }
 
+  /** See REFUSE: from now on every register, unregister and call throws what `refusal` throws. */
+  [REFUSE](refusal: () => never): void {
+    this.refusal = refusal;
+    this.callChain = this.interpreted;
+  }
+
   /** Adds an observer; returns its removal. */
   observe(observer: ChainObserver<D>): () => void {
     if (typeof observer !== 'object' || observer === null) {
@@ -196,6 +210,7 @@ export abstract class NotifierHead<D = unknown> {
 
   /** The interpreted tier of callChain; compiles the chain once it has been called compileAfter times unchanged. */
   private callInterpreted(action: number, data: D): number {
+    if (this.refusal !== null) this.refusal();
     if (action >>> 0 !== action) throw this.badAction(action);
     if (this.slow) return this.walkObserved(action, data, -1, undefined);
     if (this.head === null) return NOTIFY_DONE;
@@ -256,6 +271,7 @@ export abstract class NotifierHead<D = unknown> {
    * (-1: no limit, 0: none) and adds one to `nrCalls.count` per callback invoked, the stopping one included.
    */
   callChainLimited(action: number, data: D, nrToCall: number, nrCalls?: NrCalls): number {
+    if (this.refusal !== null) this.refusal();
     if (action >>> 0 !== action) throw this.badAction(action);
     if (!Number.isInteger(nrToCall)) {
       throw new SimError(
@@ -317,6 +333,7 @@ export abstract class NotifierHead<D = unknown> {
 
   /** Models notifier_chain_register(), kernel/notifier.c: insert before the first block of strictly lower priority. */
   protected chainRegister(nb: NotifierBlock<D>, needsLock: boolean): Registration {
+    if (this.refusal !== null) this.refusal();
     const node = this.makeNode(nb);
     // The lock comes first: from inside a call of the same chain the kernel would block before touching the list.
     if (needsLock && this.depth > 0) return this.refuse(nb, this.recursiveLock(nb, 'register'));
@@ -328,6 +345,7 @@ export abstract class NotifierHead<D = unknown> {
 
   /** Models notifier_chain_cond_register(), kernel/notifier.c: as register, but a block already linked is kept as is. */
   protected chainCondRegister(nb: NotifierBlock<D>, needsLock: boolean): Registration {
+    if (this.refusal !== null) this.refusal();
     const node = this.makeNode(nb);
     if (needsLock && this.depth > 0) return this.refuse(nb, this.recursiveLock(nb, 'register'));
     // The kernel's walk meets the block before the insertion point whenever it is linked (its own priority is
@@ -345,6 +363,7 @@ export abstract class NotifierHead<D = unknown> {
    * keeps its `next`, so a walk that already holds it goes on to the old successor, as in the kernel.
    */
   protected chainUnregister(nb: NotifierBlock<D>, hazard: SplatKind | null): number {
+    if (this.refusal !== null) this.refusal();
     // The kernel takes the lock (or synchronizes) whether or not the block is linked, so the hazard does not
     // depend on finding it.
     if (hazard !== null && this.depth > 0) {
@@ -464,6 +483,7 @@ export abstract class NotifierHead<D = unknown> {
       ret: 0,
       unregister: () => {
         if (done) return -ENOENT;
+        if (this.refusal !== null) this.refusal();
         if (!this.isLinked(node)) {
           done = true;
           return -ENOENT;
