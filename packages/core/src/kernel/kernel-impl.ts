@@ -171,11 +171,13 @@ export class KernelImpl implements Kernel {
       compatible: [...(machine.compatible ?? [])],
       model: machine.model ?? 'Generic PC',
     };
-    for (const p of plugins)
+    // Each plugin against those before it in the list (by position: the same object twice is a duplicate too).
+    plugins.forEach((p, i) =>
       this.checkPlugin(
         p,
-        plugins.slice(0, plugins.indexOf(p)).map((q) => q.name),
-      );
+        plugins.slice(0, i).map((q) => q.name),
+      ),
+    );
     for (const p of plugins) this.learn(p);
     this.profile = resolveProfile(options.profile ?? 'v4.12', this.profileDefs, this.flagDefs);
     this.activeFlags = new Set(this.profile.flags);
