@@ -1,4 +1,4 @@
-import { createKernel, type Kernel, type Plugin, SimError } from '@sim/core';
+import { createKernel, type Kernel, type Plugin, type RawNotifierHead, SimError } from '@sim/core';
 import { describe, expect, it } from 'vitest';
 import { GPU, snapshot } from './helpers.ts';
 
@@ -62,5 +62,140 @@ describe('the same plugin twice', () => {
     const before = snapshot(k);
     expect(codeOf(() => k.use(registering()))).toBe('SIM_ERR_PLUGIN_DUPLICATE');
     expect(snapshot(k)).toEqual(before);
+  });
+});
+
+/** Everything a setup may change through the kernel API, for "exactly as it was" checks. */
+function world(k: Kernel, extraChains: { blocks(): { name: string }[] }[] = []): unknown {
+  return {
+    model: snapshot(k),
+    chains: k.chains(),
+    extraChains: extraChains.map((c) => c.blocks().map((b) => b.name)),
+    sysKernel: k.sysfs.list('/sys/kernel'),
+    sysClass: k.sysfs.list('/sys/class'),
+    gpuDir: k.sysfs.list(`/sys/bus/pci/devices/${GPU.address}/`),
+    dev: k.dev.list(),
+    flags: k.knownFlags().map((f) => f.name),
+    profiles: k.knownProfiles().map((p) => p.name),
+    plugins: k.plugins(),
+    injections: k.inject.list(),
+    buses: k.buses().map((b) => b.name),
+  };
+}
+
+describe('a failed use() leaves the kernel exactly as it was', () => {
+  function base(): { k: Kernel; own: RawNotifierHead<unknown> } {
+    const k = createKernel();
+    k.bus('pci').registerNotifier({ name: 'first', notifierCall: () => 0 });
+    k.bus('pci').registerNotifier({ name: 'second', priority: -1, notifierCall: () => 0 });
+    k.addDevice(GPU);
+    k.sysfs.createDir('/sys/class/before');
+    const own = k.createChain('raw', 'before-chain');
+    own.register({ name: 'own-block', notifierCall: () => 0 });
+    return { k, own };
+  }
+
+  /** A setup that touches everything, then throws. */
+  function failing(extra?: (k: Kernel) => void): Plugin {
+    return {
+      name: 'failing',
+      flags: [{ name: 'failingFlag', description: 'x', where: 'nowhere' }],
+      profiles: [{ name: 'failing-profile', description: 'x', flags: ['failingFlag'] }],
+      setup(kernel: Kernel) {
+        kernel.bus('pci').registerNotifier({ name: 'plugin-nb', priority: 5, notifierCall: () => 0 });
+        kernel.registerDriver({ name: 'grabber', bus: 'pci', ids: [{ vendor: GPU.vendor, device: GPU.device }] });
+        const chain = kernel.createChain('blocking', 'plugin-chain');
+        chain.register({ name: 'on-own-chain', notifierCall: () => 0 });
+        kernel.busRegister({ name: 'plugin-bus' });
+        kernel.addDevice({ bus: 'platform', name: 'plugin-dev' });
+        kernel.sysfs.createDir('/sys/kernel/plugin');
+        kernel.sysfs.createFile('/sys/kernel/plugin/attr', { mode: 0o444, show: () => '1\n' });
+        kernel.sysfs.createLink(`/sys/bus/pci/devices/${GPU.address}/plugin_link`, '/sys/kernel/plugin');
+        kernel.dev.register('plugin', {});
+        kernel.inject.notifier({ chain: 'platform', action: 'any', answer: 'NOTIFY_OK' });
+        kernel.trace.subscribe(() => {});
+        extra?.(kernel);
+        throw new Error('setup failed half way');
+      },
+    };
+  }
+
+  it('drivers, notifiers on every chain, chains, buses, devices, sysfs and /dev entries, flags, profiles', () => {
+    const { k, own } = base();
+    expect(k.device(GPU.address)?.driver).toBeNull();
+    const before = world(k, [own]);
+    expect(() => k.use(failing())).toThrow('setup failed half way');
+    expect(world(k, [own])).toEqual(before);
+    expect(k.device(GPU.address)?.driver).toBeNull();
+    expect(k.trace.enabled).toBe(false);
+    expect(k.oops).toBeNull();
+    // The kernel log is history: what the setup printed stays.
+    expect(k.dmesg.lines({ timestamps: false }).some((l) => l.includes('grabber'))).toBe(true);
+    // And the kernel still works: the same plugin, fixed, can be used.
+    k.use(registering('after'));
+    expect(k.plugins()).toEqual(['after']);
+  });
+
+  it("what the setup unregistered or removed of others' is put back where it was", () => {
+    const { k, own } = base();
+    const before = world(k, [own]);
+    const blocks = k.bus('pci').notifier.blocks();
+    const plugin = failing((kernel) => {
+      kernel.bus('pci').unregisterNotifier(blocks[0] as never);
+      own.unregister(own.blocks()[0] as never);
+      kernel.sysfs.remove('/sys/class/before');
+      kernel.unregisterDriver('grabber', 'pci');
+    });
+    expect(() => k.use(plugin)).toThrow('setup failed half way');
+    expect(world(k, [own])).toEqual(before);
+    expect(k.bus('pci').notifier.blocks()).toEqual(blocks);
+  });
+
+  it('registration handles the failed setup got are stale afterwards', () => {
+    const k = createKernel();
+    let handle: { unregister(): number } | null = null;
+    const nb = { name: 'kept', notifierCall: () => 0 };
+    expect(() =>
+      k.use({
+        name: 'half',
+        setup(kernel) {
+          handle = kernel.bus('platform').registerNotifier(nb);
+          throw new Error('no');
+        },
+      }),
+    ).toThrow('no');
+    const again = k.bus('platform').registerNotifier(nb);
+    expect(handle!.unregister()).toBe(-2);
+    expect(k.bus('platform').notifier.blocks()).toEqual([nb]);
+    expect(again.unregister()).toBe(0);
+  });
+
+  it('createKernel({ plugins }) with a failing plugin undoes it and tears the ones before it down', () => {
+    const log: string[] = [];
+    const good: Plugin = {
+      name: 'good',
+      setup(kernel) {
+        kernel.bus('platform').registerNotifier({ name: 'good-nb', notifierCall: () => 0 });
+        log.push('setup good');
+        return () => log.push('teardown good');
+      },
+    };
+    expect(() => createKernel({ plugins: [good, failing()] })).toThrow('setup failed half way');
+    expect(log).toEqual(['setup good', 'teardown good']);
+  });
+
+  it('a use() inside a setup is undone with the setup that failed', () => {
+    const k = createKernel();
+    const before = world(k);
+    expect(() =>
+      k.use({
+        name: 'outer',
+        setup(kernel) {
+          kernel.use(registering('inner'));
+          throw new Error('outer failed');
+        },
+      }),
+    ).toThrow('outer failed');
+    expect(world(k)).toEqual(before);
   });
 });

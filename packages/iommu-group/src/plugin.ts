@@ -28,11 +28,19 @@ export function iommuGroupPlugin(options: IommuGroupOptions = {}): Plugin {
         }
       }
       const st = createState(kernel, opts, kernel.hasFlag(PERCOLATE));
-      kernel.sysfs.createDir(IOMMU_GROUPS_DIR);
       const undos: (() => void)[] = [];
-      for (const name of opts.buses) {
-        const { ret, unregister } = iommuBusInit(st, kernel.bus(name));
-        if (ret === 0) undos.push(unregister);
+      try {
+        kernel.sysfs.createDir(IOMMU_GROUPS_DIR);
+        for (const name of opts.buses) {
+          const { ret, unregister } = iommuBusInit(st, kernel.bus(name));
+          if (ret === 0) undos.push(unregister);
+        }
+      } catch (e) {
+        // The kernel undoes what the setup registered through its API; the devices' group pointers and this
+        // package's state are ours to undo.
+        dismantle(st);
+        dropState(kernel);
+        throw e;
       }
       return () => {
         for (const undo of undos.reverse()) undo();

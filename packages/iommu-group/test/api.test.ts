@@ -345,3 +345,25 @@ describe('misuse', () => {
     expect(k.plugins()).toEqual(['iommu-group']);
   });
 });
+
+describe('a failed setup', () => {
+  it('leaves the kernel and the devices as they were: no groups, no state, no notifier', () => {
+    const k = createKernel();
+    k.addDevice({ bus: 'pci', address: '0000:00:01.0', vendor: 0x8086, device: 0x1234 });
+    k.addDevice({ bus: 'pci', address: '0000:00:02.0', vendor: 0x8086, device: 0x1234 });
+    const plugin = iommuGroupPlugin({
+      rule: (dev) => {
+        if (dev.name === '0000:00:02.0') throw new Error('rule broke');
+        return 'all';
+      },
+    });
+    expect(() => k.use(plugin)).toThrow('rule broke');
+    expect(k.devices().map((d) => d.iommuGroup)).toEqual([null, null]);
+    expect(usesIommuGroups(k)).toBe(false);
+    expect(k.sysfs.exists('/sys/kernel/iommu_groups')).toBe(false);
+    expect(k.sysfs.exists('/sys/bus/pci/devices/0000:00:01.0/iommu_group')).toBe(false);
+    expect(k.bus('pci').notifier.blocks()).toEqual([]);
+    expect(k.chains()).toEqual(['platform', 'pci', 'i2c']);
+    expect(k.plugins()).toEqual([]);
+  });
+});

@@ -118,6 +118,8 @@ export function deviceAdd(k: KernelImpl, dev: DeviceImpl): number {
     return err;
   }
   if (k.tracing) k.traceDevice('add', dev);
+  // Added while a plugin's setup runs: removed again if the setup fails.
+  if (k.journaling) k.journalUndo(() => k.undoAdd(dev));
   k.busNotifyIgnored(dev, BUS_NOTIFY_ADD_DEVICE, 'device_add');
   busProbeDevice(k, dev);
   k.leave();

@@ -33,12 +33,16 @@ export class Devfs implements DevfsApi {
     }
     if (this.nodes.has(name)) return -EEXIST;
     this.nodes.set(name, fops);
+    this.k.journalUndo(() => this.nodes.delete(name));
     return 0;
   }
 
   unregister(name: string): number {
     this.k.checkUsable();
-    return this.nodes.delete(name) ? 0 : -ENOENT;
+    const fops = this.nodes.get(name);
+    if (fops === undefined || !this.nodes.delete(name)) return -ENOENT;
+    this.k.journalUndo(() => this.nodes.set(name, fops));
+    return 0;
   }
 
   list(): string[] {

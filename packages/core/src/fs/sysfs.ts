@@ -135,12 +135,26 @@ export class Sysfs {
 
   /** Models sysfs_remove_dir() / sysfs_remove_file() / sysfs_remove_link(): 0 or -ENOENT. */
   remove(path: string): number {
+    const taken = this.detach(path);
+    return typeof taken === 'number' ? taken : 0;
+  }
+
+  /** remove(), handing back the entry removed (so that a failed plugin setup can put it back with attach()). */
+  detach(path: string): KernfsNode | number {
     const { parent, name } = this.split(path);
     const dir = this.resolve(parent, true);
     if (typeof dir === 'number') return dir;
     if (dir.node.kind !== 'dir') return -ENOTDIR;
     const extras = dir.node.extras?.();
-    return extras?.delete(name) ? 0 : -ENOENT;
+    const node = extras?.lookup(name);
+    if (extras === undefined || node === undefined) return -ENOENT;
+    extras.delete(name);
+    return node;
+  }
+
+  /** Puts an entry detach() took back at `path` (0, or a negative errno as add's). */
+  attach(path: string, node: KernfsNode): number {
+    return this.add(path, node);
   }
 
   private add(path: string, node: KernfsNode): number {

@@ -152,7 +152,10 @@ export function createInjector(k: KernelImpl): Injector {
           return reg.unregister();
         },
       };
-      if (reg.ret === 0) live.add(injection);
+      if (reg.ret === 0) {
+        live.add(injection);
+        k.journalUndo(() => injection.remove());
+      }
       return injection;
     },
     probe(spec) {
@@ -191,6 +194,7 @@ export function createInjector(k: KernelImpl): Injector {
         },
       };
       live.add(injection);
+      k.journalUndo(() => injection.remove());
       return injection;
     },
     list() {

@@ -186,6 +186,7 @@ export class KernelImpl implements Kernel {
     this.tracer = new Tracer(
       () => this.clock,
       (on) => this.toggleChainObservers(on),
+      (undo) => this.journalUndo(undo),
     );
     this.topContainer = new DeviceContainer(this);
     this.sysfsImpl = new Sysfs(this.buildSysRoot(), (message) => this.warn('fs/sysfs/dir.c', message));
@@ -203,7 +204,20 @@ export class KernelImpl implements Kernel {
     };
 
     for (const ops of [platformBusOps(this), pciBusOps(this), i2cBusOps(this)]) this.addBus(ops);
-    for (const p of plugins) this.setupPlugin(p);
+    // A plugin whose setup fails is undone (see use()); those set up before it are torn down, since the kernel
+    // is never handed out. Their teardowns' own failures give way to the setup's error.
+    for (const p of plugins) {
+      try {
+        this.setupJournaled(p);
+      } catch (e) {
+        try {
+          this.close();
+        } catch {
+          // the setup's error is the one to report
+        }
+        throw e;
+      }
+    }
   }
 
   // --- profile and plugins ---------------------------------------------------------------------------------
@@ -232,17 +246,16 @@ export class KernelImpl implements Kernel {
       plugin,
       this.pluginEntries.map((e) => e.plugin.name),
     );
-    // A setup that throws (a SimError for a bad option) leaves the kernel as it was: not in use, flags unlearned.
+    // A setup that throws leaves the kernel as it was: what it registered through the kernel API undone in
+    // reverse, the plugin not in use, its flags and profiles unlearned (docs/decisions/2026-12-02-transactional-use.md).
     const flagCount = this.flagDefs.length;
     const profileCount = this.profileDefs.length;
     try {
       this.learn(plugin);
-      this.setupPlugin(plugin);
+      this.setupJournaled(plugin);
     } catch (e) {
       this.flagDefs.length = flagCount;
       this.profileDefs.length = profileCount;
-      const i = this.pluginEntries.findIndex((entry) => entry.plugin === plugin);
-      if (i !== -1) this.pluginEntries.splice(i, 1);
       throw e;
     }
     return this;
@@ -328,6 +341,54 @@ export class KernelImpl implements Kernel {
     entry.teardown = typeof teardown === 'function' ? teardown : null;
   }
 
+  /** While a plugin's setup runs: the undo of each change it made through the kernel API, in order. */
+  private setupJournal: (() => void)[] | null = null;
+
+  /** True while a plugin's setup runs (its changes are journaled). */
+  get journaling(): boolean {
+    return this.setupJournal !== null;
+  }
+
+  /** Keeps the undo of a change a plugin's setup is making; nothing outside a setup. */
+  journalUndo(undo: () => void): void {
+    if (this.setupJournal !== null) this.setupJournal.push(undo);
+  }
+
+  /**
+   * Runs a plugin's setup with a journal. If the setup throws, every change it made through the kernel API is
+   * undone, last first, the plugin (and any it used in turn) leaves the list, and the error goes on. A setup that
+   * succeeds inside another's hands its journal up, so the outer failure undoes it too.
+   */
+  private setupJournaled(plugin: Plugin): void {
+    const outer = this.setupJournal;
+    const journal: (() => void)[] = [];
+    const entries = this.pluginEntries.length;
+    this.setupJournal = journal;
+    try {
+      this.setupPlugin(plugin);
+    } catch (e) {
+      this.setupJournal = null;
+      this.rollBack(journal);
+      this.pluginEntries.length = entries;
+      this.setupJournal = outer;
+      throw e;
+    }
+    this.setupJournal = outer;
+    if (outer !== null) for (const undo of journal) outer.push(undo);
+  }
+
+  /** Runs undos last first; one that fails does not stop the others. A kernel that died runs nothing more. */
+  private rollBack(journal: readonly (() => void)[]): void {
+    for (let i = journal.length - 1; i >= 0; i--) {
+      if (this.unusable) return;
+      try {
+        journal[i]!();
+      } catch {
+        // undo what can be undone
+      }
+    }
+  }
+
   // --- buses, devices, drivers -----------------------------------------------------------------------------
 
   /** Models bus_register(), drivers/base/bus.c. */
@@ -375,7 +436,13 @@ export class KernelImpl implements Kernel {
         );
       }
     }
-    return this.addBus(customBusOps(this, type));
+    const bus = this.addBus(customBusOps(this, type));
+    this.journalUndo(() => {
+      if (this.busesByName.get(bus.name) !== bus) return;
+      this.busesByName.delete(bus.name);
+      this.forgetChain(bus.notifier);
+    });
+    return bus;
   }
 
   device(name: string, bus?: string): Device | undefined {
@@ -447,6 +514,11 @@ export class KernelImpl implements Kernel {
     });
   }
 
+  /** Undoes a device_add() of a failed plugin setup: the device goes as removeDevice() would take it. */
+  undoAdd(dev: DeviceImpl): void {
+    if (dev.isRegistered && dev.bus.devicesByName.get(dev.name) === dev) this.removeDevice(dev.name, dev.bus.name);
+  }
+
   /** Models device_unregister() of a device and, first, the devices below it (last added first). */
   unregisterTree(dev: DeviceImpl): void {
     if (dev.children !== null) {
@@ -459,12 +531,19 @@ export class KernelImpl implements Kernel {
   registerDriver(spec: DriverSpec): number | null {
     this.checkUsable();
     const drv = makeDriver(this, spec);
-    return this.op('driver_register', `${drv.bus.name}/${drv.name}`, () => {
+    const ret = this.op('driver_register', `${drv.bus.name}/${drv.name}`, () => {
       const ret = driverRegister(this, drv);
       if (this.tracing)
         this.tracer.emit({ type: 'driver', what: 'register', driver: drv.name, bus: drv.bus.name, ret });
       return ret;
     });
+    if (ret === 0) {
+      this.journalUndo(() => {
+        if (drv.registered && drv.bus.driversByName.get(drv.name) === drv)
+          this.unregisterDriver(drv.name, drv.bus.name);
+      });
+    }
+    return ret;
   }
 
   unregisterDriver(name: string, bus: string): number | null {
@@ -477,12 +556,24 @@ export class KernelImpl implements Kernel {
         `unregisterDriver(): no driver ${show(name)} on bus '${bus}'; registered: ${[...b.driversByName.keys()].join(', ') || 'none'}`,
       );
     }
-    return this.op('driver_unregister', `${bus}/${name}`, () => {
+    const dynids = [...drv.dynids_];
+    const ret = this.op('driver_unregister', `${bus}/${name}`, () => {
       driverUnregister(this, drv);
       b.ops.driverUnregistered?.(drv);
       if (this.tracing) this.tracer.emit({ type: 'driver', what: 'unregister', driver: drv.name, bus, ret: 0 });
       return 0;
     });
+    if (ret === 0) {
+      // Undone by registering the same driver again, with the dynamic ids it had.
+      this.journalUndo(() => {
+        if (drv.registered || b.driversByName.has(name)) return;
+        this.op('driver_register', `${bus}/${name}`, () => {
+          drv.dynids_.push(...dynids);
+          return driverRegister(this, drv);
+        });
+      });
+    }
+    return ret;
   }
 
   // --- operations ------------------------------------------------------------------------------------------
@@ -664,11 +755,15 @@ export class KernelImpl implements Kernel {
     actionName: (action: number) => string = (a) => `action ${a}`,
   ): ChainByKind<D>[K] {
     this.checkUsable();
-    const chain = createNotifierChain<K, D>(kind, name, { onSplat: (s) => this.reportSplat(s) });
+    const chain = createNotifierChain<K, D>(kind, name, {
+      onSplat: (s) => this.reportSplat(s),
+      journal: (undo) => this.journalUndo(undo),
+    });
     this.chainFrames.set(chain, `${kind}_notifier_call_chain(${name})`);
     const entry: ChainEntry = { chain: chain as unknown as NotifierHead<unknown>, namer: actionName, undo: null };
     this.chains_.push(entry);
     if (this.tracer.enabled) entry.undo = this.observeChain(entry);
+    this.journalUndo(() => this.forgetChain(chain));
     return chain;
   }
 
@@ -677,8 +772,25 @@ export class KernelImpl implements Kernel {
     this.checkUsable();
     const i = this.chains_.findIndex((e) => e.chain === (chain as unknown));
     if (i === -1) return;
-    this.chains_[i]!.undo?.();
+    const entry = this.forgetChain(chain);
+    if (entry !== null) {
+      this.journalUndo(() => {
+        if (this.chains_.includes(entry)) return;
+        this.chains_.splice(Math.min(i, this.chains_.length), 0, entry);
+        if (this.tracer.enabled) entry.undo = this.observeChain(entry);
+      });
+    }
+  }
+
+  /** Takes a chain off the kernel's list (its trace observer too); returns its entry, or null. */
+  private forgetChain(chain: { name: string }): ChainEntry | null {
+    const i = this.chains_.findIndex((e) => e.chain === (chain as unknown));
+    if (i === -1) return null;
+    const entry = this.chains_[i]!;
+    entry.undo?.();
+    entry.undo = null;
     this.chains_.splice(i, 1);
+    return entry;
   }
 
   get tracing(): boolean {
@@ -1027,6 +1139,12 @@ export class KernelImpl implements Kernel {
     return root;
   }
 
+  /** A sysfs entry made: its removal is the undo. */
+  private journaledAdd(path: string, ret: number): number {
+    if (ret === 0) this.journalUndo(() => this.sysfsImpl.remove(path));
+    return ret;
+  }
+
   private makeSysfsApi(): SysfsApi {
     const fs = this.sysfsImpl;
     return {
@@ -1061,19 +1179,22 @@ export class KernelImpl implements Kernel {
       exists: (path) => fs.exists(path),
       createDir: (path) => {
         this.checkUsable();
-        return fs.createDir(path);
+        return this.journaledAdd(path, fs.createDir(path));
       },
       createFile: (path, file) => {
         this.checkUsable();
-        return fs.createFile(path, file);
+        return this.journaledAdd(path, fs.createFile(path, file));
       },
       createLink: (path, target) => {
         this.checkUsable();
-        return fs.createLink(path, target);
+        return this.journaledAdd(path, fs.createLink(path, target));
       },
       remove: (path) => {
         this.checkUsable();
-        return fs.remove(path);
+        const taken = fs.detach(path);
+        if (typeof taken === 'number') return taken;
+        this.journalUndo(() => fs.attach(path, taken));
+        return 0;
       },
     };
   }

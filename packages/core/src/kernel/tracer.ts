@@ -29,18 +29,22 @@ export class Tracer implements Trace {
   constructor(
     private readonly clock: () => number,
     private readonly onToggle: (enabled: boolean) => void,
+    /** Told of each subscription's undo (the kernel keeps it while a plugin's setup runs). */
+    private readonly onSubscribe: (undo: () => void) => void = () => {},
   ) {}
 
   subscribe(listener: (event: TraceEvent) => void): () => void {
     this.listeners = [...this.listeners, listener];
     this.toggle();
     let done = false;
-    return () => {
+    const unsubscribe = () => {
       if (done) return;
       done = true;
       this.listeners = this.listeners.filter((l) => l !== listener);
       this.toggle();
     };
+    this.onSubscribe(unsubscribe);
+    return unsubscribe;
   }
 
   record(): TraceRecording {

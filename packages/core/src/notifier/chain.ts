@@ -39,6 +39,11 @@ export interface ChainOptions {
    * first call, Infinity never compiles. Behaviour is identical either way.
    */
   compileAfter?: number;
+  /**
+   * Called with the exact undo of each change of the list (a registration, an unregistration): the kernel's plugin
+   * host keeps them while a plugin's setup runs and undoes them in reverse when the setup fails.
+   */
+  journal?: (undo: () => void) => void;
 }
 
 /** Observers grouped by the hooks they define. */
@@ -102,6 +107,7 @@ export abstract class NotifierHead<D = unknown> {
   /** Observers or sleepers present: take the instrumented walk. */
   private slow = false;
   private readonly onSplat: ((splat: Splat) => void) | undefined;
+  private readonly journal: ((undo: () => void) => void) | undefined;
   private readonly booting: (() => boolean) | undefined;
   private readonly maxDepth: number;
   private readonly compileAfter: number;
@@ -132,6 +138,7 @@ export abstract class NotifierHead<D = unknown> {
     }
     this.name = name;
     this.onSplat = options.onSplat;
+    this.journal = options.journal;
     this.booting = options.booting;
     this.maxDepth = options.maxDepth ?? 64;
     this.compileAfter = options.compileAfter ?? 8;
@@ -380,6 +387,7 @@ export abstract class NotifierHead<D = unknown> {
       this.head = gone.next;
       ret = 0;
       this.removedNode(gone);
+      this.journal?.(() => this.relink(gone, null));
     } else {
       for (let p = this.head; p !== null && p.next !== null; p = p.next) {
         if (matches(p.next)) {
@@ -387,6 +395,8 @@ export abstract class NotifierHead<D = unknown> {
           p.next = gone.next;
           ret = 0;
           this.removedNode(gone);
+          const prev = p;
+          this.journal?.(() => this.relink(gone, prev));
           break;
         }
       }
@@ -477,6 +487,7 @@ export abstract class NotifierHead<D = unknown> {
    */
   private registered(node: Node<D>): Registration {
     const nb = node.nb;
+    this.journal?.(() => this.unlink(node));
     this.notifyRegister(nb, 0);
     let done = false;
     return {
@@ -504,6 +515,41 @@ export abstract class NotifierHead<D = unknown> {
   private isLinked(node: Node<D>): boolean {
     for (let n = this.head; n !== null; n = n.next) if (n === node) return true;
     return false;
+  }
+
+  /** A journal undo: takes a node a registration linked off the list again (observers see the unregistration). */
+  private unlink(node: Node<D>): void {
+    if (this.head === node) this.head = node.next;
+    else {
+      let p = this.head;
+      while (p !== null && p.next !== node) p = p.next;
+      if (p === null) return;
+      p.next = node.next;
+    }
+    this.removedNode(node);
+    this.notifyUnregister(node.nb, 0);
+  }
+
+  /**
+   * A journal undo: links a node an unregistration took off back where it was, after `prev` (null: at the head).
+   * Undone in reverse order, the list around it is as it was when the node left.
+   */
+  private relink(node: Node<D>, prev: Node<D> | null): void {
+    if (this.isLinked(node)) return;
+    if (prev === null) {
+      node.next = this.head;
+      this.head = node;
+    } else {
+      if (!this.isLinked(prev)) return;
+      node.next = prev.next;
+      prev.next = node;
+    }
+    this.changed();
+    if (node.sleeps) {
+      this.sleepers++;
+      this.updateSlow();
+    }
+    this.notifyRegister(node.nb, 0);
   }
 
   private refuse(nb: NotifierBlock<D>, splat: Splat): Registration {
