@@ -1,5 +1,6 @@
 import { busNotifyName } from '../constants/bus-notify.ts';
 import { EEXIST, EINVAL, ENODEV } from '../constants/errno.ts';
+import { checkString } from '../errors/check.ts';
 import { attr, type KernfsNode, link, type StoreFn, sysfsStreq, ViewDir } from '../fs/kernfs.ts';
 import type { KernelImpl } from '../kernel/kernel-impl.ts';
 import type { NotifierHead } from '../notifier/chain.ts';
@@ -111,10 +112,12 @@ export class BusImpl implements Bus {
   }
 
   findDevice(name: string): Device | undefined {
+    checkString(name, 'bus.findDevice()', 'the device name', "'0000:01:00.0'");
     return this.devicesByName.get(name);
   }
 
   findDriver(name: string): Driver | undefined {
+    checkString(name, 'bus.findDriver()', 'the driver name', "'nouveau'");
     return this.driversByName.get(name);
   }
 

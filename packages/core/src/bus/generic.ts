@@ -8,7 +8,7 @@ import { checkName, checkOfNode, checkProps } from './spec.ts';
 
 /** Checks what a user's bus callback returned. */
 function checkRet(bus: string, what: string, ret: unknown): number {
-  if ((Number(ret) | 0) !== ret) {
+  if (typeof ret !== 'number' || (ret | 0) !== ret) {
     throw new SimError('SIM_ERR_BUS_BAD_SPEC', `bus '${bus}': ${what} returned ${show(ret)}; return a 32-bit integer`);
   }
   return ret as number;

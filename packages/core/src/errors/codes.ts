@@ -18,6 +18,8 @@ export const SIM_ERROR_CODES = {
   SIM_ERR_KERNEL_BAD_OPTION: 'createKernel() got an option of the wrong type or range.',
   SIM_ERR_KERNEL_DEAD: 'An operation was asked of a kernel that oopsed (BUG); a dead kernel runs nothing more.',
   SIM_ERR_KERNEL_CLOSED: 'An operation was asked of a kernel after close().',
+  SIM_ERR_KERNEL_BAD_ARGUMENT:
+    'A kernel API function (printk, withFrame, callChain, device(), dmesg, trace ...) got an argument of the wrong type.',
   SIM_ERR_PROFILE_UNKNOWN: 'A profile name that neither core nor a plugin defines.',
   SIM_ERR_PROFILE_UNKNOWN_FLAG: 'A flag that neither core nor a plugin defines.',
   SIM_ERR_PLUGIN_BAD: 'Something that is not a plugin was passed to use(), or a plugin redefines a flag or profile.',
@@ -36,6 +38,7 @@ export const SIM_ERROR_CODES = {
   SIM_ERR_INJECT_BAD_SPEC:
     'A fault injection names an unknown chain or driver, or an answer or count of the wrong form.',
   SIM_ERR_DEV_BAD_PATH: 'A /dev path, node name, file operations or ioctl command of the wrong form.',
+  SIM_ERR_DEV_BAD_FD: 'ioctl() or close() got a file descriptor that is not an integer.',
 } as const;
 
 /**

@@ -3,6 +3,16 @@ import { SimError, show } from '../errors/sim-error.ts';
 import type { DevfsApi, FileOperations, OpenFile } from '../kernel/kernel.ts';
 import type { KernelImpl } from '../kernel/kernel-impl.ts';
 
+/** A file descriptor argument: an integer (any integer; one that is not open is the kernel's -EBADF). */
+function checkFd(fd: unknown, who: string): void {
+  if (typeof fd !== 'number' || !Number.isInteger(fd)) {
+    throw new SimError(
+      'SIM_ERR_DEV_BAD_FD',
+      `${who} takes a file descriptor, an integer from open() such as 3, got ${show(fd)}`,
+    );
+  }
+}
+
 interface Open {
   readonly file: OpenFile;
   readonly fops: FileOperations;
@@ -77,6 +87,7 @@ export class Devfs implements DevfsApi {
         `ioctl() takes a command name such as 'VFIO_GROUP_GET_STATUS', got ${show(cmd)}`,
       );
     }
+    checkFd(fd, 'ioctl()');
     return this.k.op('ioctl', `${fd} ${cmd}`, () => {
       const open = this.files.get(fd);
       if (open === undefined) return -EBADF;
@@ -86,6 +97,7 @@ export class Devfs implements DevfsApi {
   }
 
   close(fd: number): number | null {
+    checkFd(fd, 'close()');
     return this.k.op('close', String(fd), () => {
       const open = this.files.get(fd);
       if (open === undefined) return -EBADF;

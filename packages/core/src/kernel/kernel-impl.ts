@@ -10,6 +10,7 @@ import { i2cBusOps } from '../bus/i2c.ts';
 import { pciBusOps } from '../bus/pci.ts';
 import { platformBusOps } from '../bus/platform.ts';
 import { EDEADLK, ENOENT } from '../constants/errno.ts';
+import { checkFunction, checkInteger, checkOptions, checkString } from '../errors/check.ts';
 import { describeThrown, SimError, show } from '../errors/sim-error.ts';
 import { Devfs } from '../fs/devfs.ts';
 import { type KernfsNode, StaticDir, ViewDir } from '../fs/kernfs.ts';
@@ -30,6 +31,7 @@ import type {
   Plugin,
   SysfsApi,
 } from './kernel.ts';
+import { resolveKernelOptions } from './options.ts';
 import {
   formatRecord,
   KERN_CRIT,
@@ -151,26 +153,13 @@ export class KernelImpl implements Kernel {
   readonly sysClass = new StaticDir();
   readonly sysKernel = new StaticDir();
 
-  constructor(options: KernelOptions = {}) {
-    const plugins = options.plugins ?? [];
-    if (!Array.isArray(plugins)) {
-      throw new SimError(
-        'SIM_ERR_KERNEL_BAD_OPTION',
-        `createKernel({ plugins }) takes an array of plugins, got ${show(plugins)}`,
-      );
-    }
-    const logRecords = options.logRecords ?? 8192;
-    if (!Number.isInteger(logRecords) || logRecords < 1) {
-      throw new SimError('SIM_ERR_KERNEL_BAD_OPTION', `logRecords must be a positive integer, got ${show(logRecords)}`);
-    }
-    this.dynamicDebug = options.dynamicDebug ?? true;
+  constructor(options?: KernelOptions) {
+    const o = resolveKernelOptions(options);
+    const plugins = o.plugins;
+    this.dynamicDebug = o.dynamicDebug;
     this.dbg = this.dynamicDebug;
-    this.log = new LogBuffer(logRecords);
-    const machine = options.machine ?? {};
-    this.machine = {
-      compatible: [...(machine.compatible ?? [])],
-      model: machine.model ?? 'Generic PC',
-    };
+    this.log = new LogBuffer(o.logRecords);
+    this.machine = o.machine;
     // Each plugin against those before it in the list (by position: the same object twice is a duplicate too).
     plugins.forEach((p, i) =>
       this.checkPlugin(
@@ -179,7 +168,7 @@ export class KernelImpl implements Kernel {
       ),
     );
     for (const p of plugins) this.learn(p);
-    this.profile = resolveProfile(options.profile ?? 'v4.12', this.profileDefs, this.flagDefs);
+    this.profile = resolveProfile(o.profile, this.profileDefs, this.flagDefs);
     this.activeFlags = new Set(this.profile.flags);
     this.stopBindOnNotifyBad = this.activeFlags.has(STOP_BIND_ON_NOTIFY_BAD);
 
@@ -194,9 +183,18 @@ export class KernelImpl implements Kernel {
     this.devfs = new Devfs(this);
     this.dev = this.devfs;
     this.dmesg = {
-      records: (o) => this.log.records(o?.level ?? KERN_DEBUG),
-      lines: (o) =>
-        this.log.records(o?.level ?? KERN_DEBUG).map((r) => (o?.timestamps === false ? r.text : formatRecord(r))),
+      records: (o) => this.log.records(dmesgLevel(o, 'dmesg.records()')),
+      lines: (o) => {
+        const level = dmesgLevel(o, 'dmesg.lines()');
+        const timestamps = o?.timestamps ?? true;
+        if (typeof timestamps !== 'boolean') {
+          throw new SimError(
+            'SIM_ERR_KERNEL_BAD_ARGUMENT',
+            `dmesg.lines(): timestamps must be true or false, got ${show(timestamps)}`,
+          );
+        }
+        return this.log.records(level).map((r) => (timestamps ? formatRecord(r) : r.text));
+      },
       clear: () => {
         this.checkUsable();
         this.log.clear();
@@ -294,44 +292,79 @@ export class KernelImpl implements Kernel {
         `a plugin is an object { name, dependencies?, setup(kernel) }, got ${show(plugin)}; use a factory such as vfioPlugin()`,
       );
     }
+    const name = plugin.name;
     if (typeof plugin.setup !== 'function') {
-      throw new SimError('SIM_ERR_PLUGIN_BAD', `plugin '${plugin.name}' has no setup(kernel) function`);
+      throw new SimError('SIM_ERR_PLUGIN_BAD', `plugin '${name}' has no setup(kernel) function`);
     }
-    if (inUse.includes(plugin.name)) {
+    if (plugin.exercise !== undefined && typeof plugin.exercise !== 'function') {
       throw new SimError(
-        'SIM_ERR_PLUGIN_DUPLICATE',
-        `plugin '${plugin.name}' is already in use on this kernel; use each plugin once (plugins in use: ${inUse.join(', ')})`,
+        'SIM_ERR_PLUGIN_BAD',
+        `plugin '${name}': exercise must be a function (kernel) => void or left out, got ${show(plugin.exercise)}`,
       );
     }
-    for (const dep of plugin.dependencies ?? []) {
+    const deps = plugin.dependencies ?? [];
+    if (!Array.isArray(deps) || deps.some((d) => typeof d !== 'string' || d === '')) {
+      throw new SimError(
+        'SIM_ERR_PLUGIN_BAD',
+        `plugin '${name}': dependencies must be an array of plugin names such as ['iommu-group'], got ${show(plugin.dependencies)}`,
+      );
+    }
+    checkDefs(name, 'flags', plugin.flags, ['name', 'description', 'where'], '{ name, description, where }');
+    checkDefs(name, 'profiles', plugin.profiles, ['name', 'description'], '{ name, description, flags: [...] }');
+    for (const p of plugin.profiles ?? []) {
+      if (!Array.isArray(p.flags) || p.flags.some((f) => typeof f !== 'string')) {
+        throw new SimError(
+          'SIM_ERR_PLUGIN_BAD',
+          `plugin '${name}': profile '${p.name}' needs flags, an array of flag names, got ${show(p.flags)}`,
+        );
+      }
+    }
+    if (inUse.includes(name)) {
+      throw new SimError(
+        'SIM_ERR_PLUGIN_DUPLICATE',
+        `plugin '${name}' is already in use on this kernel; use each plugin once (plugins in use: ${inUse.join(', ')})`,
+      );
+    }
+    for (const dep of deps) {
       if (!inUse.includes(dep)) {
         throw new SimError(
           'SIM_ERR_PLUGIN_DEPENDENCY',
-          `plugin '${plugin.name}' depends on plugin '${dep}', which is not in use; use '${dep}' before '${plugin.name}' (plugins in use: ${inUse.length > 0 ? inUse.join(', ') : 'none'})`,
+          `plugin '${name}' depends on plugin '${dep}', which is not in use; use '${dep}' before '${name}' (plugins in use: ${inUse.length > 0 ? inUse.join(', ') : 'none'})`,
         );
       }
     }
   }
 
+  /** Learns a plugin's flags and profiles, all or none: a profile may name only known flags (core's, its own, ...). */
   private learn(plugin: Plugin): void {
-    for (const f of plugin.flags ?? []) {
-      if (this.flagDefs.some((g) => g.name === f.name)) {
+    const flags = plugin.flags ?? [];
+    const profiles = plugin.profiles ?? [];
+    for (const f of flags) {
+      if (this.flagDefs.some((g) => g.name === f.name) || flags.filter((g) => g.name === f.name).length > 1) {
         throw new SimError(
           'SIM_ERR_PLUGIN_BAD',
           `plugin '${plugin.name}' declares flag '${f.name}', which is already known`,
         );
       }
-      this.flagDefs.push(f);
     }
-    for (const p of plugin.profiles ?? []) {
-      if (this.profileDefs.some((q) => q.name === p.name)) {
+    const known = [...this.flagDefs, ...flags].map((f) => f.name);
+    for (const p of profiles) {
+      if (this.profileDefs.some((q) => q.name === p.name) || profiles.filter((q) => q.name === p.name).length > 1) {
         throw new SimError(
           'SIM_ERR_PLUGIN_BAD',
           `plugin '${plugin.name}' declares profile '${p.name}', which is already known`,
         );
       }
-      this.profileDefs.push(p);
+      const unknown = p.flags.find((f) => !known.includes(f));
+      if (unknown !== undefined) {
+        throw new SimError(
+          'SIM_ERR_PLUGIN_BAD',
+          `plugin '${plugin.name}': profile '${p.name}' names flag ${show(unknown)}, which nobody defines; known flags: ${known.join(', ')} (declare it in the plugin's flags, or depend on the plugin that does)`,
+        );
+      }
     }
+    this.flagDefs.push(...flags);
+    this.profileDefs.push(...profiles);
   }
 
   private setupPlugin(plugin: Plugin): void {
@@ -446,6 +479,7 @@ export class KernelImpl implements Kernel {
   }
 
   device(name: string, bus?: string): Device | undefined {
+    checkString(name, 'kernel.device()', 'the device name', "'0000:01:00.0'");
     if (bus !== undefined) return this.busOrThrow(bus, 'kernel.device()').devicesByName.get(name);
     for (const b of this.busesByName.values()) {
       const dev = b.devicesByName.get(name);
@@ -478,6 +512,7 @@ export class KernelImpl implements Kernel {
   }
 
   driver(name: string, bus: string): Driver | undefined {
+    checkString(name, 'kernel.driver()', 'the driver name', "'nouveau'");
     return this.busOrThrow(bus, 'kernel.driver()').driversByName.get(name);
   }
 
@@ -696,6 +731,8 @@ export class KernelImpl implements Kernel {
 
   withFrame<T>(name: string, fn: () => T): T {
     if (this.unusable) this.checkUsable();
+    if (typeof name !== 'string') checkString(name, 'kernel.withFrame()', 'the frame name', "'iommu_bus_notifier'");
+    if (typeof fn !== 'function') checkFunction(fn, 'kernel.withFrame()', 'fn', '() => 0');
     this.stack.push(name);
     const depth = this.stack.length;
     const out = fn();
@@ -755,6 +792,7 @@ export class KernelImpl implements Kernel {
     actionName: (action: number) => string = (a) => `action ${a}`,
   ): ChainByKind<D>[K] {
     this.checkUsable();
+    checkFunction(actionName, 'kernel.createChain()', 'actionName', '(action) => `action ${action}`');
     const chain = createNotifierChain<K, D>(kind, name, {
       onSplat: (s) => this.reportSplat(s),
       journal: (undo) => this.journalUndo(undo),
@@ -804,6 +842,34 @@ export class KernelImpl implements Kernel {
     caller: string,
   ): number {
     if (this.unusable) this.checkUsable();
+    if (
+      typeof chain !== 'object' ||
+      chain === null ||
+      typeof chain.callChain !== 'function' ||
+      typeof chain.name !== 'string'
+    ) {
+      throw new SimError(
+        'SIM_ERR_KERNEL_BAD_ARGUMENT',
+        `kernel.callChain(): the chain must be a notifier chain (kernel.createChain(), bus.notifier), got ${show(chain)}`,
+      );
+    }
+    if (typeof action !== 'number' || action >>> 0 !== action) {
+      throw new SimError(
+        'SIM_ERR_NOTIFIER_BAD_ACTION',
+        `kernel.callChain() on chain '${chain.name}' was given action ${show(action)}; pass an unsigned 32-bit integer such as BUS_NOTIFY_ADD_DEVICE`,
+      );
+    }
+    checkString(caller, 'kernel.callChain()', 'the caller', "'iommu_group_add_device'");
+    return this.callChainAs(chain, action, data, caller);
+  }
+
+  /** callChain() for the driver core's own calls, whose arguments are known good. */
+  private callChainAs<D>(
+    chain: { callChain(action: number, data: D): number; name: string },
+    action: number,
+    data: D,
+    caller: string,
+  ): number {
     const prev = this.caller;
     this.caller = caller;
     this.stack.push(this.chainFrames.get(chain) ?? chain.name);
@@ -815,7 +881,8 @@ export class KernelImpl implements Kernel {
 
   /** blocking_notifier_call_chain(&dev->bus->p->bus_notifier, action, dev) from `caller`. */
   busNotify(dev: DeviceImpl, action: number, caller: string): number {
-    return this.callChain(dev.bus.notifier, action, dev as Device | null, caller);
+    if (this.unusable) this.checkUsable();
+    return this.callChainAs(dev.bus.notifier, action, dev as Device | null, caller);
   }
 
   /** A bus notification whose answer the caller ignores (every call site of v4.12's drivers/base). */
@@ -834,6 +901,22 @@ export class KernelImpl implements Kernel {
     effect: string,
   ): void {
     if (this.unusable) this.checkUsable();
+    if (typeof chain !== 'object' || chain === null || typeof chain.name !== 'string') {
+      throw new SimError(
+        'SIM_ERR_KERNEL_BAD_ARGUMENT',
+        `kernel.traceOutcome(): the chain must be the notifier chain that was called, got ${show(chain)}`,
+      );
+    }
+    checkInteger(action, 0, 0xffffffff, 'kernel.traceOutcome()', 'the action');
+    checkInteger(ret, -0x80000000, 0x7fffffff, 'kernel.traceOutcome()', "the chain's answer");
+    checkString(caller, 'kernel.traceOutcome()', 'the caller', "'driver_sysfs_add'");
+    if (!NOTIFY_OUTCOMES.includes(outcome)) {
+      throw new SimError(
+        'SIM_ERR_KERNEL_BAD_ARGUMENT',
+        `kernel.traceOutcome(): the outcome must be one of ${NOTIFY_OUTCOMES.join(', ')}, got ${show(outcome)}`,
+      );
+    }
+    checkString(effect, 'kernel.traceOutcome()', 'the effect', "'driver_sysfs_add() ignores the answer'");
     if (!this.tracer.enabled) return;
     const entry = this.chains_.find((e) => e.chain === (chain as unknown));
     this.tracer.emit({
@@ -909,6 +992,10 @@ export class KernelImpl implements Kernel {
 
   printk(level: LogLevel, text: string): void {
     if (this.unusable) this.checkUsable();
+    if (typeof level !== 'number' || !(level >= 0 && level <= 7 && Number.isInteger(level))) {
+      checkInteger(level, 0, 7, 'kernel.printk()', 'the level (KERN_EMERG .. KERN_DEBUG)');
+    }
+    if (typeof text !== 'string') checkString(text, 'kernel.printk()', 'the text', "'vfio: ...'");
     this.clock += NS_PER_PRINTK;
     for (const line of String(text).split('\n')) {
       const record: LogRecord = { seq: this.logSeq++, ts: this.clock, level, text: line };
@@ -920,18 +1007,23 @@ export class KernelImpl implements Kernel {
   private logSeq = 0;
 
   devPrintk(level: LogLevel, dev: Device, text: string): void {
+    checkDevice(dev, 'kernel.devPrintk()');
+    checkString(text, 'kernel.devPrintk()', 'the text', "'probe failed'");
     this.printk(level, `${dev.driver?.name ?? dev.bus.name} ${dev.name}: ${text}`);
   }
 
   /** pr_debug(): kept only with dynamic debug. */
   prDebug(text: string): void {
     if (this.unusable) this.checkUsable();
+    if (typeof text !== 'string') checkString(text, 'kernel.prDebug()', 'the text', "'bus: ...'");
     if (this.dynamicDebug) this.printk(KERN_DEBUG, text);
   }
 
   /** dev_dbg(): kept only with dynamic debug. */
   devDbg(dev: Device, text: string): void {
     if (this.unusable) this.checkUsable();
+    checkDevice(dev, 'kernel.devDbg()');
+    if (typeof text !== 'string') checkString(text, 'kernel.devDbg()', 'the text', "'Retrying from deferred list'");
     if (this.dynamicDebug) this.devPrintk(KERN_DEBUG, dev, text);
   }
 
@@ -942,6 +1034,8 @@ export class KernelImpl implements Kernel {
 
   warn(where: string, text: string): void {
     this.checkUsable();
+    checkString(where, 'kernel.warn()', 'where', "'drivers/vfio/vfio.c:405'");
+    checkString(text, 'kernel.warn()', 'the text', "'WARN_ON(...)'");
     this.printk(KERN_WARNING, '------------[ cut here ]------------');
     this.printk(KERN_WARNING, `WARNING: CPU: 0 PID: 1 at ${where} ${this.stack.at(-1) ?? ''}`.trimEnd());
     this.printk(KERN_WARNING, text);
@@ -951,6 +1045,8 @@ export class KernelImpl implements Kernel {
 
   hang(where: string, detail: string): never {
     this.checkUsable();
+    checkString(where, 'kernel.hang()', 'where', "'drivers/vfio/vfio.c:897'");
+    checkString(detail, 'kernel.hang()', 'the detail', "'vfio_del_group_dev() waits for ...'");
     this.printk(KERN_ERR, 'INFO: task sim:1 blocked for more than 120 seconds.');
     this.printk(KERN_ERR, `  ${detail}`);
     this.printCallTrace();
@@ -973,6 +1069,8 @@ export class KernelImpl implements Kernel {
 
   bug(where: string, message?: string): never {
     this.checkUsable();
+    checkString(where, 'kernel.bug()', 'where', "'drivers/vfio/vfio.c:733'");
+    if (message !== undefined) checkString(message, 'kernel.bug()', 'the message', "'kernel BUG at ...!'");
     this.die(where, message ?? `kernel BUG at ${where}!`);
   }
 
@@ -1071,7 +1169,7 @@ export class KernelImpl implements Kernel {
   runDriverProbe(drv: DriverImpl, dev: DeviceImpl, id: unknown): number {
     this.stack.push(drv.probeFrame);
     const ret = drv.probeFn!(dev, { kernel: this, id: (id ?? null) as never });
-    if ((ret | 0) !== ret) {
+    if (typeof ret !== 'number' || (ret | 0) !== ret) {
       throw new SimError(
         'SIM_ERR_DRIVER_BAD_PROBE_RETURN',
         `probe of driver '${drv.name}' returned ${show(ret)} for ${dev.name}; return 0 or a negative errno`,
@@ -1197,6 +1295,47 @@ export class KernelImpl implements Kernel {
         return 0;
       },
     };
+  }
+}
+
+/** The outcomes traceOutcome() accepts. */
+const NOTIFY_OUTCOMES: readonly NotifyOutcome[] = ['ignored', 'honoured', 'propagated'];
+
+/** A device argument (kernel.device(name) gives one). */
+function checkDevice(dev: unknown, who: string): void {
+  const d = dev as { name?: unknown; bus?: unknown } | null;
+  if (typeof dev !== 'object' || dev === null || typeof d!.name !== 'string' || typeof d!.bus !== 'object') {
+    throw new SimError(
+      'SIM_ERR_KERNEL_BAD_ARGUMENT',
+      `${who}: the device must be a device (kernel.device(name)), got ${show(dev)}`,
+    );
+  }
+}
+
+/** dmesg's `{ level }` option: a level 0..7, default KERN_DEBUG (everything). */
+function dmesgLevel(o: unknown, who: string): LogLevel {
+  const options = checkOptions<{ level: LogLevel }>(o, who, '{ level: KERN_INFO }');
+  if (options.level === undefined) return KERN_DEBUG;
+  return checkInteger(options.level, 0, 7, who, 'level') as LogLevel;
+}
+
+/** A plugin's flags or profiles: undefined, or an array of objects whose `keys` are non-empty strings. */
+function checkDefs(plugin: string, what: string, defs: unknown, keys: readonly string[], form: string): void {
+  if (defs === undefined) return;
+  const ok =
+    Array.isArray(defs) &&
+    defs.every(
+      (d) =>
+        typeof d === 'object' &&
+        d !== null &&
+        keys.every((key) => typeof (d as Record<string, unknown>)[key] === 'string') &&
+        (d as Record<string, unknown>).name !== '',
+    );
+  if (!ok) {
+    throw new SimError(
+      'SIM_ERR_PLUGIN_BAD',
+      `plugin '${plugin}': ${what} must be an array of ${form} with non-empty names, got ${show(defs)}`,
+    );
   }
 }
 

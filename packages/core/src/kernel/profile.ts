@@ -67,10 +67,15 @@ export function resolveProfile(
     }
     return { name: found.name, flags: [...found.flags] };
   }
-  if (typeof input !== 'object' || input === null || !Array.isArray(input.flags)) {
+  if (
+    typeof input !== 'object' ||
+    input === null ||
+    !Array.isArray(input.flags) ||
+    (input.name !== undefined && (typeof input.name !== 'string' || input.name === ''))
+  ) {
     throw new SimError(
       'SIM_ERR_PROFILE_UNKNOWN',
-      `a profile is a name such as 'v4.12' or { flags: [...] }, got ${show(input)}; known profiles: ${profiles.map((p) => p.name).join(', ')}`,
+      `a profile is a name such as 'v4.12' or { name?, flags: [...] } (name a non-empty string), got ${show(input)}; known profiles: ${profiles.map((p) => p.name).join(', ')}`,
     );
   }
   for (const flag of input.flags) {

@@ -1,3 +1,4 @@
+import { SimError, show } from '../errors/sim-error.ts';
 import type { TraceEvent, TraceEventInput } from './trace.ts';
 
 /** A recording of the trace stream. */
@@ -34,6 +35,12 @@ export class Tracer implements Trace {
   ) {}
 
   subscribe(listener: (event: TraceEvent) => void): () => void {
+    if (typeof listener !== 'function') {
+      throw new SimError(
+        'SIM_ERR_KERNEL_BAD_ARGUMENT',
+        `trace.subscribe() takes a listener function (event) => void, got ${show(listener)}`,
+      );
+    }
     this.listeners = [...this.listeners, listener];
     this.toggle();
     let done = false;

@@ -137,6 +137,20 @@ export abstract class NotifierHead<D = unknown> {
       );
     }
     this.name = name;
+    if (typeof options !== 'object' || options === null) {
+      throw new SimError(
+        'SIM_ERR_NOTIFIER_BAD_OPTION',
+        `chain '${name}' options must be an object such as { maxDepth: 64, compileAfter: 8 }, got ${show(options)}`,
+      );
+    }
+    for (const key of ['onSplat', 'booting', 'journal'] as const) {
+      if (options[key] !== undefined && typeof options[key] !== 'function') {
+        throw new SimError(
+          'SIM_ERR_NOTIFIER_BAD_OPTION',
+          `chain '${name}' option ${key} must be a function, got ${show(options[key])}`,
+        );
+      }
+    }
     this.onSplat = options.onSplat;
     this.journal = options.journal;
     this.booting = options.booting;
@@ -146,7 +160,9 @@ export abstract class NotifierHead<D = unknown> {
       ['maxDepth', this.maxDepth, 1],
       ['compileAfter', this.compileAfter, 0],
     ] as const) {
-      if (!(value === Number.POSITIVE_INFINITY || (Number.isInteger(value) && value >= min))) {
+      if (
+        !(value === Number.POSITIVE_INFINITY || (typeof value === 'number' && Number.isInteger(value) && value >= min))
+      ) {
         throw new SimError(
           'SIM_ERR_NOTIFIER_BAD_OPTION',
           `chain '${name}' option ${key} is ${show(value)}; use an integer >= ${min} (or Infinity), or leave it out`,
@@ -218,7 +234,7 @@ export abstract class NotifierHead<D = unknown> {
   /** The interpreted tier of callChain; compiles the chain once it has been called compileAfter times unchanged. */
   private callInterpreted(action: number, data: D): number {
     if (this.refusal !== null) this.refusal();
-    if (action >>> 0 !== action) throw this.badAction(action);
+    if (typeof action !== 'number' || action >>> 0 !== action) throw this.badAction(action);
     if (this.slow) return this.walkObserved(action, data, -1, undefined);
     if (this.head === null) return NOTIFY_DONE;
     if (this.depth >= this.maxDepth) return this.overflow(action);
@@ -236,7 +252,7 @@ export abstract class NotifierHead<D = unknown> {
     while (n !== null) {
       const next: Node<D> | null = n.next;
       ret = n.fn(action, data, n.nb);
-      if ((ret | 0) !== ret) throw this.badReturn(n.nb, ret);
+      if (typeof ret !== 'number' || (ret | 0) !== ret) throw this.badReturn(n.nb, ret);
       if (ret & NOTIFY_STOP_MASK) break;
       n = next;
     }
@@ -279,7 +295,7 @@ export abstract class NotifierHead<D = unknown> {
    */
   callChainLimited(action: number, data: D, nrToCall: number, nrCalls?: NrCalls): number {
     if (this.refusal !== null) this.refusal();
-    if (action >>> 0 !== action) throw this.badAction(action);
+    if (typeof action !== 'number' || action >>> 0 !== action) throw this.badAction(action);
     if (!Number.isInteger(nrToCall)) {
       throw new SimError(
         'SIM_ERR_NOTIFIER_BAD_NR_TO_CALL',
@@ -317,7 +333,7 @@ export abstract class NotifierHead<D = unknown> {
             const next: Node<D> | null = n.next;
             if (n.sleeps) this.sleepInAtomic(n.nb, action);
             ret = n.fn(action, data, n.nb);
-            if ((ret | 0) !== ret) throw this.badReturn(n.nb, ret);
+            if (typeof ret !== 'number' || (ret | 0) !== ret) throw this.badReturn(n.nb, ret);
             called++;
             if (nrCalls !== undefined) nrCalls.count++;
             if (blockHooks !== null)

@@ -54,7 +54,7 @@ export function compileCall<D, B>(
   const lines = [
     '"use strict";',
     'return function callChain(action, data) {',
-    'if (action >>> 0 !== action) host.badAction(action);',
+    "if (typeof action !== 'number' || action >>> 0 !== action) host.badAction(action);",
     'if (chain.depth >= maxDepth) return host.overflow(action);',
     'chain.depth++;',
     'try {',
@@ -65,7 +65,7 @@ export function compileCall<D, B>(
     params.push(`f${i}`, `b${i}`);
     lines.push(
       `ret = f${i}(action, data, b${i});`,
-      `if ((ret | 0) !== ret) host.badReturn(${i}, ret);`,
+      `if (typeof ret !== 'number' || (ret | 0) !== ret) host.badReturn(${i}, ret);`,
       'if (ret & 0x8000) return ret;',
       `if (chain.version !== v) return host.resume(${i + 1}, ret, action, data);`,
     );
