@@ -161,12 +161,12 @@ export class KernelImpl implements Kernel {
     this.log = new LogBuffer(o.logRecords);
     this.machine = o.machine;
     // Each plugin against those before it in the list (by position: the same object twice is a duplicate too).
-    plugins.forEach((p, i) =>
+    for (let i = 0; i < plugins.length; i++) {
       this.checkPlugin(
-        p,
+        plugins[i]!,
         plugins.slice(0, i).map((q) => q.name),
-      ),
-    );
+      );
+    }
     for (const p of plugins) this.learn(p);
     this.profile = resolveProfile(o.profile, this.profileDefs, this.flagDefs);
     this.activeFlags = new Set(this.profile.flags);
@@ -792,7 +792,7 @@ export class KernelImpl implements Kernel {
     actionName: (action: number) => string = (a) => `action ${a}`,
   ): ChainByKind<D>[K] {
     this.checkUsable();
-    checkFunction(actionName, 'kernel.createChain()', 'actionName', '(action) => `action ${action}`');
+    checkFunction(actionName, 'kernel.createChain()', 'actionName', '(action) => name');
     const chain = createNotifierChain<K, D>(kind, name, {
       onSplat: (s) => this.reportSplat(s),
       journal: (undo) => this.journalUndo(undo),
