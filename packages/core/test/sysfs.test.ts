@@ -1,4 +1,5 @@
 import {
+  createKernel,
   EACCES,
   EEXIST,
   EINVAL,
@@ -338,4 +339,29 @@ describe('kernel-side sysfs entries', () => {
     expect(k.sysfs.remove('/sys/devices/platform/p/iommu_group')).toBe(-ENOENT);
     expect(() => k.sysfs.createLink('/sys/kernel/x', 'relative')).toThrow(/SIM_ERR_SYSFS_BAD_PATH/);
   });
+});
+
+describe('a write with a path that is not a string', () => {
+  const paths: [string, unknown][] = [
+    ['an array', ['/sys/bus/pci/drivers_autoprobe']],
+    ['an object with toString', { toString: () => '/sys/bus/pci/drivers_autoprobe' }],
+    ['Object.create(null)', Object.create(null)],
+    ['a String object', new String('/sys/bus/pci/drivers_autoprobe')],
+    ['a relative path', 'bus/pci/drivers_autoprobe'],
+  ];
+  for (const [what, path] of paths) {
+    it(`${what}: SIM_ERR_SYSFS_BAD_PATH before anything runs; the kernel lives on`, () => {
+      const k = createKernel();
+      let error: unknown = null;
+      try {
+        k.sysfs.write(path as string, '0');
+      } catch (e) {
+        error = e;
+      }
+      expect(SimError.isInstance(error) ? error.code : error).toBe('SIM_ERR_SYSFS_BAD_PATH');
+      expect(k.oops).toBeNull();
+      expect(k.bus('pci').driversAutoprobe).toBe(true);
+      expect(k.sysfs.write('/sys/bus/pci/drivers_autoprobe', '0')).toBe(1);
+    });
+  }
 });

@@ -109,6 +109,7 @@ const ENTRY_POINTS: Entry[] = [
   ["kernel.traceOutcome(x, 1, 0, 'c', 'ignored', 'e')", (k, _c, x) => k.traceOutcome(a(x), 1, 0, 'c', 'ignored', 'e')],
   ["kernel.traceOutcome(chain, 1, 0, 'c', x, 'e')", (k, c, x) => k.traceOutcome(c, 1, 0, 'c', a(x), 'e')],
   ['sysfs.read(x)', (k, _c, x) => k.sysfs.read(a(x))],
+  ["sysfs.write(x, '1')", (k, _c, x) => k.sysfs.write(a(x), '1')],
   ["sysfs.write('/sys/bus/pci/rescan', x)", (k, _c, x) => k.sysfs.write('/sys/bus/pci/rescan', a(x))],
   ['sysfs.readlink(x)', (k, _c, x) => k.sysfs.readlink(a(x))],
   ['sysfs.realpath(x)', (k, _c, x) => k.sysfs.realpath(a(x))],

@@ -1265,7 +1265,13 @@ export class KernelImpl implements Kernel {
             `sysfs write to ${show(path)} needs a string, got ${show(text)}`,
           );
         }
-        fs.exists(String(path)); // validates the path before anything runs
+        // The path is checked before the operation runs: misuse must not reach the kernel (and kill it).
+        if (typeof path !== 'string' || !path.startsWith('/')) {
+          throw new SimError(
+            'SIM_ERR_SYSFS_BAD_PATH',
+            `sysfs paths are absolute, got ${show(path)}; write one such as '/sys/bus/pci/drivers_probe'`,
+          );
+        }
         const ret = this.op('write', String(path), () => fs.write(path, text));
         if (this.tracer.enabled) this.tracer.emit({ type: 'sysfs', what: 'write', path, text, ret });
         return ret;
