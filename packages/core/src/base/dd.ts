@@ -7,6 +7,7 @@ import {
 } from '../constants/bus-notify.ts';
 import { EBUSY, EINVAL, ENODEV, ENXIO, EPROBE_DEFER } from '../constants/errno.ts';
 import { NOTIFY_BAD } from '../constants/notifier.ts';
+import { Deadlock } from '../kernel/bug.ts';
 import type { KernelImpl } from '../kernel/kernel-impl.ts';
 import { KERN_ERR, KERN_WARNING } from '../kernel/printk.ts';
 import type { DeviceImpl } from './device.ts';
@@ -26,6 +27,7 @@ export function driverMatchDevice(drv: DriverImpl, dev: DeviceImpl): number {
 /** Models driver_deferred_probe_add(), drivers/base/dd.c: append to the pending list unless already listed. */
 export function driverDeferredProbeAdd(k: KernelImpl, dev: DeviceImpl): void {
   if (dev.deferred !== null) return;
+  if (k.deferredWatch !== null) k.deferredWatch.deferred ^= deviceHash(dev);
   k.devDbg(dev, 'Added to deferred list');
   dev.deferred = 'pending';
   k.deferredPending.add(dev);
@@ -34,6 +36,7 @@ export function driverDeferredProbeAdd(k: KernelImpl, dev: DeviceImpl): void {
 /** Models driver_deferred_probe_del(), drivers/base/dd.c. */
 export function driverDeferredProbeDel(k: KernelImpl, dev: DeviceImpl): void {
   if (dev.deferred === null) return;
+  if (k.deferredWatch !== null) k.deferredWatch.deferred ^= deviceHash(dev);
   k.devDbg(dev, 'Removed from deferred list');
   (dev.deferred === 'pending' ? k.deferredPending : k.deferredActive).delete(dev);
   dev.deferred = null;
@@ -53,17 +56,104 @@ export function driverDeferredProbeTrigger(k: KernelImpl): void {
   k.scheduleWork(k.deferredWork);
 }
 
-/** Models deferred_probe_work_func(), drivers/base/dd.c: retry each active device, first in first out. */
+/**
+ * Retries in a row, within one run of the deferred-probe work, that each find the kernel in a state an earlier
+ * retry of that run already found (the same device up next, the same devices deferred, the same devices bound):
+ * past this, the work would go round for ever, and sim stops it (docs/decisions/2026-12-02-deferred-probe-livelock.md).
+ */
+export const DEFERRED_PROBE_REPEAT_LIMIT = 100;
+
+/** What the deferred-probe work watches while it runs, to tell a retry that changed nothing. */
+export interface DeferredWatch {
+  /** XOR of the hashes of the devices on the deferred lists. */
+  deferred: number;
+  /** XOR of the hashes of the (device, driver) bindings made since the work started, minus those released. */
+  bound: number;
+  /** The states retries found so far in this run. */
+  readonly seen: Set<string>;
+  /** Retries in a row that found a state already seen. */
+  repeats: number;
+}
+
+/** FNV-1a of a string, finished with a murmur3 mix: a well spread 32-bit hash. */
+function hash32(text: string, seed: number): number {
+  let h = (0x811c9dc5 ^ seed) >>> 0;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+function deviceHash(dev: DeviceImpl): number {
+  return hash32(`${dev.bus.name}/${dev.name}`, 0);
+}
+
+/** A binding's hash: a device bound to a driver. */
+export function bindingHash(dev: DeviceImpl, drv: DriverImpl): number {
+  return hash32(`${dev.bus.name}/${dev.name}>${drv.name}`, 0x9e3779b9);
+}
+
+/**
+ * Models deferred_probe_work_func(), drivers/base/dd.c: retry each active device, first in first out. The kernel
+ * goes round for as long as retries re-trigger themselves; sim watches for a retry that finds the kernel as an
+ * earlier one left it and, after DEFERRED_PROBE_REPEAT_LIMIT of them in a row, reports the livelock.
+ */
 export function deferredProbeWorkFunc(k: KernelImpl): void {
-  for (;;) {
-    const next = k.deferredActive.values().next();
-    if (next.done === true) return;
-    const dev = next.value;
-    k.deferredActive.delete(dev);
-    dev.deferred = null;
-    k.devDbg(dev, 'Retrying from deferred list');
-    if (dev.bus.driversAutoprobe) deviceAttach(k, dev, true);
+  let deferred = 0;
+  for (const dev of k.deferredPending) deferred ^= deviceHash(dev);
+  for (const dev of k.deferredActive) deferred ^= deviceHash(dev);
+  const watch: DeferredWatch = { deferred, bound: 0, seen: new Set(), repeats: 0 };
+  k.deferredWatch = watch;
+  try {
+    for (;;) {
+      const next = k.deferredActive.values().next();
+      if (next.done === true) return;
+      const dev = next.value;
+      const state = `${deviceHash(dev)}:${watch.deferred}:${watch.bound}`;
+      if (watch.seen.has(state)) {
+        if (++watch.repeats >= DEFERRED_PROBE_REPEAT_LIMIT) deferredProbeLivelock(k);
+      } else {
+        watch.seen.add(state);
+        watch.repeats = 0;
+      }
+      k.deferredActive.delete(dev);
+      dev.deferred = null;
+      watch.deferred ^= deviceHash(dev);
+      k.devDbg(dev, 'Retrying from deferred list');
+      if (dev.bus.driversAutoprobe) deviceAttach(k, dev, true);
+    }
+  } finally {
+    k.deferredWatch = null;
   }
+}
+
+/**
+ * The deferred-probe work goes round without end (v4.12 would retry for ever, silently): the splat, the devices
+ * parked on the pending list (the next successful bind retries them, as any trigger does), the work cancelled,
+ * and the operation ends with -EDEADLK.
+ */
+function deferredProbeLivelock(k: KernelImpl): never {
+  const stuck = [...k.deferredActive];
+  for (const dev of stuck) {
+    dev.deferred = 'pending';
+    k.deferredPending.add(dev);
+  }
+  k.deferredActive.clear();
+  k.cancelWork(k.deferredWork);
+  const names = stuck.map((d) => d.name);
+  const shown = names.length > 8 ? `${names.slice(0, 8).join(', ')} and ${names.length - 8} more` : names.join(', ');
+  k.reportSplat({
+    kind: 'deferred-probe-livelock',
+    chain: 'deferred_probe_work_func',
+    block: null,
+    action: null,
+    message: `INFO: deferred probe makes no progress: ${shown} deferred again and again`,
+    detail: `deferred_probe_work_func() retried ${shown} ${DEFERRED_PROBE_REPEAT_LIMIT} times in a row, each retry finding the same devices deferred and the same devices bound as an earlier one (a probe that re-triggers the deferred probe, by a bind, and asks to be deferred again): v4.12 retries them forever, its kworker spinning without a message; sim stopped the retries, left them on the pending list and ended the operation with -EDEADLK`,
+    fatal: false,
+  });
+  throw new Deadlock('deferred_probe_work_func');
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -79,6 +169,7 @@ function driverBound(k: KernelImpl, dev: DeviceImpl): void {
   if (k.dbg) k.prDebug(`driver: '${drv.name}': driver_bound: bound to device '${dev.name}'`);
   drv.devices_.add(dev);
   dev.isBound = true;
+  if (k.deferredWatch !== null) k.deferredWatch.bound ^= bindingHash(dev, drv);
   driverDeferredProbeDel(k, dev);
   driverDeferredProbeTrigger(k);
   k.traceBind('bound', dev, drv);
@@ -269,7 +360,10 @@ function deviceReleaseDriverLocked(k: KernelImpl, dev: DeviceImpl): void {
   if (busRemove !== null) busRemove(dev);
   else if (drv.removeFn !== null) k.runDriverRemove(drv, dev);
   dev.driver = null;
-  if (dev.isBound) drv.devices_.delete(dev);
+  if (dev.isBound) {
+    drv.devices_.delete(dev);
+    if (k.deferredWatch !== null) k.deferredWatch.bound ^= bindingHash(dev, drv);
+  }
   dev.isBound = false;
   k.traceBind('unbound', dev, drv);
   k.busNotifyIgnored(dev, BUS_NOTIFY_UNBOUND_DRIVER, '__device_release_driver');

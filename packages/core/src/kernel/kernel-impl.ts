@@ -1,7 +1,7 @@
 import type { Bus, BusOps } from '../base/bus.ts';
 import { BusImpl } from '../base/bus.ts';
 import { DeviceContainer, deviceDel } from '../base/core.ts';
-import { deferredProbeWorkFunc } from '../base/dd.ts';
+import { type DeferredWatch, deferredProbeWorkFunc } from '../base/dd.ts';
 import type { Device, DeviceImpl } from '../base/device.ts';
 import type { Driver, DriverImpl, DriverSpec } from '../base/driver.ts';
 import { driverRegister, driverUnregister, makeDriver } from '../base/driver.ts';
@@ -134,6 +134,8 @@ export class KernelImpl implements Kernel {
   readonly deferredActive = new Set<DeviceImpl>();
   deferredTriggerCount = 0;
   deferredProbeEnable = true;
+  /** While the deferred-probe work runs: what it watches to tell a retry that changed nothing. */
+  deferredWatch: DeferredWatch | null = null;
   private readonly workQueue: WorkItem[] = [];
   /** deferred_probe_work. */
   readonly deferredWork: WorkItem = {
@@ -706,6 +708,14 @@ export class KernelImpl implements Kernel {
     if (item.queued) return;
     item.queued = true;
     this.workQueue.push(item);
+  }
+
+  /** Models cancel_work(): takes a queued item off the queue. */
+  cancelWork(item: WorkItem): void {
+    if (!item.queued) return;
+    item.queued = false;
+    const i = this.workQueue.indexOf(item);
+    if (i !== -1) this.workQueue.splice(i, 1);
   }
 
   /** Runs queued work until none is left, as the workqueue would before the next command. */

@@ -44,7 +44,9 @@ export type SplatKind =
   | 'sleep-in-atomic'
   | 'stack-overflow'
   /** A task that waits for something only it could do (khungtaskd's report); see `Kernel.hang()`. */
-  | 'hung-task';
+  | 'hung-task'
+  /** deferred_probe_work_func() retrying devices that come back deferred with nothing changed, without end. */
+  | 'deferred-probe-livelock';
 
 /** A hazard report: what the kernel would print (`message`), and what it would have done and what sim did. */
 export interface Splat {
