@@ -104,10 +104,12 @@ function parseAddress(address: unknown): number {
 /** The PCI bus (drivers/pci): matching, probe/remove, driver_override, new_id/remove_id, remove and rescan. */
 export function pciBusOps(k: KernelImpl): BusOps {
   /**
-   * The machine's PCI functions in discovery order: each slot's latest pci_dev, present or removed. A function
-   * removed through sysfs stays (a rescan finds it again); one unplugged through the API is dropped.
+   * The machine's PCI functions in discovery order, by packed address: each slot's latest pci_dev, present or
+   * removed through sysfs (a rescan finds it again, as the hardware is still there). One unplugged through the API
+   * is forgotten at once, so the record is bounded by the machine's slots, however often a slot is re-plugged
+   * (docs/decisions/2026-12-02-memory-after-removal.md).
    */
-  let hardware: PciDev[] = [];
+  const hardware = new Map<number, PciDev>();
   /** The functions removed through sysfs, by address. */
   const absent = new Map<string, PciDev>();
   const bus = (): BusImpl => k.busesByName.get('pci')!;
@@ -218,15 +220,23 @@ export function pciBusOps(k: KernelImpl): BusOps {
   /** Models pci_rescan_bus() over the chosen functions: add what is missing, then attach what is not added. */
   function rescan(filter: (dev: PciDev) => boolean): void {
     k.enter('pci_rescan_bus');
-    hardware = hardware.filter((d) => !d.unplugged);
-    for (let i = 0; i < hardware.length; i++) {
-      const old = hardware[i]!;
-      if (old.isRegistered || !filter(old)) continue;
+    for (const old of hardware.values()) {
+      if (old.isRegistered || old.unplugged || !filter(old)) continue;
       const dev = rediscover(old);
-      if (dev !== null && pciDeviceAdd(dev) === 0) hardware[i] = dev;
+      if (dev !== null && pciDeviceAdd(dev) === 0) hardware.set(dev.packed, dev);
     }
-    for (const dev of hardware) if (dev.isRegistered && !dev.isAdded && filter(dev)) pciBusAddDevice(dev);
+    for (const dev of hardware.values()) if (dev.isRegistered && !dev.isAdded && filter(dev)) pciBusAddDevice(dev);
     k.leave();
+  }
+
+  /** The function (and those below it) leaves the machine: a rescan never finds it again. */
+  function unplug(dev: PciDev): void {
+    dev.unplugged = true;
+    if (hardware.get(dev.packed) === dev) hardware.delete(dev.packed);
+    if (absent.get(dev.name) === dev) absent.delete(dev.name);
+    for (const child of childrenOf(dev)) unplug(child);
+    // Functions behind it that were removed through sysfs leave with it.
+    if (absent.size > 0) for (const gone of [...absent.values()]) if (gone.parentAddress === dev.name) unplug(gone);
   }
 
   const removeStore = (dev: DeviceImpl) => (buf: string, count: number) => {
@@ -389,16 +399,14 @@ export function pciBusOps(k: KernelImpl): BusOps {
         const ret = pciDeviceAdd(dev);
         if (ret !== 0) return ret;
         if (old !== undefined) old.unplugged = true;
-        hardware.push(dev);
+        // The slot's new function comes last in discovery order, as a hot-plugged one does.
+        hardware.delete(packed);
+        hardware.set(packed, dev);
         pciBusAddDevice(dev);
         return 0;
       };
     },
     removeDevice: (dev) => {
-      const unplug = (d: PciDev): void => {
-        d.unplugged = true;
-        for (const child of childrenOf(d)) unplug(child);
-      };
       unplug(dev as PciDev);
       stopAndRemove(dev as PciDev);
       return 0;

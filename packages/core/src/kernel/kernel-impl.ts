@@ -124,7 +124,8 @@ export class KernelImpl implements Kernel {
   get trace(): Trace {
     return this.tracer;
   }
-  private readonly chains_: ChainEntry[] = [];
+  /** The chains this kernel made, in creation order (a Map: a million IOMMU groups come and go). */
+  private readonly chains_ = new Map<object, ChainEntry>();
   /** Who is calling the chain being called (for the trace). */
   private caller: string | null = null;
   /** Each chain's frame in the call path, made once. */
@@ -629,7 +630,7 @@ export class KernelImpl implements Kernel {
       this.checkUsable();
       throw new SimError('SIM_ERR_KERNEL_DEAD', 'this kernel runs nothing more');
     };
-    for (const e of this.chains_) e.chain[REFUSE](refusal);
+    for (const e of this.chains_.values()) e.chain[REFUSE](refusal);
   }
 
   /** True once the kernel oopsed or was closed: it runs nothing more (reads still work). */
@@ -809,7 +810,7 @@ export class KernelImpl implements Kernel {
     });
     this.chainFrames.set(chain, `${kind}_notifier_call_chain(${name})`);
     const entry: ChainEntry = { chain: chain as unknown as NotifierHead<unknown>, namer: actionName, undo: null };
-    this.chains_.push(entry);
+    this.chains_.set(chain, entry);
     if (this.tracer.enabled) entry.undo = this.observeChain(entry);
     this.journalUndo(() => this.forgetChain(chain));
     return chain;
@@ -818,26 +819,32 @@ export class KernelImpl implements Kernel {
   /** Forgets a chain made with createChain() (a plugin's chain that is gone, such as a released IOMMU group's). */
   dropChain(chain: { name: string }): void {
     this.checkUsable();
-    const i = this.chains_.findIndex((e) => e.chain === (chain as unknown));
-    if (i === -1) return;
-    const entry = this.forgetChain(chain);
-    if (entry !== null) {
-      this.journalUndo(() => {
-        if (this.chains_.includes(entry)) return;
-        this.chains_.splice(Math.min(i, this.chains_.length), 0, entry);
-        if (this.tracer.enabled) entry.undo = this.observeChain(entry);
-      });
+    if (!this.journaling) {
+      this.forgetChain(chain);
+      return;
     }
+    const order = [...this.chains_.keys()];
+    const entry = this.forgetChain(chain);
+    if (entry === null) return;
+    this.journalUndo(() => {
+      if (this.chains_.has(chain)) return;
+      // Back in its place: the chains after it are taken out and put back behind it.
+      const after = order.slice(order.indexOf(chain) + 1).filter((c) => this.chains_.has(c));
+      const moved = after.map((c) => this.chains_.get(c)!);
+      for (const c of after) this.chains_.delete(c);
+      this.chains_.set(chain, entry);
+      after.forEach((c, i) => this.chains_.set(c, moved[i]!));
+      if (this.tracer.enabled) entry.undo = this.observeChain(entry);
+    });
   }
 
   /** Takes a chain off the kernel's list (its trace observer too); returns its entry, or null. */
   private forgetChain(chain: { name: string }): ChainEntry | null {
-    const i = this.chains_.findIndex((e) => e.chain === (chain as unknown));
-    if (i === -1) return null;
-    const entry = this.chains_[i]!;
+    const entry = this.chains_.get(chain);
+    if (entry === undefined) return null;
     entry.undo?.();
     entry.undo = null;
-    this.chains_.splice(i, 1);
+    this.chains_.delete(chain);
     return entry;
   }
 
@@ -928,7 +935,7 @@ export class KernelImpl implements Kernel {
     }
     checkString(effect, 'kernel.traceOutcome()', 'the effect', "'driver_sysfs_add() ignores the answer'");
     if (!this.tracer.enabled) return;
-    const entry = this.chains_.find((e) => e.chain === (chain as unknown));
+    const entry = this.chains_.get(chain);
     this.tracer.emit({
       type: 'chain.outcome',
       chain: chain.name,
@@ -942,7 +949,7 @@ export class KernelImpl implements Kernel {
   }
 
   private toggleChainObservers(on: boolean): void {
-    for (const e of this.chains_) {
+    for (const e of this.chains_.values()) {
       if (on && e.undo === null) e.undo = this.observeChain(e);
       if (!on && e.undo !== null) {
         e.undo();
@@ -1160,17 +1167,18 @@ export class KernelImpl implements Kernel {
 
   /** Names of the chains this kernel made (bus chains, plugins' chains). */
   chains(): string[] {
-    return this.chains_.map((e) => e.chain.name);
+    return [...this.chains_.values()].map((e) => e.chain.name);
   }
 
   /** A chain by name. */
   chainNamed(name: unknown): NotifierHead<unknown> | undefined {
-    return this.chains_.find((e) => e.chain.name === name)?.chain;
+    for (const e of this.chains_.values()) if (e.chain.name === name) return e.chain;
+    return undefined;
   }
 
   /** The name of an action on a chain (BUS_NOTIFY_BIND_DRIVER, IOMMU_GROUP_NOTIFY_BIND_DRIVER ...). */
   actionName(chain: object, action: number): string {
-    return this.chains_.find((e) => e.chain === chain)?.namer(action) ?? `action ${action}`;
+    return this.chains_.get(chain)?.namer(action) ?? `action ${action}`;
   }
 
   // --- driver callbacks ------------------------------------------------------------------------------------
