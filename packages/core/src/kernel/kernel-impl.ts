@@ -833,7 +833,7 @@ export class KernelImpl implements Kernel {
       const moved = after.map((c) => this.chains_.get(c)!);
       for (const c of after) this.chains_.delete(c);
       this.chains_.set(chain, entry);
-      after.forEach((c, i) => this.chains_.set(c, moved[i]!));
+      for (let i = 0; i < after.length; i++) this.chains_.set(after[i]!, moved[i]!);
       if (this.tracer.enabled) entry.undo = this.observeChain(entry);
     });
   }
