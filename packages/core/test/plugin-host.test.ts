@@ -199,3 +199,22 @@ describe('a failed use() leaves the kernel exactly as it was', () => {
     expect(world(k)).toEqual(before);
   });
 });
+
+describe('createKernel({ trace })', () => {
+  it("hears the plugins' setups, which a subscription after createKernel() misses", () => {
+    const events: { type: string; text?: string }[] = [];
+    const plugin: Plugin = {
+      name: 'chatty',
+      setup(kernel) {
+        kernel.printk(6, 'chatty: loaded');
+        kernel.bus('platform').registerNotifier({ name: 'chatty_nb', notifierCall: () => 0 });
+        return undefined;
+      },
+    };
+    const k = createKernel({ plugins: [plugin], trace: (e) => events.push(e) });
+    expect(events.filter((e) => e.type === 'dmesg').map((e) => e.text)).toEqual(['chatty: loaded']);
+    expect(events.map((e) => e.type)).toContain('chain.register');
+    expect(k.dmesg.lines({ timestamps: false })).toEqual(['chatty: loaded']);
+    expect(codeOf(() => createKernel({ trace: 5 as never }))).toBe('SIM_ERR_KERNEL_BAD_OPTION');
+  });
+});

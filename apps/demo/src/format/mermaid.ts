@@ -16,8 +16,8 @@ export function mermaidText(s: string): string {
 }
 
 /**
- * A Mermaid sequence diagram of a run's steps (GitHub renders it in a ```mermaid block): the shell, the driver core,
- * one participant per notifier chain and per notifier block, and the drivers whose probe ran.
+ * A Mermaid sequence diagram of a run's boot and steps (GitHub renders it in a ```mermaid block): the shell, the
+ * driver core, one participant per notifier chain and per notifier block, and the drivers whose probe ran.
  */
 export function formatMermaid(run: RunResult): string {
   const ids = new Map<string, string>();
@@ -100,6 +100,12 @@ export function formatMermaid(run: RunResult): string {
       else event(n.event, from);
     }
   };
+  // The boot first (the plugins' setups, the topology, the drivers loaded): the same stream as every format's.
+  if (run.bootEvents.length > 0) {
+    msg(sh, core, 'boot');
+    walk(buildTree(run.bootEvents), core);
+    msg(core, sh, 'booted', true);
+  }
   for (const s of run.steps) {
     if (!s.ran) {
       msg(sh, core, s.step.text);

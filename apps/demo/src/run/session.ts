@@ -74,10 +74,23 @@ export class Session {
     /** Called with the kernel once its plugins are set up, before the topology boots (e.g. to start an audit). */
     onKernel?: (kernel: Kernel) => void,
   ) {
+    // One stream from the kernel's first event: the plugins' setups (their dmesg lines, drivers, notifiers) are
+    // the boot's events as much as the topology's are, in every output format.
+    const events: TraceEvent[] = [];
+    let recording = true;
+    this.recording = {
+      events,
+      stop: () => {
+        recording = false;
+      },
+    };
     this.kernel = createKernel({
       profile,
       plugins: makePlugins(scenario),
       ...(scenario.machine === null ? {} : { machine: scenario.machine }),
+      trace: (e) => {
+        if (recording) events.push(e);
+      },
     });
     onKernel?.(this.kernel);
     for (const p of scenario.plugins) {
@@ -85,7 +98,6 @@ export class Session {
         if (spec.out !== undefined) this.outArgs.set(cmd, spec.out);
       }
     }
-    this.recording = this.kernel.trace.record();
     const k = this.kernel;
     for (const bus of scenario.buses) k.busRegister({ name: bus });
     for (const n of scenario.notifiers) k.bus(n.bus).registerNotifier(notifierBlock(n));

@@ -205,6 +205,8 @@ export class KernelImpl implements Kernel {
     };
 
     for (const ops of [platformBusOps(this), pciBusOps(this), i2cBusOps(this)]) this.addBus(ops);
+    // The caller's listener hears the plugins' setups too.
+    if (o.trace !== null) this.tracer.subscribe(o.trace);
     // A plugin whose setup fails is undone (see use()); those set up before it are torn down, since the kernel
     // is never handed out. Their teardowns' own failures give way to the setup's error.
     for (const p of plugins) {

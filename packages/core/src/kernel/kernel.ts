@@ -8,7 +8,7 @@ import type { ChainKind, NotifierBlock } from '../notifier/notifier-block.ts';
 import type { Oops } from './bug.ts';
 import type { LogLevel, LogRecord } from './printk.ts';
 import type { FlagDef, Profile, ProfileDef, ProfileInput } from './profile.ts';
-import type { NotifyOutcome } from './trace.ts';
+import type { NotifyOutcome, TraceEvent } from './trace.ts';
 import type { Trace } from './tracer.ts';
 
 /** A plugin: a plain object from a factory such as `vfioPlugin(options)`; see docs/adding-a-plugin.md. */
@@ -49,6 +49,12 @@ export interface KernelOptions {
   readonly logRecords?: number;
   /** The machine. Default: a generic x86 PC. */
   readonly machine?: Partial<Machine>;
+  /**
+   * A listener on the trace stream from the kernel's first event: the plugins' setups (their dmesg lines, drivers
+   * and notifiers) are in it, which a `kernel.trace.subscribe()` after createKernel() misses. It stays subscribed
+   * for the kernel's life.
+   */
+  readonly trace?: (event: TraceEvent) => void;
 }
 
 /** A PCI device as topology (hot-plugged by addDevice, found again by a rescan after its removal). */

@@ -1,6 +1,7 @@
 import { SimError, show } from '../errors/sim-error.ts';
 import type { KernelOptions, Machine, Plugin } from './kernel.ts';
 import type { ProfileInput } from './profile.ts';
+import type { TraceEvent } from './trace.ts';
 
 /** createKernel()'s options, checked, with their defaults. */
 export interface ResolvedKernelOptions {
@@ -9,12 +10,13 @@ export interface ResolvedKernelOptions {
   readonly dynamicDebug: boolean;
   readonly logRecords: number;
   readonly machine: Machine;
+  readonly trace: ((event: TraceEvent) => void) | null;
 }
 
 /** The largest log buffer: 16 Mi records (the kernel's log_buf is at most 2^25 bytes, CONFIG_LOG_BUF_SHIFT=25). */
 export const LOG_RECORDS_MAX = 1 << 24;
 
-const OPTION_KEYS = ['profile', 'plugins', 'dynamicDebug', 'logRecords', 'machine'];
+const OPTION_KEYS = ['profile', 'plugins', 'dynamicDebug', 'logRecords', 'machine', 'trace'];
 const MACHINE_KEYS = ['compatible', 'model'];
 
 function bad(message: string): SimError {
@@ -54,7 +56,12 @@ export function resolveKernelOptions(options: unknown): ResolvedKernelOptions {
   if (typeof dynamicDebug !== 'boolean') {
     throw bad(`dynamicDebug must be true or false, got ${show(dynamicDebug)}`);
   }
+  const trace = o.trace ?? null;
+  if (trace !== null && typeof trace !== 'function') {
+    throw bad(`trace must be a listener function (event) => void, got ${show(trace)}`);
+  }
   return {
+    trace,
     profile: o.profile ?? 'v4.12',
     plugins: [...plugins],
     dynamicDebug,
