@@ -227,7 +227,8 @@ export class Session {
 
   /** Each device at this moment: its bus, driver and IOMMU group. */
   devices(): Record<string, { bus: string; driver: string | null; iommuGroup: number | null }> {
-    const out: Record<string, { bus: string; driver: string | null; iommuGroup: number | null }> = {};
+    // Without a prototype, so that any name the kernel accepts (`__proto__`, `constructor`) is an own key.
+    const out: Record<string, { bus: string; driver: string | null; iommuGroup: number | null }> = Object.create(null);
     for (const d of this.kernel.devices()) {
       out[d.name] = { bus: d.bus.name, driver: d.driver?.name ?? null, iommuGroup: d.iommuGroup?.id ?? null };
     }
