@@ -104,12 +104,17 @@ function parseAddress(address: unknown): number {
 /** The PCI bus (drivers/pci): matching, probe/remove, driver_override, new_id/remove_id, remove and rescan. */
 export function pciBusOps(k: KernelImpl): BusOps {
   /**
-   * The machine's PCI functions in discovery order, by packed address: each slot's latest pci_dev, present or
-   * removed through sysfs (a rescan finds it again, as the hardware is still there). One unplugged through the API
-   * is forgotten at once, so the record is bounded by the machine's slots, however often a slot is re-plugged
+   * The machine's PCI functions in discovery order: each slot's latest pci_dev, present or removed through sysfs (a
+   * rescan finds it again, as the hardware is still there). One unplugged through the API is marked and dropped at
+   * the next compaction, which runs once unplugged entries are half the list: the record stays within twice the
+   * machine's slots however often a slot is re-plugged, at one array slot per function
    * (docs/decisions/2026-12-02-memory-after-removal.md).
    */
-  const hardware = new Map<number, PciDev>();
+  let hardware: PciDev[] = [];
+  /** Unplugged functions still in `hardware`. */
+  let unpluggedInList = 0;
+  /** True while a rescan walks `hardware` by index (no compaction then). */
+  let rescanning = false;
   /** The functions removed through sysfs, by address. */
   const absent = new Map<string, PciDev>();
   const bus = (): BusImpl => k.busesByName.get('pci')!;
@@ -220,19 +225,42 @@ export function pciBusOps(k: KernelImpl): BusOps {
   /** Models pci_rescan_bus() over the chosen functions: add what is missing, then attach what is not added. */
   function rescan(filter: (dev: PciDev) => boolean): void {
     k.enter('pci_rescan_bus');
-    for (const old of hardware.values()) {
-      if (old.isRegistered || old.unplugged || !filter(old)) continue;
-      const dev = rediscover(old);
-      if (dev !== null && pciDeviceAdd(dev) === 0) hardware.set(dev.packed, dev);
+    rescanning = true;
+    try {
+      for (let i = 0; i < hardware.length; i++) {
+        const old = hardware[i]!;
+        if (old.isRegistered || old.unplugged || !filter(old)) continue;
+        const dev = rediscover(old);
+        if (dev !== null && pciDeviceAdd(dev) === 0) hardware[i] = dev;
+      }
+      for (let i = 0; i < hardware.length; i++) {
+        const dev = hardware[i]!;
+        if (dev.isRegistered && !dev.isAdded && !dev.unplugged && filter(dev)) pciBusAddDevice(dev);
+      }
+    } finally {
+      rescanning = false;
     }
-    for (const dev of hardware.values()) if (dev.isRegistered && !dev.isAdded && filter(dev)) pciBusAddDevice(dev);
+    compact();
     k.leave();
+  }
+
+  /** A function left the machine: counted, and the list compacted once they are half of it. */
+  function forget(dev: PciDev): void {
+    if (dev.unplugged) return;
+    dev.unplugged = true;
+    unpluggedInList++;
+    compact();
+  }
+
+  function compact(): void {
+    if (rescanning || unpluggedInList * 2 <= hardware.length) return;
+    hardware = hardware.filter((d) => !d.unplugged);
+    unpluggedInList = 0;
   }
 
   /** The function (and those below it) leaves the machine: a rescan never finds it again. */
   function unplug(dev: PciDev): void {
-    dev.unplugged = true;
-    if (hardware.get(dev.packed) === dev) hardware.delete(dev.packed);
+    forget(dev);
     if (absent.get(dev.name) === dev) absent.delete(dev.name);
     for (const child of childrenOf(dev)) unplug(child);
     // Functions behind it that were removed through sysfs leave with it.
@@ -398,10 +426,9 @@ export function pciBusOps(k: KernelImpl): BusOps {
         // A taken slot: device_add() of the same name fails with -EEXIST (and its warning), nothing changes.
         const ret = pciDeviceAdd(dev);
         if (ret !== 0) return ret;
-        if (old !== undefined) old.unplugged = true;
         // The slot's new function comes last in discovery order, as a hot-plugged one does.
-        hardware.delete(packed);
-        hardware.set(packed, dev);
+        hardware.push(dev);
+        if (old !== undefined) forget(old);
         pciBusAddDevice(dev);
         return 0;
       };
