@@ -101,6 +101,8 @@ export function bindingHash(dev: DeviceImpl, drv: DriverImpl): number {
  * earlier one left it and, after DEFERRED_PROBE_REPEAT_LIMIT of them in a row, reports the livelock.
  */
 export function deferredProbeWorkFunc(k: KernelImpl): void {
+  // Queued after every bind: most runs find nothing to retry, and must cost nothing.
+  if (k.deferredActive.size === 0) return;
   let deferred = 0;
   for (const dev of k.deferredPending) deferred ^= deviceHash(dev);
   for (const dev of k.deferredActive) deferred ^= deviceHash(dev);
