@@ -98,7 +98,7 @@ describe('sim run, as a process', () => {
   });
 
   it('exits 2 for a wrong command line', () => {
-    expect(sim(['frobnicate']).stderr).toContain("sim frobnicate: unknown command 'frobnicate'");
+    expect(sim(['frobnicate']).stderr).toContain("sim: unknown command 'frobnicate'");
     expect(sim(['frobnicate']).status).toBe(2);
     expect(sim(['run', 'nosuch']).stderr).toBe(
       "sim run: no scenario file or built-in scenario named 'nosuch'; built-in scenarios: bind-veto, deferred-probe, driver-override, due-diligence, fault-injection, i2c-minors, keystone-null-data, seed, tce-already-grouped\n",
@@ -111,7 +111,7 @@ describe('sim run, as a process', () => {
     );
     const r = sim(['run', 'bind-veto', '--frob']);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain("Unknown option '--frob'");
+    expect(r.stderr).toContain("sim run: unknown option '--frob'");
     expect(sim([]).status).toBe(2);
     expect(sim(['--help']).status).toBe(0);
   });

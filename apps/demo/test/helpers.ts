@@ -2,7 +2,6 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { builtinNames, builtinPath } from '../src/builtins.ts';
 import { main } from '../src/main.ts';
 import { knownProfiles } from '../src/plugins/registry.ts';
@@ -75,7 +74,6 @@ export async function simInProcess(
     stderr: sink((s) => (stderr += s)),
     stdin: Readable.from([]) as unknown as NodeJS.ReadableStream,
     env: options.env ?? {},
-    parseArgs,
     cwd: options.cwd ?? APP,
   });
   return { status, stdout, stderr };

@@ -224,7 +224,7 @@ describe('sim run --inject', () => {
       '',
     ]);
     expect((await simInProcess(['list', '--inject', 'pci:4=NOTIFY_BAD'])).stderr).toBe(
-      'sim list: --inject needs a scenario to inject into (run, compare, explain, audit or shell with a scenario)\n',
+      "sim list: unknown option '--inject'; sim list takes --plugin, --format, --help, --color, --no-color (sim help list)\n",
     );
   });
 

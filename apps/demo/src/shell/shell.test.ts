@@ -1,5 +1,4 @@
 import { PassThrough } from 'node:stream';
-import { parseArgs } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { makeStyle } from '../format/style.ts';
 import { Session } from '../run/session.ts';
@@ -57,7 +56,7 @@ describe('the shell on a terminal (node:readline driven through a pseudo-TTY str
     stdout.on('data', (d: Buffer) => {
       text += d.toString();
     });
-    const done = runShell(null, 'v4.12', { stdin, stdout, stderr: stdout, env: {}, parseArgs }, makeStyle(false));
+    const done = runShell(null, 'v4.12', { stdin, stdout, stderr: stdout, env: {} }, makeStyle(false));
     stdin.write('cat /sys/bus/pci/drivers_au');
     stdin.write('\t');
     stdin.write('\r');

@@ -3,7 +3,7 @@ import { errdesc, type Kernel } from '@sim/core';
 import type { Style } from '../format/style.ts';
 import { notifyName } from '../format/style.ts';
 import { narrateEvents } from '../format/text.ts';
-import type { Io } from '../main.ts';
+import type { Io } from '../io.ts';
 import { Session } from '../run/session.ts';
 import { parseStep, VERBS } from '../scenario/steps.ts';
 import type { Command, Scenario } from '../scenario/types.ts';
