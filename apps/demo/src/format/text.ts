@@ -107,8 +107,15 @@ export function narrateEvents(
         return;
       case 'bind': {
         const verb =
-          e.what === 'bound' ? s.green('bound') : e.what === 'unbound' ? s.yellow('unbound') : s.red('not bound');
-        out.push(`${pad}${verb} ${e.device} ${e.what === 'unbound' ? 'from' : 'to'} ${e.driver}`);
+          e.what === 'bound'
+            ? s.green('bound')
+            : e.what === 'unbound'
+              ? s.yellow('unbound')
+              : e.what === 'refused'
+                ? s.red('refused')
+                : s.red('not bound');
+        const why = e.what === 'refused' && e.reason !== undefined ? `: ${e.reason}` : '';
+        out.push(`${pad}${verb} ${e.device} ${e.what === 'unbound' ? 'from' : 'to'} ${e.driver}${why}`);
         return;
       }
       case 'device':

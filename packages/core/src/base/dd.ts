@@ -1,4 +1,4 @@
-import { EAGAIN, EBUSY, EINVAL, ENODEV, ENXIO, EPROBE_DEFER } from '../constants/errno.ts';
+import { EAGAIN, EBUSY, EINVAL, ENODEV, ENXIO, EPROBE_DEFER, errname } from '../constants/errno.ts';
 import { NOTIFY_BAD } from '../constants/notifier.ts';
 import type { KernelImpl } from '../kernel/kernel-impl.ts';
 import { KERN_ERR, KERN_WARNING } from '../kernel/printk.ts';
@@ -70,7 +70,10 @@ function driverBound(k: KernelImpl, dev: DeviceImpl): void {
     else k.printk(KERN_WARNING, `driver_bound: device ${dev.name} already bound`);
     return;
   }
-  if (k.dbg) k.prDebug(`driver: '${drv.name}': driver_bound: bound to device '${dev.name}'`);
+  if (k.dbg) {
+    if (k.version.bindErrno) k.devDbg(dev, `driver: '${drv.name}': driver_bound: bound to device`);
+    else k.prDebug(`driver: '${drv.name}': driver_bound: bound to device '${dev.name}'`);
+  }
   drv.devices_.add(dev);
   dev.isBound = true;
   driverDeferredProbeDel(k, dev);
@@ -197,7 +200,15 @@ function reallyProbeModern(k: KernelImpl, dev: DeviceImpl, drv: DriverImpl): num
   const bus = dev.bus.ops;
   let ret = bus.dmaConfigure === undefined ? 0 : bus.dmaConfigure(dev, drv);
   if (ret !== 0) {
-    // pinctrl_bind_failed: device_links_no_driver(), device_unbind_cleanup().
+    // pinctrl_bind_failed: device_links_no_driver(), device_unbind_cleanup(). The kernel prints nothing here.
+    if (k.tracing) {
+      const name = errname(-ret);
+      k.traceBindRefused(
+        dev,
+        drv,
+        `${dev.bus.name}_dma_configure() returned ${ret}${name === undefined ? '' : ` (${name})`}, before driver_sysfs_add(): no bus event, no probe`,
+      );
+    }
     dev.driver = null;
     k.leave();
     return ret;

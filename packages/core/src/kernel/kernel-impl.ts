@@ -996,6 +996,12 @@ export class KernelImpl implements Kernel {
     if (this.tracer.enabled) this.tracer.emit({ type: 'bind', what, device: dev.name, driver: drv.name });
   }
 
+  /** A bind that dma_configure() refused (6.12): traced, since the kernel itself says nothing. */
+  traceBindRefused(dev: DeviceImpl, drv: DriverImpl, reason: string): void {
+    if (this.tracer.enabled)
+      this.tracer.emit({ type: 'bind', what: 'refused', device: dev.name, driver: drv.name, reason });
+  }
+
   traceDevice(what: 'add' | 'del', dev: DeviceImpl): void {
     this.tracer.emit({ type: 'device', what, device: dev.name, bus: dev.bus.name, ret: 0 });
   }
