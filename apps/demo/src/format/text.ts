@@ -114,8 +114,11 @@ export function narrateEvents(
               : e.what === 'refused'
                 ? s.red('refused')
                 : s.red('not bound');
-        const why = e.what === 'refused' && e.reason !== undefined ? `: ${e.reason}` : '';
-        out.push(`${pad}${verb} ${e.device} ${e.what === 'unbound' ? 'from' : 'to'} ${e.driver}${why}`);
+        if (e.what === 'refused') {
+          line(pad, `refused ${e.device} to ${e.driver}: ${e.reason ?? 'dma_configure() failed'}`, s.red);
+          return;
+        }
+        out.push(`${pad}${verb} ${e.device} ${e.what === 'unbound' ? 'from' : 'to'} ${e.driver}`);
         return;
       }
       case 'device':
