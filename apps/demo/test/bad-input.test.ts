@@ -56,11 +56,11 @@ describe('a scenario file that does not load', () => {
       '',
     ].join('\n');
     expect(problems(text)).toEqual([
-      "bad.yaml:1:10: profile: 'v5.0' is not allowed here; expected one of 'v4.12', 'v4.12+bind-veto', 'rfc-2017'",
+      "bad.yaml:1:10: profile: 'v5.0' is not allowed here; expected one of 'v4.12', 'v4.12+bind-veto', 'v6.12', 'rfc-2017'",
       "bad.yaml:4:7: topology.devices[0]: 'device' is missing; expected 'device': an integer from 0 to 65535",
       "bad.yaml:5:14: topology.devices[1].bus: 'pcie' is not a known bus; expected 'pci', 'platform', 'i2c', a bus of topology.buses",
       "bad.yaml:7:37: topology.drivers[0].probe: 'fail' does not fit here; expected what the probe does: ok, defer, a negative errno such as -ENOMEM, or { deferUntil: <driver> }",
-      "bad.yaml:8:1: stepz: unknown key 'stepz'; expected one of name, description, profile, profiles, plugins, topology, notifiers, inject, steps, expect",
+      "bad.yaml:8:1: stepz: unknown key 'stepz'; expected one of name, description, profile, profiles, inapplicable, plugins, topology, notifiers, inject, steps, expect",
     ]);
   });
 
@@ -148,7 +148,7 @@ describe('a scenario file that does not load', () => {
       "bad.yaml:12:13: steps[1].expect: unknown errno '-EWHO'; expected a negative errno name such as -ENODEV, -EINVAL or -EBUSY",
       "bad.yaml:15:5: expect.drivers.0000:09:00.0: unknown device '0000:09:00.0'; expected a device of the topology: 0000:01:00.1",
       "bad.yaml:16:21: expect.drivers.0000:01:00.1: unknown driver 'nouveau'; expected a driver of the topology or a plugin: snd_hda_intel, vfio-pci",
-      "bad.yaml:18:5: expect.byProfile.v9: unknown profile 'v9'; expected one of v4.12, v4.12+bind-veto, rfc-2017",
+      "bad.yaml:18:5: expect.byProfile.v9: unknown profile 'v9'; expected one of v4.12, v4.12+bind-veto, v6.12, rfc-2017",
     ]);
   });
 
@@ -162,7 +162,7 @@ describe('a scenario file that does not load', () => {
       'bad.yaml:2:35: plugins[0].options: plugin \'iommu-group\' refuses its options: SIM_ERR_IOMMU_BAD_OPTION: iommuGroupPlugin(): buses ["pci","pci"] names a bus twice; name each bus once; expected options that @sim/iommu-group accepts',
     ]);
     expect(problems('profile: rfc-2017\nsteps: [ls /sys]\n')).toEqual([
-      "bad.yaml:1:10: profile: profile 'rfc-2017' comes with plugin 'vfio', which this scenario does not use; expected one of v4.12, v4.12+bind-veto (or add 'vfio' to plugins)",
+      "bad.yaml:1:10: profile: profile 'rfc-2017' comes with plugin 'vfio', which this scenario does not use; expected one of v4.12, v4.12+bind-veto, v6.12 (or add 'vfio' to plugins)",
     ]);
   });
 

@@ -49,7 +49,7 @@ describe('sim run, as a process', () => {
     expect(check(out), JSON.stringify(check.errors)).toBe(true);
     expect(out).toMatchObject({ scenario: 'bind-veto', profile: 'v4.12', flags: [], oops: null, ok: true });
     expect(out.steps[0]).toEqual({
-      line: 20,
+      line: 21,
       step: 'modprobe snd_hda_intel',
       ran: true,
       result: 0,
@@ -107,7 +107,7 @@ describe('sim run, as a process', () => {
       "sim run: unknown format 'svg'; formats: text, json, jsonl, mermaid, perfetto, ktap\n",
     );
     expect(sim(['run', 'bind-veto', '--profile', 'v5.0']).stderr).toBe(
-      "sim run: unknown profile 'v5.0'; known profiles: v4.12, v4.12+bind-veto\n",
+      "sim run: unknown profile 'v5.0'; known profiles: v4.12, v4.12+bind-veto, v6.12\n",
     );
     const r = sim(['run', 'bind-veto', '--frob']);
     expect(r.status).toBe(2);
@@ -124,7 +124,7 @@ describe('sim compare, list and schema', () => {
     const lines = r.stdout.split('\n');
     expect(lines.every((l) => l.length <= 80)).toBe(true);
     expect(lines.find((l) => l.startsWith('>>'))).toMatch(/^>> +0 +0$/);
-    expect(r.stdout).toContain('first difference: step 1 (line 20)');
+    expect(r.stdout).toContain('first difference: step 1 (line 21)');
     expect(r.stdout).toContain('BUS_NOTIFY_BIND_DRIVER: veto answered NOTIFY_BAD, ignored:');
     expect(r.stdout).toContain('BUS_NOTIFY_BIND_DRIVER: veto answered NOTIFY_BAD, honoured:');
   });
@@ -177,16 +177,21 @@ describe('sim shell, driven through its stdin', () => {
 });
 
 describe('the seed story through the command', () => {
-  it('pnpm demo: the seed under three profiles, in 80 columns, first difference at the host bind', () => {
-    const r = sim(['compare', 'seed', '--profiles', 'v4.12,v4.12+bind-veto,rfc-2017']);
+  it('pnpm demo: the seed under v4.12, rfc-2017 and v6.12, in 80 columns: the BUG, the veto, the -EBUSY', () => {
+    const demo = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')).scripts.demo;
+    expect(demo).toContain('compare seed --profiles v4.12,rfc-2017,v6.12');
+    const r = sim(['compare', 'seed', '--profiles', 'v4.12,rfc-2017,v6.12']);
     expect(r.status).toBe(0);
     const lines = r.stdout.split('\n');
     expect(lines.filter((l) => l.length > 80)).toEqual([]);
-    expect(lines.length).toBeLessThan(75);
+    expect(lines.length).toBeLessThan(80);
     expect(r.stdout).toContain('14. $ echo 0000:01:00.1 > /sys/bus/pci/drivers/snd_hda_intel/bind');
-    expect(lines.find((l) => l.startsWith('>>'))).toMatch(/^>> +the task died +the task died +-19 \(ENODEV\)$/);
-    expect(r.stdout).toMatch(/ {2}oops +BUG at vfio\.c:733 +BUG at vfio\.c:733 +none/);
-    expect(r.stdout).toContain('first difference: step 14 (line 55)');
+    expect(lines.find((l) => l.startsWith('>>'))).toMatch(/^>> +the task died +-19 \(ENODEV\) +-16 \(EBUSY\)$/);
+    expect(r.stdout).toMatch(/ {2}oops +BUG at vfio\.c:733 +none +none/);
+    expect(r.stdout).toContain('first difference: step 14 (line 58)');
+    // The veto at BIND_DRIVER, and the modern refusal before any bus event.
+    expect(r.stdout).toContain('honoured: driver_sysfs_add() returns -EINVAL');
+    expect(r.stdout).toMatch(/v6\.12 +refused snd_hda_intel: pci_dma_configure\(\) returned -16 \(EBUSY\),/);
   });
 
   it('sim run seed --format json: the oops under v4.12, the refused bind under rfc-2017', () => {
@@ -227,7 +232,7 @@ describe('the seed story through the command', () => {
     const r = sim(['run', 'bind-veto', '--profile', 'rfc-2017']);
     expect(r.status).toBe(2);
     expect(r.stderr).toBe(
-      "sim run: profile 'rfc-2017' comes with plugin 'vfio', which scenario 'bind-veto' does not use; its profiles: v4.12, v4.12+bind-veto\n",
+      "sim run: profile 'rfc-2017' comes with plugin 'vfio', which scenario 'bind-veto' does not use; its profiles: v4.12, v4.12+bind-veto, v6.12\n",
     );
   });
 });

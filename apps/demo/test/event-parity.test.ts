@@ -8,7 +8,7 @@ import { RUN_RENDERERS } from '../src/format/render.ts';
 import { makeStyle } from '../src/format/style.ts';
 import { formatText } from '../src/format/text.ts';
 import { type RunResult, runScenario } from '../src/run/run.ts';
-import { builtin, builtinNames, usableProfiles } from './helpers.ts';
+import { builtin, builtinNames, runnableProfiles } from './helpers.ts';
 
 // One event stream: what the kernel emitted from its first event (the plugins' setups and the boot included) is
 // what every output format shows, each in its own way. For each format, the events it renders are read back out of
@@ -48,7 +48,7 @@ const EXTRACTORS: Record<string, ((run: RunResult) => void) | 'no events'> = {
     for (const e of of(run, 'splat')) expect(text).toContain(e.splat.message);
     for (const e of of(run, 'oops')) expect(text).toContain(`the task dies: ${e.message}`);
     expect(count(text, /^\s+probe \S+ \S+ = /)).toBe(of(run, 'probe').length);
-    expect(count(text, /^\s+(bound|not bound|unbound) \S+ (to|from) \S+$/)).toBe(of(run, 'bind').length);
+    expect(count(text, /^\s+(bound|not bound|unbound|refused) \S+ (to|from) \S+(: .*)?$/)).toBe(of(run, 'bind').length);
     expect(count(text, /^\s+device_(add|del) \S+ \(\S+\)$/)).toBe(of(run, 'device').length);
     expect(count(text, /^\s+driver_(un)?register \S+ = /)).toBe(of(run, 'driver').length);
   },
@@ -56,7 +56,7 @@ const EXTRACTORS: Record<string, ((run: RunResult) => void) | 'no events'> = {
     const text = formatMermaid(run);
     expect(count(text, /^ {2}\w+->>d\d+: probe /)).toBe(of(run, 'probe').length);
     expect(count(text, /^ {2}b\d+-->>c\d+: /)).toBe(of(run, 'chain.block').length);
-    expect(count(text, /^ {2}Note over \w+: (bound|not bound|unbound) /)).toBe(of(run, 'bind').length);
+    expect(count(text, /^ {2}Note over \w+: (bound|not bound|unbound|refused) /)).toBe(of(run, 'bind').length);
   },
   ktap: 'no events', // KTAP reports the expectations, one test each; it carries no events
 };
@@ -68,7 +68,7 @@ describe('every format shows the same events', () => {
 
   for (const name of builtinNames()) {
     const scenario = builtin(name);
-    for (const profile of usableProfiles(scenario)) {
+    for (const profile of runnableProfiles(scenario)) {
       describe(`${name} under ${profile}`, () => {
         const run = runScenario(scenario, profile);
         it("the stream starts at the kernel's first event: the plugins' setup lines are events too", () => {

@@ -53,6 +53,11 @@ export function usableProfiles(s: Scenario): string[] {
     .map((p) => p.name);
 }
 
+/** The profiles a scenario runs under: usable, and not declared inapplicable. */
+export function runnableProfiles(s: Scenario): string[] {
+  return usableProfiles(s).filter((p) => !Object.hasOwn(s.inapplicable, p));
+}
+
 export { builtinNames };
 
 /** Runs `sim` in-process through main(), as the bin does, collecting what it writes. */

@@ -188,9 +188,26 @@ describe('sim run --inject', () => {
     expect(c.stderr).toBe(
       "sim compare: --inject 'probe:pci/snd_hda_intel=-ENOMEM@1': driver 'snd_hda_intel' is loaded by a modprobe step (loaded: false), so it is not registered when the injections are applied; expected a driver registered at boot, or a step 'inject-probe snd_hda_intel …' after its modprobe\n",
     );
-    const ok = await simInProcess(['compare', 'driver-override', '--inject', 'probe:e1000e=-ENOMEM@1']);
+    const ok = await simInProcess([
+      'compare',
+      'driver-override',
+      '--profiles',
+      'v4.12,v4.12+bind-veto',
+      '--inject',
+      'probe:e1000e=-ENOMEM@1',
+    ]);
     expect(ok.status).toBe(1);
     expect(ok.stdout).toMatch(/11\. \$ echo 0000:02:00\.0 > \/sys\/bus\/pci\/drivers\/e1000e\/bind +-19 \(ENODEV\)/);
+    // 6.12's bind returns the probe's own errno.
+    const modern = await simInProcess([
+      'run',
+      'driver-override',
+      '--profile',
+      'v6.12',
+      '--inject',
+      'probe:e1000e=-ENOMEM@1',
+    ]);
+    expect(modern.stdout).toMatch(/-12 \(ENOMEM\)/);
     const json = JSON.parse((await simInProcess(['run', 'seed', '--format', 'json', '--inject', 'pci:any=0'])).stdout);
     expect(json.injections).toEqual(['notifier-error-inject on pci: any action -> raw 0']);
   });

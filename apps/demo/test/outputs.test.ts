@@ -7,12 +7,12 @@ import { makeStyle } from '../src/format/style.ts';
 import { formatText } from '../src/format/text.ts';
 import { runScenario } from '../src/run/run.ts';
 import { checkKtap, checkMermaid, checkTraceEvents } from './formats.ts';
-import { builtin, builtinNames, usableProfiles } from './helpers.ts';
+import { builtin, builtinNames, runnableProfiles } from './helpers.ts';
 
 describe('the outputs of every built-in scenario under every profile', () => {
   for (const name of builtinNames()) {
     const scenario = builtin(name);
-    for (const profile of usableProfiles(scenario)) {
+    for (const profile of runnableProfiles(scenario)) {
       describe(`${name} under ${profile}`, () => {
         const run = runScenario(scenario, profile);
 

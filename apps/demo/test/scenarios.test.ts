@@ -14,8 +14,16 @@ describe('every built-in scenario', () => {
     describe(name, () => {
       const scenario = builtin(name);
 
-      it('is written for every profile it can run under', () => {
-        expect([...scenario.profiles].sort()).toEqual(usableProfiles(scenario).sort());
+      it('is written for every profile it can run under, or says why one does not apply', () => {
+        expect([...scenario.profiles, ...Object.keys(scenario.inapplicable)].sort()).toEqual(
+          usableProfiles(scenario).sort(),
+        );
+        expect(scenario.profiles, 'v6.12 is where the story ends').toEqual(
+          Object.hasOwn(scenario.inapplicable, 'v6.12')
+            ? expect.not.arrayContaining(['v6.12'])
+            : expect.arrayContaining(['v6.12']),
+        );
+        for (const why of Object.values(scenario.inapplicable)) expect(why.length).toBeGreaterThan(40);
       });
 
       it('has a description, and expectations for the end state under each profile', () => {
@@ -27,7 +35,7 @@ describe('every built-in scenario', () => {
         }
       });
 
-      for (const profile of usableProfiles(scenario)) {
+      for (const profile of scenario.profiles) {
         it(`holds every expectation under ${profile}`, () => {
           const run = runScenario(scenario, profile);
           const failed = run.expectations.filter((e) => !e.ok).map((e) => `line ${e.line}: ${e.message}`);

@@ -104,6 +104,17 @@ export {
 } from './kernel/profile.ts';
 export type { NotifyOutcome, TraceEvent, TraceEventType } from './kernel/trace.ts';
 export { type Trace, type TraceRecording, toJsonl } from './kernel/tracer.ts';
+export {
+  BUS_NOTIFY_VOID_EFFECT,
+  isKernelBase,
+  KERNEL_BASES,
+  type KernelBase,
+  type KernelVersion,
+  kernelVersion,
+  LINUX_4_12,
+  LINUX_6_12,
+  type VersionChange,
+} from './kernel/versions.ts';
 export { AtomicNotifierHead } from './notifier/atomic.ts';
 export { BlockingNotifierHead } from './notifier/blocking.ts';
 export { type ChainOptions, NotifierHead } from './notifier/chain.ts';

@@ -58,7 +58,9 @@ describe('auditDueDiligence()', () => {
     const expected: AuditReport = {
       kind: 'due-diligence',
       profile: 'v4.12',
+      base: '4.12',
       flags: [],
+      unsupported: [],
       // exercise:errno, lifecycle:i2c, and null-data:i2c for each of the 8 events.
       kernels: 10,
       // 1 (exercise) + 12 (an adapter and a client through their life) + 8 (NULL data).

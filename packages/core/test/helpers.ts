@@ -1,4 +1,4 @@
-import { busNotifyName, createKernel, type Kernel, type KernelOptions, type TraceEvent } from '@sim/core';
+import { createKernel, type Kernel, type KernelOptions, type TraceEvent } from '@sim/core';
 
 /** The GPU used across the tests. */
 export const GPU = { bus: 'pci', address: '0000:01:00.0', vendor: 0x10de, device: 0x1b80, class: 0x030000 } as const;
@@ -11,8 +11,8 @@ export const NOUVEAU = { name: 'nouveau', bus: 'pci', ids: [{ vendor: 0x10de, de
 export function sequence(events: readonly TraceEvent[]): string[] {
   const out: string[] = [];
   for (const e of events) {
-    if (e.type === 'chain.call' && busNotifyName(e.action) !== undefined) {
-      out.push(`${e.chain} ${busNotifyName(e.action)} ${e.device ?? 'NULL'}`);
+    if (e.type === 'chain.call' && e.actionName.startsWith('BUS_NOTIFY_')) {
+      out.push(`${e.chain} ${e.actionName} ${e.device ?? 'NULL'}`);
     } else if (e.type === 'probe') {
       out.push(`probe ${e.driver} ${e.device} -> ${e.ret}`);
     } else if (e.type === 'dmesg' && e.level <= 6) {

@@ -10,6 +10,7 @@ import {
   ENOENT,
   ENOTTY,
   type Kernel,
+  LINUX_6_12,
   NOTIFY_BAD,
   type Plugin,
   SimError,
@@ -41,11 +42,47 @@ function thrown(fn: () => unknown): SimError {
 
 describe('profiles', () => {
   it('v4.12 by default; names and flag lists resolve; hasFlag answers', () => {
-    expect(createKernel().profile).toEqual({ name: 'v4.12', flags: [] });
+    expect(createKernel().profile).toEqual({ name: 'v4.12', base: '4.12', flags: [] });
     const seed = createKernel({ profile: 'v4.12+bind-veto' });
     expect(seed.profile.flags).toEqual(['stopBindOnNotifyBad']);
     expect(seed.hasFlag('stopBindOnNotifyBad')).toBe(true);
-    expect(createKernel({ profile: { flags: ['stopBindOnNotifyBad'] } }).profile.name).toBe('custom');
+    expect(createKernel({ profile: { flags: ['stopBindOnNotifyBad'] } }).profile).toEqual({
+      name: 'custom',
+      base: '4.12',
+      flags: ['stopBindOnNotifyBad'],
+    });
+  });
+
+  it('v6.12 is a base kernel; kernel.version and kernel.busEvents say what it changes', () => {
+    const k = createKernel({ profile: 'v6.12' });
+    expect(k.profile).toEqual({ name: 'v6.12', base: '6.12', flags: [] });
+    expect(k.version).toBe(LINUX_6_12);
+    expect(k.version).toMatchObject({ release: '6.12.118', iommuGroupChain: false, dmaOwnership: true });
+    expect(k.busEvents.BUS_NOTIFY_BIND_DRIVER).toBe(3);
+    expect(createKernel().busEvents.BUS_NOTIFY_BIND_DRIVER).toBe(BUS_NOTIFY_BIND_DRIVER);
+    expect(createKernel({ profile: { base: '6.12' } }).profile).toEqual({ name: 'custom', base: '6.12', flags: [] });
+    expect(createKernel({ profile: { name: 'mine', base: '6.12', flags: [] } }).version.base).toBe('6.12');
+  });
+
+  it('refuses the seed flag on 6.12 with the reason, and an unknown base', () => {
+    const e = thrown(() => createKernel({ profile: { base: '6.12', flags: ['stopBindOnNotifyBad'] } }));
+    expect(e.code).toBe('SIM_ERR_PROFILE_FLAG_REFUSED');
+    expect(e.message).toContain("flag 'stopBindOnNotifyBad' makes no sense on Linux 6.12");
+    expect(e.message).toContain('bus_notify(), which returns nothing');
+    const bad = thrown(() => createKernel({ profile: { base: '5.19' as never, flags: [] } }));
+    expect(bad.code).toBe('SIM_ERR_PROFILE_UNKNOWN_BASE');
+    expect(bad.message).toContain("the bases are '4.12' and '6.12'");
+  });
+
+  it('a plugin that does not model a base is refused there, at createKernel() and at use(), with its reason', () => {
+    const p: Plugin = { name: 'old', unsupported: { '6.12': 'gone in v6.4' }, setup: () => undefined };
+    expect(createKernel({ plugins: [p] }).plugins()).toEqual(['old']);
+    const e = thrown(() => createKernel({ profile: 'v6.12', plugins: [p] }));
+    expect(e.code).toBe('SIM_ERR_PLUGIN_UNSUPPORTED_KERNEL');
+    expect(e.message).toContain("plugin 'old' does not run on Linux 6.12 (profile 'v6.12'): gone in v6.4");
+    const k = createKernel({ profile: 'v6.12' });
+    expect(thrown(() => k.use(p)).code).toBe('SIM_ERR_PLUGIN_UNSUPPORTED_KERNEL');
+    expect(k.plugins()).toEqual([]);
   });
 
   it('an unknown profile or flag is an error that lists the known ones', () => {
@@ -67,7 +104,7 @@ describe('profiles', () => {
     };
     const k = createKernel({ profile: 'rfc', plugins: [p] });
     expect(k.hasFlag('vetoBind')).toBe(true);
-    expect(k.knownProfiles().map((x) => x.name)).toEqual(['v4.12', 'v4.12+bind-veto', 'rfc']);
+    expect(k.knownProfiles().map((x) => x.name)).toEqual(['v4.12', 'v4.12+bind-veto', 'v6.12', 'rfc']);
   });
 });
 

@@ -1,4 +1,11 @@
-import { CHAIN_KINDS, createNotifierChain, NOTIFY_DONE, notifierFromErrno, notifierToErrno } from '@sim/core';
+import {
+  CHAIN_KINDS,
+  createNotifierChain,
+  NOTIFY_BAD,
+  NOTIFY_DONE,
+  notifierFromErrno,
+  notifierToErrno,
+} from '@sim/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
@@ -51,7 +58,7 @@ describe('notifier chain properties', () => {
       if (notifierToErrno(notifierFromErrno(e)) !== e) throw new Error(`round trip ${e}`);
   });
 
-  it('unregister undoes register: any interleaving leaves exactly the live blocks, in kernel order', () => {
+  it('6.12: unregister undoes register: any interleaving leaves exactly the live blocks, in kernel order', () => {
     const op = fc.oneof(
       fc.record({ op: fc.constant('reg' as const), id: fc.nat(9), priority: fc.integer({ min: -2, max: 2 }) }),
       fc.record({ op: fc.constant('unreg' as const), id: fc.nat(9) }),
@@ -59,7 +66,7 @@ describe('notifier chain properties', () => {
     );
     fc.assert(
       fc.property(fc.constantFrom(...CHAIN_KINDS), fc.array(op, { maxLength: 60 }), (kind, ops) => {
-        const chain = createNotifierChain(kind, 'prop');
+        const chain = createNotifierChain(kind, 'prop', { base: '6.12' });
         const blocks = new Map<number, { name: string; priority: number; notifierCall: () => number }>();
         const undos = new Map<number, () => number>();
         // The model: live ids in call order.
@@ -94,6 +101,115 @@ describe('notifier chain properties', () => {
     );
   });
 });
+
+/** v4.12's singly linked list, restated from kernel/notifier.c: the reference the chain must match, loops and all. */
+class PointerList {
+  head: PNode | null = null;
+  /** notifier_chain_register(): 'spin' where the walk would go round a self-linked node for ever. */
+  register(n: PNode): 0 | 'spin' {
+    let prev: PNode | null = null;
+    let cur = this.head;
+    while (cur !== null && !(n.priority > cur.priority)) {
+      if (cur.next === cur) return 'spin';
+      prev = cur;
+      cur = cur.next;
+    }
+    n.next = cur;
+    if (prev === null) this.head = n;
+    else prev.next = n;
+    return 0;
+  }
+  /** notifier_chain_unregister(). */
+  unregister(n: PNode): 0 | -2 | 'spin' {
+    let prev: PNode | null = null;
+    for (let cur = this.head; cur !== null; prev = cur, cur = cur.next) {
+      if (cur === n) {
+        if (prev === null) this.head = n.next;
+        else prev.next = n.next;
+        return 0;
+      }
+      if (cur.next === cur) return 'spin';
+    }
+    return -2;
+  }
+  /** The names in walk order, once round a loop; and whether a walk ends in one. */
+  walk(): { names: string[]; loops: boolean } {
+    const names: string[] = [];
+    for (let n = this.head; n !== null; n = n.next) {
+      names.push(n.name);
+      if (n.next === n) return { names, loops: true };
+    }
+    return { names, loops: false };
+  }
+}
+interface PNode {
+  readonly name: string;
+  readonly priority: number;
+  next: PNode | null;
+}
+
+describe('v4.12 double registration', () => {
+  it('the chain is the kernel pointer list after any interleaving, double registrations and loops included', () => {
+    const op = fc.oneof(
+      fc.record({ op: fc.constant('reg' as const), id: fc.nat(5), priority: fc.integer({ min: -2, max: 2 }) }),
+      fc.record({ op: fc.constant('unreg' as const), id: fc.nat(5) }),
+      fc.record({ op: fc.constant('call' as const) }),
+    );
+    fc.assert(
+      fc.property(fc.constantFrom(...CHAIN_KINDS), fc.array(op, { maxLength: 40 }), (kind, ops) => {
+        const chain = createNotifierChain(kind, 'prop');
+        const model = new PointerList();
+        const nodes = new Map<number, PNode>();
+        const blocks = new Map<number, { name: string; priority: number; notifierCall: () => number }>();
+        for (const step of ops) {
+          if (step.op === 'call') {
+            const expected = model.walk();
+            const seen = chain.splats.length;
+            logged.length = 0;
+            const ret = chain.callChain(1, null);
+            const calls = [...logged];
+            if (expected.loops) {
+              expect(ret).toBe(NOTIFY_BAD);
+              expect(chain.splats.at(-1)?.kind).toBe('soft-lockup');
+            } else {
+              expect(ret).toBe(NOTIFY_DONE);
+              expect(chain.splats.length).toBe(seen);
+            }
+            expect(calls).toEqual(expected.names);
+            continue;
+          }
+          let nb = blocks.get(step.id);
+          let node = nodes.get(step.id);
+          if (step.op === 'reg') {
+            if (nb === undefined || node === undefined) {
+              const name = `b${step.id}`;
+              nb = {
+                name,
+                priority: step.priority,
+                notifierCall: () => {
+                  logged.push(name);
+                  return NOTIFY_DONE;
+                },
+              };
+              node = { name, priority: step.priority, next: null };
+              blocks.set(step.id, nb);
+              nodes.set(step.id, node);
+            }
+            const want = model.register(node);
+            expect(chain.register(nb).ret).toBe(want === 'spin' ? -35 : 0);
+          } else {
+            if (nb === undefined || node === undefined) continue;
+            const want = model.unregister(node);
+            expect(chain.unregister(nb)).toBe(want === 'spin' ? -35 : want);
+          }
+          expect(chain.blocks().map((b) => b.name)).toEqual(model.walk().names);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+const logged: string[] = [];
 
 describe('compiled walk', () => {
   type Spec = {

@@ -184,6 +184,37 @@ describe('a failed use() leaves the kernel exactly as it was', () => {
     expect(log).toEqual(['setup good', 'teardown good']);
   });
 
+  it('a block the failed setup registered twice (v4.12 relinks it, unlinking later blocks) is put back as it was', () => {
+    const k = createKernel({ profile: 'v4.12' });
+    const first = { name: 'first', notifierCall: () => 0 };
+    const later = { name: 'later', notifierCall: () => 0 };
+    k.bus('platform').registerNotifier(first);
+    k.bus('platform').registerNotifier(later);
+    expect(() =>
+      k.use({
+        name: 'twice',
+        setup(kernel) {
+          // v4.12's notifier_chain_register() links `first` again after `later`'s predecessor walk: the list is damaged.
+          expect(kernel.bus('platform').registerNotifier(first).ret).toBe(0);
+          expect(kernel.bus('platform').notifier.blocks()).not.toEqual([first, later]);
+          throw new Error('twice failed');
+        },
+      }),
+    ).toThrow('twice failed');
+    expect(k.bus('platform').notifier.blocks()).toEqual([first, later]);
+    const calls: string[] = [];
+    k.bus('platform').registerNotifier({
+      name: 'probe',
+      priority: -1,
+      notifierCall: () => {
+        calls.push('p');
+        return 0;
+      },
+    });
+    expect(k.addDevice({ bus: 'platform', name: 'after-undo' })).toBe(0);
+    expect(calls.length).toBeGreaterThan(0);
+  });
+
   it('a use() inside a setup is undone with the setup that failed', () => {
     const k = createKernel();
     const before = world(k);

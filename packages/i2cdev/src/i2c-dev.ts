@@ -15,6 +15,8 @@ import {
   KERN_ERR,
   KERN_INFO,
   type Kernel,
+  NOTIFY_DONE,
+  NOTIFY_OK,
   type Plugin,
 } from '@sim/core';
 import { badOption, show } from './errors.ts';
@@ -26,6 +28,8 @@ export const I2C_MAJOR = 89;
 export const I2C_MINORS = MINORMASK;
 /** I2C_MINORS up to v4.9 (before "i2c: dev: switch from register_chrdev to cdev API"): 256. */
 export const I2C_MINORS_V4_9 = 256;
+/** I2C_MINORS of 6.12 (drivers/i2c/i2c-dev.c:49): MINORMASK + 1 (1048576). */
+export const I2C_MINORS_V6_12 = MINORMASK + 1;
 /** The class i2c-dev creates: /sys/class/i2c-dev. */
 export const I2C_DEV_CLASS = 'i2c-dev';
 /** The name the notifier block carries in traces and audits (the kernel function's name). */
@@ -38,9 +42,9 @@ const FILE = 'drivers/i2c/i2c-dev.c';
 /** i2cdevPlugin() options. */
 export interface I2cdevOptions {
   /**
-   * I2C_MINORS: adapters numbered from this up get no /dev node ("Out of device minors", -ENODEV). Default
-   * I2C_MINORS (v4.12's MINORMASK); I2C_MINORS_V4_9 (256) gives the limit of v4.9 and earlier. An integer in
-   * [1, 1 << 20].
+   * I2C_MINORS: adapters numbered from this up get no /dev node ("Out of device minors", -ENODEV). Default: the
+   * kernel's, I2C_MINORS (v4.12's MINORMASK) or I2C_MINORS_V6_12 (MINORMASK + 1); I2C_MINORS_V4_9 (256) gives the
+   * limit of v4.9 and earlier. An integer in [1, 1 << 20].
    */
   readonly minors?: number;
 }
@@ -81,14 +85,20 @@ const OPTION_KEYS = ['minors'];
 interface State {
   initialised: boolean;
   readonly minors: number;
+  /**
+   * 6.12's i2c-dev: the notifier answers NOTIFY_OK / NOTIFY_DONE, not the attach's errno (v6.3, "i2c: dev: Fix bus
+   * callback return values"), the replay ignores failures, and the lines carry the "i2c_dev: " prefix.
+   */
+  readonly modern: boolean;
   /** i2c_dev_list. */
   readonly list: (I2cDevEntry & { ownsNode: boolean })[];
 }
 
 /**
- * i2c-dev as v4.12 has it: a class "i2c-dev", an i2c bus notifier that gives every adapter a /dev/i2c-N node and a
- * class device on BUS_NOTIFY_ADD_DEVICE and takes them away on BUS_NOTIFY_DEL_DEVICE, and the replay of adapters
- * that exist when it is loaded. Its answer to ADD_DEVICE is the attach's raw errno (-ENODEV past I2C_MINORS).
+ * i2c-dev: a class "i2c-dev", an i2c bus notifier that gives every adapter a /dev/i2c-N node and a class device on
+ * BUS_NOTIFY_ADD_DEVICE and takes them away on BUS_NOTIFY_DEL_DEVICE, and the replay of adapters that exist when
+ * it is loaded. v4.12 answers ADD_DEVICE with the attach's raw errno (-ENODEV past I2C_MINORS); 6.12 answers
+ * NOTIFY_OK or NOTIFY_DONE (v6.3).
  */
 export function i2cdevPlugin(options: I2cdevOptions = {}): Plugin & {
   /** What the plugin did on a kernel it was set up on, or undefined. */
@@ -100,7 +110,13 @@ export function i2cdevPlugin(options: I2cdevOptions = {}): Plugin & {
     name: I2CDEV_PLUGIN_NAME,
     dependencies: [],
     setup(kernel) {
-      const state: State = { initialised: false, minors, list: [] };
+      const modern = kernel.version.base === '6.12';
+      const state: State = {
+        initialised: false,
+        minors: minors ?? (modern ? I2C_MINORS_V6_12 : I2C_MINORS),
+        modern,
+        list: [],
+      };
       states.set(kernel, state);
       return i2cDevInit(kernel, state);
     },
@@ -124,7 +140,7 @@ export function i2cdevPlugin(options: I2cdevOptions = {}): Plugin & {
 
 /** Models i2c_dev_init(), drivers/i2c/i2c-dev.c: returns the module's exit (i2c_dev_exit()), or nothing on failure. */
 function i2cDevInit(kernel: Kernel, state: State): (() => void) | undefined {
-  kernel.printk(KERN_INFO, 'i2c /dev entries driver');
+  kernel.printk(KERN_INFO, `${prefix(state)}i2c /dev entries driver`);
   // register_chrdev_region(MKDEV(I2C_MAJOR, 0), I2C_MINORS, "i2c"): sim keeps no table of char device regions.
   // class_create(THIS_MODULE, "i2c-dev").
   const res = kernel.sysfs.createDir(`/sys/class/${I2C_DEV_CLASS}`);
@@ -145,9 +161,12 @@ function i2cDevInit(kernel: Kernel, state: State): (() => void) | undefined {
   }
   state.initialised = true;
   // Bind to already existing adapters right away: i2c_for_each_dev() stops at the first non-zero return, and
-  // i2c_dev_init() ignores it.
+  // i2c_dev_init() ignores it. 6.12's i2c_dev_attach_adapter() wrapper always returns 0, so every adapter is tried.
   kernel.withFrame('i2c_dev_init', () => {
-    for (const dev of bus.devices()) if (i2cdevAttachAdapter(kernel, state, dev) !== 0) break;
+    for (const dev of bus.devices()) {
+      const ret = i2cdevAttachAdapter(kernel, state, dev);
+      if (!state.modern && ret !== 0) break;
+    }
   });
   return () => i2cDevExit(kernel, state, nb);
 }
@@ -156,22 +175,34 @@ function i2cDevInit(kernel: Kernel, state: State): (() => void) | undefined {
 function i2cDevExit(kernel: Kernel, state: State, nb: BusNotifierBlock): void {
   const bus = kernel.bus('i2c');
   bus.unregisterNotifier(nb);
-  for (const dev of bus.devices()) if (i2cdevDetachAdapter(kernel, state, dev) !== 0) break;
+  for (const dev of bus.devices()) {
+    const ret = i2cdevDetachAdapter(kernel, state, dev);
+    if (!state.modern && ret !== 0) break;
+  }
   // Entries whose adapter left the bus while the notifier was off cannot exist: DEL_DEVICE detached them.
   kernel.sysfs.remove(`/sys/class/${I2C_DEV_CLASS}`);
   state.initialised = false;
 }
 
-/** Models i2cdev_notifier_call(), drivers/i2c/i2c-dev.c. */
+/**
+ * Models i2cdev_notifier_call(), drivers/i2c/i2c-dev.c: v4.12 answers the attach's or detach's int (0 or an errno);
+ * 6.12 answers NOTIFY_OK for an adapter attached or detached and NOTIFY_DONE otherwise.
+ */
 function i2cdevNotifierCall(kernel: Kernel, state: State, action: number, dev: Device | null): number {
-  switch (action) {
-    case BUS_NOTIFY_ADD_DEVICE:
-      return kernel.withFrame('i2cdev_notifier_call', () => i2cdevAttachAdapter(kernel, state, dev));
-    case BUS_NOTIFY_DEL_DEVICE:
-      return kernel.withFrame('i2cdev_notifier_call', () => i2cdevDetachAdapter(kernel, state, dev));
-    default:
-      return 0;
-  }
+  const { BUS_NOTIFY_ADD_DEVICE: add, BUS_NOTIFY_DEL_DEVICE: del } = state.modern
+    ? kernel.busEvents
+    : { BUS_NOTIFY_ADD_DEVICE, BUS_NOTIFY_DEL_DEVICE };
+  if (action !== add && action !== del) return state.modern ? NOTIFY_DONE : 0;
+  return kernel.withFrame('i2cdev_notifier_call', () => {
+    const ret = action === add ? i2cdevAttachAdapter(kernel, state, dev) : i2cdevDetachAdapter(kernel, state, dev);
+    if (!state.modern) return ret;
+    return ret === 1 ? NOTIFY_OK : NOTIFY_DONE;
+  });
+}
+
+/** The pr_fmt() of 6.12's i2c-dev.c (KBUILD_MODNAME ": "); v4.12 prints its own "i2c-dev: " where it does. */
+function prefix(state: State): string {
+  return state.modern ? 'i2c_dev: ' : '';
 }
 
 /** dev->type with dev == NULL: the NULL pointer dereference the kernel would take. */
@@ -185,14 +216,19 @@ function checkData(kernel: Kernel, dev: Device | null, fn: string, line: number)
 }
 
 /** Models i2cdev_attach_adapter(), drivers/i2c/i2c-dev.c (with get_free_i2c_dev() and device_create()). */
+/**
+ * Models i2cdev_attach_adapter(), drivers/i2c/i2c-dev.c: 0 (v4.12) or 1 (6.12, read as NOTIFY_OK) for an adapter
+ * that got its node; 0 for a device that is no adapter; the error (v4.12) or 0 (6.12, NOTIFY_DONE) on failure.
+ */
 function i2cdevAttachAdapter(kernel: Kernel, state: State, data: Device | null): number {
-  const dev = checkData(kernel, data, 'i2cdev_attach_adapter', 544);
+  const dev = checkData(kernel, data, 'i2cdev_attach_adapter', state.modern ? 671 : 544);
   if (!isI2cAdapter(dev)) return 0;
   const adap = dev;
+  const failed = (err: number) => (state.modern ? 0 : err);
   // get_free_i2c_dev(): the number check, then the record (no duplicate check in this version).
   if (adap.nr >= state.minors) {
-    kernel.printk(KERN_ERR, `i2c-dev: Out of device minors (${adap.nr})`);
-    return -ENODEV;
+    kernel.printk(KERN_ERR, `${state.modern ? 'i2c_dev: ' : 'i2c-dev: '}Out of device minors (${adap.nr})`);
+    return failed(-ENODEV);
   }
   const glue = `${adap.path}/${I2C_DEV_CLASS}`;
   const path = `${glue}/i2c-${adap.nr}`;
@@ -202,23 +238,26 @@ function i2cdevAttachAdapter(kernel: Kernel, state: State, data: Device | null):
   const res = deviceCreate(kernel, state, entry);
   if (res !== 0) {
     state.list.splice(state.list.lastIndexOf(entry), 1);
-    return res;
+    return failed(res);
   }
-  kernel.prDebug(`i2c-dev: adapter [${adap.adapterName}] registered as minor ${adap.nr}`);
-  return 0;
+  kernel.prDebug(
+    `${state.modern ? 'i2c_dev: ' : 'i2c-dev: '}adapter [${adap.adapterName}] registered as minor ${adap.nr}`,
+  );
+  return state.modern ? 1 : 0;
 }
 
 /** Models i2cdev_detach_adapter(), drivers/i2c/i2c-dev.c. */
+/** Models i2cdev_detach_adapter(), drivers/i2c/i2c-dev.c: 0; on 6.12, 1 (NOTIFY_OK) for an adapter detached. */
 function i2cdevDetachAdapter(kernel: Kernel, state: State, data: Device | null): number {
-  const dev = checkData(kernel, data, 'i2cdev_detach_adapter', 582);
+  const dev = checkData(kernel, data, 'i2cdev_detach_adapter', state.modern ? 709 : 582);
   if (!isI2cAdapter(dev)) return 0;
   const i = state.list.findIndex((e) => e.nr === dev.nr);
   if (i === -1) return 0; // attach_adapter must have failed
   const entry = state.list[i]!;
   state.list.splice(i, 1);
   deviceDestroy(kernel, entry);
-  kernel.prDebug(`i2c-dev: adapter [${dev.adapterName}] unregistered`);
-  return 0;
+  kernel.prDebug(`${state.modern ? 'i2c_dev: ' : 'i2c-dev: '}adapter [${dev.adapterName}] unregistered`);
+  return state.modern ? 1 : 0;
 }
 
 /**
@@ -337,7 +376,7 @@ function i2cdevCheckAddr(kernel: Kernel, adapterNr: number, addr: number): numbe
   return 0;
 }
 
-function checkOptions(options: unknown): number {
+function checkOptions(options: unknown): number | null {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw badOption(`i2cdevPlugin() takes an options object such as { minors: I2C_MINORS }, got ${show(options)}`);
   }
@@ -347,7 +386,7 @@ function checkOptions(options: unknown): number {
     }
   }
   const { minors } = options as I2cdevOptions;
-  if (minors === undefined) return I2C_MINORS;
+  if (minors === undefined) return null;
   if (!Number.isInteger(minors) || minors < 1 || minors > MINORMASK + 1) {
     throw badOption(
       `i2cdevPlugin({ minors }) is I2C_MINORS, an integer in [1, ${MINORMASK + 1}], got ${show(minors)}; use I2C_MINORS (${I2C_MINORS}, v4.12) or I2C_MINORS_V4_9 (${I2C_MINORS_V4_9})`,

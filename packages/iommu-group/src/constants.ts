@@ -49,4 +49,8 @@ export const PERCOLATE_FLAG: FlagDef = {
   description:
     "iommu_bus_notifier() returns the IOMMU group chain's answer for BIND/BOUND/UNBIND/UNBOUND_DRIVER instead of 0, so a group notifier's NOTIFY_BAD reaches the bus chain and stops it (the seed's \"plumbing the IOMMU group notifier to percolate notifier block returns\")",
   where: 'drivers/iommu/iommu.c iommu_bus_notifier()',
+  refusedOn: {
+    '6.12':
+      'iommu_bus_notifier() has no group chain answer to pass on: the IOMMU group notifier chain was removed in v5.19 ("iommu: Remove iommu group changes notifier"), and since v6.3 bus_notify() returns nothing to the driver core',
+  },
 };

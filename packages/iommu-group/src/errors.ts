@@ -9,6 +9,10 @@ export const IOMMU_ERROR_CODES = {
   SIM_ERR_IOMMU_BAD_ARGUMENT:
     'A function got something that is not a device or an IOMMU group of this package, or a device in no group where one is needed.',
   SIM_ERR_IOMMU_GROUP_RELEASED: 'An IOMMU group was used after its last reference went and it was released.',
+  SIM_ERR_IOMMU_NO_GROUP_CHAIN:
+    "An IOMMU group's notifier chain was asked for on a kernel that has none (6.12: removed in v5.19).",
+  SIM_ERR_IOMMU_NO_DMA_OWNERSHIP:
+    'A DMA ownership function was called on a kernel that has none (v4.12: it came in v5.19).',
 } as const;
 
 declare module '@sim/core' {
@@ -17,5 +21,7 @@ declare module '@sim/core' {
     SIM_ERR_IOMMU_NOT_IN_USE: true;
     SIM_ERR_IOMMU_BAD_ARGUMENT: true;
     SIM_ERR_IOMMU_GROUP_RELEASED: true;
+    SIM_ERR_IOMMU_NO_GROUP_CHAIN: true;
+    SIM_ERR_IOMMU_NO_DMA_OWNERSHIP: true;
   }
 }

@@ -14,12 +14,20 @@ export {
 } from './constants.ts';
 export { IOMMU_ERROR_CODES } from './errors.ts';
 export {
+  type DmaOwner,
   deviceIommuGroup,
   findIommuGroup,
   IOMMU_GROUPS_DIR,
+  type IommuDomainKind,
   type IommuGroup,
+  iommuAttachGroup,
+  iommuDetachGroup,
+  iommuDeviceClaimDmaOwner,
+  iommuDeviceReleaseDmaOwner,
   iommuGroupAddDevice,
   iommuGroupAlloc,
+  iommuGroupClaimDmaOwner,
+  iommuGroupDmaOwnerClaimed,
   iommuGroupForEachDev,
   iommuGroupGet,
   iommuGroupGetById,
@@ -27,6 +35,7 @@ export {
   iommuGroupPut,
   iommuGroupRefGet,
   iommuGroupRegisterNotifier,
+  iommuGroupReleaseDmaOwner,
   iommuGroupRemoveDevice,
   iommuGroupSetName,
   iommuGroups,

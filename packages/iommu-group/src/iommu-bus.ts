@@ -7,6 +7,7 @@ import {
   BUS_NOTIFY_UNBOUND_DRIVER,
   type Bus,
   type BusNotifierBlock,
+  type BusNotifyTable,
   type Device,
   ENODEV,
   NOTIFY_DONE,
@@ -19,12 +20,12 @@ import {
   IOMMU_GROUP_NOTIFY_UNBOUND_DRIVER,
 } from './constants.ts';
 import { iommuOpsAddDevice, iommuOpsRemoveDevice } from './device-group.ts';
-import { groupOfDevice, type IommuState, iommuGroupGet, iommuGroupPut } from './iommu.ts';
+import { groupOfDevice, type IommuState, iommuGroupGet, iommuGroupLeave, iommuGroupPut } from './iommu.ts';
 
 /** The name of the block iommu_bus_init() registers on each bus (it shows in traces). */
 export const IOMMU_BUS_NOTIFIER = 'iommu_bus_notifier';
 
-/** The BUS_NOTIFY_* -> IOMMU_GROUP_NOTIFY_* translation of iommu_bus_notifier(): 4..7 -> 3..6. */
+/** The BUS_NOTIFY_* -> IOMMU_GROUP_NOTIFY_* translation of v4.12's iommu_bus_notifier(): 4..7 -> 3..6. */
 export function groupActionOf(busAction: number): number {
   switch (busAction) {
     case BUS_NOTIFY_BIND_DRIVER:
@@ -48,6 +49,7 @@ export function groupActionOf(busAction: number): number {
  */
 export function iommuBusNotifier(st: IommuState, action: number, dev: Device | null): number {
   const k = st.kernel;
+  if (!st.groupChain) return iommuBusNotifierModern(st, k.busEvents, action, dev);
   if (dev === null) {
     // dev->bus->iommu_ops with dev == NULL: v4.12 dereferences NULL.
     return k.bug(
@@ -88,9 +90,50 @@ export function iommuBusNotifier(st: IommuState, action: number, dev: Device | n
   });
 }
 
+/**
+ * Models iommu_bus_notifier(), drivers/iommu/iommu.c:1662 (6.12): ADD_DEVICE probes the device into its group
+ * (iommu_probe_device(): NOTIFY_OK, or NOTIFY_DONE on any error, -ENODEV for a device no IOMMU covers included);
+ * REMOVED_DEVICE releases it from its group without a line (iommu_release_device(), NOTIFY_OK). Every other event:
+ * 0, and nothing happens: there is no group chain to pass it to.
+ */
+function iommuBusNotifierModern(st: IommuState, events: BusNotifyTable, action: number, dev: Device | null): number {
+  const k = st.kernel;
+  if (action !== events.BUS_NOTIFY_ADD_DEVICE && action !== events.BUS_NOTIFY_REMOVED_DEVICE) return 0;
+  if (dev === null) {
+    // dev_iommu_fwspec_get(dev) / dev->iommu_group with dev == NULL: a NULL pointer dereference.
+    return k.bug(
+      'drivers/iommu/iommu.c:1667',
+      'BUG: kernel NULL pointer dereference, address: 0000000000000000 in iommu_bus_notifier',
+    );
+  }
+  return k.withFrame(IOMMU_BUS_NOTIFIER, () => {
+    if (action === events.BUS_NOTIFY_ADD_DEVICE) return iommuProbeDevice(st, dev) !== 0 ? NOTIFY_DONE : NOTIFY_OK;
+    iommuReleaseDevice(st, dev);
+    return NOTIFY_OK;
+  });
+}
+
+/**
+ * Models iommu_probe_device(), drivers/iommu/iommu.c (6.12): a device in a group is probed already (0); else the
+ * IOMMU driver's device_group() finds or allocates its group and iommu_group_alloc_device() adds it ("Adding to
+ * iommu group N"); it joins the group's current domain, which in a group userspace owns is userspace's.
+ */
+export function iommuProbeDevice(st: IommuState, dev: Device): number {
+  if (groupOfDevice(dev) !== null) return 0;
+  return st.kernel.withFrame('iommu_probe_device', () => iommuOpsAddDevice(st, dev));
+}
+
+/** Models iommu_release_device(), drivers/iommu/iommu.c (6.12): out of its group, silently. */
+export function iommuReleaseDevice(st: IommuState, dev: Device): void {
+  const g = groupOfDevice(dev);
+  if (g !== null) st.kernel.withFrame('iommu_release_device', () => iommuGroupLeave(g, dev));
+}
+
 /** Models remove_iommu_group(), drivers/iommu/iommu.c (iommu_bus_init()'s undo). */
 function removeIommuGroup(st: IommuState, dev: Device): number {
-  if (groupOfDevice(dev) !== null) iommuOpsRemoveDevice(st, dev);
+  if (groupOfDevice(dev) === null) return 0;
+  if (st.groupChain) iommuOpsRemoveDevice(st, dev);
+  else iommuReleaseDevice(st, dev);
   return 0;
 }
 
@@ -100,15 +143,21 @@ function removeIommuGroup(st: IommuState, dev: Device): number {
  */
 function addIommuGroup(st: IommuState, dev: Device): number {
   const k = st.kernel;
+  if (!st.groupChain) {
+    // probe_iommu_group(), bus_iommu_probe() (6.12): a device in a group is probed already; -ENODEV is no error.
+    const ret = iommuProbeDevice(st, dev);
+    return ret === -ENODEV ? 0 : ret;
+  }
   if (dev.iommuGroup !== null) k.warn('drivers/iommu/iommu.c:1069', `WARN_ON(dev->iommu_group) for ${dev.name}`);
   const ret = iommuOpsAddDevice(st, dev);
   return ret === -ENODEV ? 0 : ret;
 }
 
 /**
- * Models iommu_bus_init(), drivers/iommu/iommu.c (called by bus_set_iommu()): registers iommu_bus_notifier on the
- * bus, then runs add_iommu_group over the devices already there; an error undoes both. Returns the kernel's int
- * and the undo of the registration.
+ * Models iommu_bus_init(), drivers/iommu/iommu.c (v4.12, called by bus_set_iommu()): registers iommu_bus_notifier
+ * on the bus, then runs add_iommu_group over the devices already there; an error undoes both. Returns the kernel's
+ * int and the undo of the registration. On 6.12 the same two steps are iommu_subsys_init()'s registration and
+ * bus_iommu_probe() over the devices present.
  */
 export function iommuBusInit(st: IommuState, bus: Bus): { ret: number; unregister: () => void } {
   const k = st.kernel;

@@ -1,7 +1,10 @@
 import {
   type BlockingNotifierHead,
   type Device,
+  EBUSY,
   EFAULT,
+  ENODEV,
+  EPERM,
   type IommuGroupRef,
   KERN_ERR,
   KERN_INFO,
@@ -18,8 +21,21 @@ import type { ResolvedOptions } from './options.ts';
 export const IOMMU_GROUPS_DIR = '/sys/kernel/iommu_groups';
 
 /**
- * Models struct iommu_group, drivers/iommu/iommu.c: an id, its sysfs directory, its devices and its blocking
- * notifier chain. `dev.iommuGroup` of a member device is this object.
+ * The domain a group's devices are attached to (group->domain, 6.12): the default (DMA API) domain, the blocking
+ * domain (no DMA at all: userspace owns the group but has not attached a domain), or an unmanaged domain of
+ * userspace's own (vfio's type1 after VFIO_SET_IOMMU).
+ */
+export type IommuDomainKind = 'default' | 'blocking' | 'unmanaged';
+
+/** Who claimed a group's DMA (group->owner, an opaque pointer in the kernel): any object, named for messages. */
+export interface DmaOwner {
+  readonly name: string;
+}
+
+/**
+ * Models struct iommu_group, drivers/iommu/iommu.c: an id, its sysfs directory, its devices, and per kernel either
+ * its blocking notifier chain (v4.12) or its DMA ownership (6.12). `dev.iommuGroup` of a member device is this
+ * object.
  */
 export interface IommuGroup extends IommuGroupRef {
   /** group->id: the directory name under /sys/kernel/iommu_groups and, for vfio, the N of /dev/vfio/N. */
@@ -29,10 +45,20 @@ export interface IommuGroup extends IommuGroupRef {
   /** group->name (iommu_group_set_name()), or null. */
   readonly name: string | null;
   /**
-   * group->notifier: the chain iommu_group_register_notifier() adds to (blocking, named `iommu_group:<id>`).
-   * Callbacks get the device as data.
+   * group->notifier (v4.12): the chain iommu_group_register_notifier() adds to (blocking, named `iommu_group:<id>`).
+   * Callbacks get the device as data. 6.12 has no such chain (removed in v5.19): reading it is a SimError
+   * (SIM_ERR_IOMMU_NO_GROUP_CHAIN).
    */
   readonly notifier: BlockingNotifierHead<Device>;
+  /**
+   * group->owner_cnt (6.12): kernel drivers using the default domain (one each), or 1 for the owner who claimed the
+   * group (more for iommufd's per-device claims). Always 0 on v4.12.
+   */
+  readonly ownerCnt: number;
+  /** group->owner (6.12): who claimed the group's DMA (vfio), or null while the kernel owns it. */
+  readonly owner: DmaOwner | null;
+  /** group->domain (6.12): 'default' while the kernel owns the group. Always 'default' on v4.12. */
+  readonly domain: IommuDomainKind;
   /** References held (each member device holds one; iommu_group_get() takes one). */
   readonly refcount: number;
   /** True once the last reference went: the id is free again and the object must not be used. */
@@ -54,19 +80,46 @@ export class IommuGroupImpl implements IommuGroup {
   name: string | null = null;
   readonly entries: GroupDevice[] = [];
   readonly path: string;
+  ownerCnt = 0;
+  owner: DmaOwner | null = null;
+  domain: IommuDomainKind = 'default';
 
   constructor(
     readonly state: IommuState,
     readonly id: number,
     /** The membership key this group was made for (options), or null for a group allocated through the API. */
     readonly key: string | null,
-    readonly notifier: BlockingNotifierHead<Device>,
+    /** The group chain (v4.12), or null (6.12). */
+    readonly chain: BlockingNotifierHead<Device> | null,
   ) {
     this.path = `${IOMMU_GROUPS_DIR}/${id}`;
   }
 
+  get notifier(): BlockingNotifierHead<Device> {
+    if (this.chain === null) throw noGroupChain(this.state.kernel, `IOMMU group ${this.id}'s notifier`);
+    return this.chain;
+  }
+
   get refcount(): number {
     return this.refs;
+  }
+
+  /** Models iommu_device_use_default_domain(), drivers/iommu/iommu.c (6.12), for core's dma_configure(). */
+  useDefaultDomain(_dev: Device): number {
+    if (!this.state.dmaOwnership) return 0;
+    if (this.ownerCnt > 0 && (this.domain !== 'default' || this.owner !== null)) return -EBUSY;
+    this.ownerCnt++;
+    return 0;
+  }
+
+  /** Models iommu_device_unuse_default_domain(), drivers/iommu/iommu.c (6.12), for core's dma_cleanup(). */
+  unuseDefaultDomain(_dev: Device): void {
+    if (!this.state.dmaOwnership) return;
+    if (this.ownerCnt === 0) {
+      this.state.kernel.warn('drivers/iommu/iommu.c:3154', 'WARN_ON(!group->owner_cnt)');
+      return;
+    }
+    this.ownerCnt--;
   }
 
   devices(): Device[] {
@@ -86,6 +139,10 @@ export interface IommuState {
   readonly byKey: Map<string, IommuGroupImpl>;
   /** The `percolate` flag, read once at setup. */
   readonly percolate: boolean;
+  /** The kernel has the IOMMU group notifier chain (v4.12; removed in v5.19). */
+  readonly groupChain: boolean;
+  /** The kernel has DMA ownership (v5.19 on). */
+  readonly dmaOwnership: boolean;
 }
 
 const states = new WeakMap<Kernel, IommuState>();
@@ -101,6 +158,8 @@ export function createState(kernel: Kernel, options: ResolvedOptions, percolate:
     groups: new Map(),
     byKey: new Map(),
     percolate,
+    groupChain: kernel.version.iommuGroupChain,
+    dmaOwnership: kernel.version.dmaOwnership,
   };
   states.set(kernel, state);
   return state;
@@ -201,11 +260,14 @@ export function allocGroup(st: IommuState, key: string | null, pinned: number | 
     return ret;
   }
   k.sysfs.createDir(`${path}/devices`);
-  const notifier = k.createChain<'blocking', Device>(
-    'blocking',
-    `iommu_group:${id}`,
-    (a) => iommuGroupNotifyName(a) ?? `action ${a}`,
-  );
+  // 6.12's struct iommu_group has no notifier head (v5.19, "iommu: Remove iommu group changes notifier").
+  const notifier = st.groupChain
+    ? k.createChain<'blocking', Device>(
+        'blocking',
+        `iommu_group:${id}`,
+        (a) => iommuGroupNotifyName(a) ?? `action ${a}`,
+      )
+    : null;
   const group = new IommuGroupImpl(st, id, key, notifier);
   k.sysfs.createFile(`${path}/reserved_regions`, { mode: 0o444, show: () => showResvRegions(group) });
   st.groups.set(id, group);
@@ -229,7 +291,7 @@ function releaseGroup(group: IommuGroupImpl): void {
   k.sysfs.remove(group.path);
   if (k.dynamicDebug) k.prDebug(`iommu: Releasing group ${group.id}`);
   st.ida.remove(group.id);
-  k.dropChain(group.notifier);
+  if (group.chain !== null) k.dropChain(group.chain);
   group.released = true;
   st.groups.delete(group.id);
   if (group.key !== null && st.byKey.get(group.key) === group) st.byKey.delete(group.key);
@@ -309,9 +371,12 @@ export function iommuGroupAddDevice(group: IommuGroup, dev: Device): number {
   const g = checkGroup(group, 'iommuGroupAddDevice()');
   checkDevice(dev, 'iommuGroupAddDevice()');
   const k = g.state.kernel;
+  const modern = !g.state.groupChain;
   return k.withFrame('iommu_group_add_device', () => {
     const fail = (ret: number): number => {
-      k.printk(KERN_ERR, `iommu: Failed to add device ${dev.name} to group ${g.id}: ${ret}`);
+      // 6.12: iommu_group_alloc_device()'s dev_err; v4.12: pr_err.
+      if (modern) k.devPrintk(KERN_ERR, dev, `Failed to add to iommu group ${g.id}: ${ret}`);
+      else k.printk(KERN_ERR, `iommu: Failed to add device ${dev.name} to group ${g.id}: ${ret}`);
       return ret;
     };
     // sysfs_create_link() on a device that is not in sysfs: its kobject has no directory.
@@ -326,6 +391,14 @@ export function iommuGroupAddDevice(group: IommuGroup, dev: Device): number {
     if (ret !== 0) {
       k.sysfs.remove(`${dev.path}/iommu_group`);
       return fail(ret);
+    }
+    if (modern) {
+      // iommu_group_alloc_device(), v5.19 on: the line comes with the links; no chain to tell.
+      k.devPrintk(KERN_INFO, dev, `Adding to iommu group ${g.id}`);
+      g.refs++;
+      dev.iommuGroup = g;
+      g.entries.push({ dev, name });
+      return 0;
     }
     g.refs++;
     dev.iommuGroup = g;
@@ -362,6 +435,14 @@ export function iommuGroupRemoveDevice(dev: Device): void {
     );
   }
   const k = g.state.kernel;
+  if (!g.state.groupChain) {
+    // 6.12: dev_info, then __iommu_group_remove_device().
+    k.withFrame('iommu_group_remove_device', () => {
+      k.devPrintk(KERN_INFO, dev, `Removing from iommu group ${g.id}`);
+      iommuGroupLeave(g, dev);
+    });
+    return;
+  }
   k.withFrame('iommu_group_remove_device', () => {
     k.printk(KERN_INFO, `iommu: Removing device ${dev.name} from group ${g.id}`);
     const answer = k.callChain(g.notifier, IOMMU_GROUP_NOTIFY_DEL_DEVICE, dev, 'iommu_group_remove_device');
@@ -386,6 +467,28 @@ export function iommuGroupRemoveDevice(dev: Device): void {
 }
 
 /**
+ * Models __iommu_group_remove_device() and __iommu_group_free_device(), drivers/iommu/iommu.c (6.12): both links
+ * go, the device leaves the list silently, `dev->iommu_group` is cleared and the reference dropped. A group left
+ * empty while still owned or off its default domain is the kernel's WARN_ON.
+ */
+export function iommuGroupLeave(g: IommuGroupImpl, dev: Device): void {
+  const k = g.state.kernel;
+  const i = g.entries.findIndex((e) => e.dev === dev);
+  if (i === -1) return;
+  const [entry] = g.entries.splice(i, 1);
+  k.sysfs.remove(`${g.path}/devices/${entry!.name}`);
+  k.sysfs.remove(`${dev.path}/iommu_group`);
+  if (g.entries.length === 0 && (g.ownerCnt !== 0 || g.domain !== 'default')) {
+    k.warn(
+      'drivers/iommu/iommu.c:632',
+      `WARN_ON(group->owner_cnt || group->domain != group->default_domain): group ${g.id} emptied while owner_cnt ${g.ownerCnt}, domain ${g.domain}`,
+    );
+  }
+  dev.iommuGroup = null;
+  iommuGroupPut(g);
+}
+
+/**
  * Models iommu_group_for_each_dev(), drivers/iommu/iommu.c: calls `fn` on each member in order and stops at the
  * first non-zero return, which it returns (0 when every call returned 0).
  */
@@ -401,14 +504,148 @@ export function iommuGroupForEachDev(group: IommuGroup, fn: (dev: Device) => num
 // ---------------------------------------------------------------------------------------------------------------
 // The group's chain
 
-/** Models iommu_group_register_notifier(), drivers/iommu/iommu.c: blocking_notifier_chain_register(). */
+/**
+ * Models iommu_group_register_notifier(), drivers/iommu/iommu.c (v4.12): blocking_notifier_chain_register(). A
+ * SimError on 6.12, which has no group chain (SIM_ERR_IOMMU_NO_GROUP_CHAIN).
+ */
 export function iommuGroupRegisterNotifier(group: IommuGroup, nb: NotifierBlock<Device>): Registration {
   return checkGroup(group, 'iommuGroupRegisterNotifier()').notifier.register(nb);
 }
 
-/** Models iommu_group_unregister_notifier(), drivers/iommu/iommu.c: blocking_notifier_chain_unregister(). */
+/** Models iommu_group_unregister_notifier(), drivers/iommu/iommu.c (v4.12): blocking_notifier_chain_unregister(). */
 export function iommuGroupUnregisterNotifier(group: IommuGroup, nb: NotifierBlock<Device>): number {
   return checkGroup(group, 'iommuGroupUnregisterNotifier()').notifier.unregister(nb);
+}
+
+/** The misuse error for the group chain on a kernel that has none. */
+function noGroupChain(kernel: Kernel, what: string): SimError {
+  return new SimError(
+    'SIM_ERR_IOMMU_NO_GROUP_CHAIN',
+    `${what}: Linux ${kernel.version.base} has no IOMMU group notifier chain (removed in v5.19 by "iommu: Remove iommu group changes notifier"; DMA ownership replaced it); use a profile on base 4.12 for the group chain, or read the group's ownerCnt, owner and domain`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// DMA ownership (6.12)
+
+function checkOwnership(group: unknown, who: string): IommuGroupImpl {
+  const g = checkGroup(group, who);
+  if (!g.state.dmaOwnership) {
+    throw new SimError(
+      'SIM_ERR_IOMMU_NO_DMA_OWNERSHIP',
+      `${who}: Linux ${g.state.kernel.version.base} has no DMA ownership (it came in v5.19); use profile v6.12`,
+    );
+  }
+  return g;
+}
+
+function checkOwner(owner: unknown, who: string): DmaOwner {
+  if (typeof owner !== 'object' || owner === null || typeof (owner as DmaOwner).name !== 'string') {
+    throw new SimError(
+      'SIM_ERR_IOMMU_BAD_ARGUMENT',
+      `${who}: the owner is an object with a name, such as { name: 'my-user' } (the kernel compares owners by identity), got ${describe(owner)}`,
+    );
+  }
+  return owner as DmaOwner;
+}
+
+/**
+ * Models __iommu_take_dma_ownership(), drivers/iommu/iommu.c: -EBUSY off the default domain; else the group moves
+ * to its blocking domain (no device of it can DMA) and `owner` takes it.
+ */
+function takeDmaOwnership(g: IommuGroupImpl, owner: DmaOwner): number {
+  if (g.domain !== 'default') return -EBUSY;
+  g.domain = 'blocking';
+  g.owner = owner;
+  g.ownerCnt++;
+  return 0;
+}
+
+/** Models __iommu_release_dma_ownership(), drivers/iommu/iommu.c: back to the kernel and the default domain. */
+function releaseDmaOwnership(g: IommuGroupImpl): void {
+  if (g.ownerCnt === 0 || g.owner === null) {
+    g.state.kernel.warn('drivers/iommu/iommu.c:3276', 'WARN_ON(!group->owner_cnt || !group->owner)');
+    return;
+  }
+  g.ownerCnt = 0;
+  g.owner = null;
+  g.domain = 'default';
+}
+
+/**
+ * Models iommu_group_claim_dma_owner(), drivers/iommu/iommu.c (6.12), what vfio's VFIO_GROUP_SET_CONTAINER calls:
+ * -EPERM while any kernel driver uses the group's DMA (owner_cnt > 0) or it is claimed already; -EBUSY off the
+ * default domain; else 0, the group on its blocking domain and owned by `owner`.
+ */
+export function iommuGroupClaimDmaOwner(group: IommuGroup, owner: DmaOwner): number {
+  const g = checkOwnership(group, 'iommuGroupClaimDmaOwner()');
+  checkOwner(owner, 'iommuGroupClaimDmaOwner()');
+  if (g.ownerCnt !== 0) return -EPERM;
+  return takeDmaOwnership(g, owner);
+}
+
+/** Models iommu_group_release_dma_owner(), drivers/iommu/iommu.c (6.12). */
+export function iommuGroupReleaseDmaOwner(group: IommuGroup): void {
+  releaseDmaOwnership(checkOwnership(group, 'iommuGroupReleaseDmaOwner()'));
+}
+
+/**
+ * Models iommu_device_claim_dma_owner(), drivers/iommu/iommu.c (6.12), iommufd's per-device claim: -ENODEV for a
+ * device in no group; -EPERM if another owner (a kernel driver counts as none) holds the group; the same owner
+ * counts once more.
+ */
+export function iommuDeviceClaimDmaOwner(dev: Device, owner: DmaOwner): number {
+  checkDevice(dev, 'iommuDeviceClaimDmaOwner()');
+  checkOwner(owner, 'iommuDeviceClaimDmaOwner()');
+  const found = groupOfDevice(dev);
+  if (found === null) return -ENODEV;
+  const g = checkOwnership(found, 'iommuDeviceClaimDmaOwner()');
+  if (g.ownerCnt !== 0) {
+    if (g.owner !== owner) return -EPERM;
+    g.ownerCnt++;
+    return 0;
+  }
+  return takeDmaOwnership(g, owner);
+}
+
+/** Models iommu_device_release_dma_owner(), drivers/iommu/iommu.c (6.12). */
+export function iommuDeviceReleaseDmaOwner(dev: Device): void {
+  checkDevice(dev, 'iommuDeviceReleaseDmaOwner()');
+  const found = groupOfDevice(dev);
+  if (found === null) {
+    throw new SimError(
+      'SIM_ERR_IOMMU_BAD_ARGUMENT',
+      `iommuDeviceReleaseDmaOwner(): device ${dev.name} is in no IOMMU group; release only what iommuDeviceClaimDmaOwner() claimed`,
+    );
+  }
+  const g = checkOwnership(found, 'iommuDeviceReleaseDmaOwner()');
+  if (g.ownerCnt > 1) g.ownerCnt--;
+  else releaseDmaOwnership(g);
+}
+
+/** Models iommu_group_dma_owner_claimed(), drivers/iommu/iommu.c (6.12): owner_cnt as a truth value. */
+export function iommuGroupDmaOwnerClaimed(group: IommuGroup): boolean {
+  return checkOwnership(group, 'iommuGroupDmaOwnerClaimed()').ownerCnt !== 0;
+}
+
+/**
+ * Models iommu_attach_group(), drivers/iommu/iommu.c (6.12), for vfio_iommu_type1's attach: the group moves to
+ * userspace's unmanaged domain; -EBUSY unless it is on its default or blocking domain (one user domain at a time).
+ */
+export function iommuAttachGroup(group: IommuGroup): number {
+  const g = checkOwnership(group, 'iommuAttachGroup()');
+  if (g.domain !== 'default' && g.domain !== 'blocking') return -EBUSY;
+  g.domain = 'unmanaged';
+  return 0;
+}
+
+/**
+ * Models iommu_detach_group(), drivers/iommu/iommu.c (6.12): back to the blocking domain while an owner holds the
+ * group, else to the default domain (__iommu_group_set_core_domain()).
+ */
+export function iommuDetachGroup(group: IommuGroup): void {
+  const g = checkOwnership(group, 'iommuDetachGroup()');
+  g.domain = g.owner !== null ? 'blocking' : 'default';
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -440,7 +677,7 @@ export function dismantle(st: IommuState): void {
     }
     g.entries.length = 0;
     k.sysfs.remove(g.path);
-    k.dropChain(g.notifier);
+    if (g.chain !== null) k.dropChain(g.chain);
     g.released = true;
   }
   st.groups.clear();

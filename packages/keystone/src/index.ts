@@ -2,12 +2,15 @@
 
 export { KEYSTONE_ERROR_CODES } from './errors.ts';
 export {
+  type DmaRangeMap,
+  dmaRangeMap,
   KEYSTONE_MATCH,
   KEYSTONE_NOTIFIER_NAME,
   KEYSTONE_PLUGIN_NAME,
   type KeystoneOptions,
   type KeystoneState,
   keystonePlatformNotifier,
+  keystonePlatformNotifierModern,
   keystonePlugin,
 } from './keystone.ts';
 export {

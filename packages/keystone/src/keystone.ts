@@ -2,6 +2,7 @@ import {
   BUS_NOTIFY_ADD_DEVICE,
   type BusNotifierBlock,
   type Device,
+  EINVAL,
   KERN_ERR,
   type Kernel,
   NOTIFY_BAD,
@@ -10,7 +11,7 @@ import {
   type Plugin,
 } from '@sim/core';
 import { badOption, show } from './errors.ts';
-import { KEYSTONE_HIGH_PHYS_START, KEYSTONE_LOW_PHYS_START, pfnDown } from './memory.ts';
+import { KEYSTONE_HIGH_PHYS_SIZE, KEYSTONE_HIGH_PHYS_START, KEYSTONE_LOW_PHYS_START, pfnDown } from './memory.ts';
 
 /** keystone_match[], arch/arm/mach-keystone/keystone.c: the DT compatibles of the "Keystone" machine. */
 export const KEYSTONE_MATCH: readonly string[] = ['ti,k2hk', 'ti,k2e', 'ti,k2l', 'ti,k2g', 'ti,keystone'];
@@ -28,11 +29,26 @@ export interface KeystoneOptions {
   readonly physOffset?: number;
 }
 
+/** A device's DMA range map (struct bus_dma_region, 6.12): the one range dma_direct_set_offset() sets. */
+export interface DmaRangeMap {
+  readonly cpuStart: number;
+  readonly dmaStart: number;
+  readonly size: number;
+}
+
+/** dev->dma_range_map of devices keystone's notifier gave one (6.12; v4.12 sets dev->dma_pfn_offset instead). */
+const rangeMaps = new WeakMap<Device, DmaRangeMap>();
+
+/** A device's DMA range map (6.12, set by keystone's notifier through dma_direct_set_offset()), or null. */
+export function dmaRangeMap(dev: Device): DmaRangeMap | null {
+  return rangeMaps.get(dev) ?? null;
+}
+
 /** What keystone_init() left on one kernel. */
 export interface KeystoneState {
   /** The notifier is on the platform bus chain. */
   readonly registered: boolean;
-  /** keystone_dma_pfn_offset (0 when keystone_init() did not set it). */
+  /** keystone_dma_pfn_offset (v4.12; 0 when keystone_init() did not set it, and always 0 on 6.12). */
   readonly dmaPfnOffset: number;
   /** Why it is not registered, or null. */
   readonly reason: string | null;
@@ -46,9 +62,10 @@ const OPTION_KEYS = ['physOffset'];
 export const KEYSTONE_PLUGIN_NAME = 'keystone';
 
 /**
- * TI Keystone 2's platform-bus notifier, as v4.12 has it: registered by the machine's init_machine hook when the
- * machine is a Keystone and the kernel runs from the high alias of DDR; sets the DMA pfn offset of platform devices
- * that have no device-tree node; answers NOTIFY_BAD for NULL data on BUS_NOTIFY_ADD_DEVICE.
+ * TI Keystone 2's platform-bus notifier: registered by the machine's init_machine hook when the machine is a
+ * Keystone and the kernel runs from the high alias of DDR; gives platform devices that have no device-tree node
+ * their DMA offset (v4.12: dev->dma_pfn_offset; 6.12: a DMA range map through dma_direct_set_offset(), v5.10);
+ * answers NOTIFY_BAD for NULL data on BUS_NOTIFY_ADD_DEVICE, in both.
  */
 export function keystonePlugin(options: KeystoneOptions = {}): Plugin & {
   /** What the plugin did on a kernel it was set up on, or undefined. */
@@ -68,7 +85,12 @@ export function keystonePlugin(options: KeystoneOptions = {}): Plugin & {
       // The notifier's only answer other than NOTIFY_OK/NOTIFY_DONE: NOTIFY_BAD for NULL data on ADD_DEVICE. No
       // kernel caller passes NULL (device_add() always passes the device), so the exercise calls the chain itself.
       if (states.get(kernel)?.registered !== true) return;
-      kernel.callChain(kernel.bus('platform').notifier, BUS_NOTIFY_ADD_DEVICE, null, 'keystone exercise');
+      kernel.callChain(
+        kernel.bus('platform').notifier,
+        kernel.busEvents.BUS_NOTIFY_ADD_DEVICE,
+        null,
+        'keystone exercise',
+      );
     },
     state: (kernel) => states.get(kernel),
   };
@@ -98,10 +120,14 @@ function keystoneInit(kernel: Kernel, physOffset: number): { state: KeystoneStat
       },
     };
   }
-  const dmaPfnOffset = pfnDown(KEYSTONE_HIGH_PHYS_START - KEYSTONE_LOW_PHYS_START);
+  // 6.12 keeps no pfn offset: the notifier gives each device a DMA range map.
+  const dmaPfnOffset = kernel.version.base === '4.12' ? pfnDown(KEYSTONE_HIGH_PHYS_START - KEYSTONE_LOW_PHYS_START) : 0;
   const nb: BusNotifierBlock = {
     name: KEYSTONE_NOTIFIER_NAME,
-    notifierCall: (event, dev) => keystonePlatformNotifier(kernel, dmaPfnOffset, event, dev),
+    notifierCall:
+      kernel.version.base === '4.12'
+        ? (event, dev) => keystonePlatformNotifier(kernel, dmaPfnOffset, event, dev)
+        : (event, dev) => keystonePlatformNotifierModern(kernel, event, dev),
   };
   const reg = kernel.bus('platform').registerNotifier(nb);
   // The kernel never unregisters it; the teardown exists because kernel.close() undoes every plugin.
@@ -123,6 +149,43 @@ export function keystonePlatformNotifier(
     kernel.devPrintk(KERN_ERR, dev, `set dma_pfn_offset${hex08(dev.dmaPfnOffset)}`);
   }
   return NOTIFY_OK;
+}
+
+/**
+ * Models keystone_platform_notifier(), arch/arm/mach-keystone/keystone.c of 6.12 (since v5.10's DMA range map): for
+ * a device without a device-tree node, dma_direct_set_offset(dev, KEYSTONE_HIGH_PHYS_START,
+ * KEYSTONE_LOW_PHYS_START, KEYSTONE_HIGH_PHYS_SIZE) and the dev_err "set dma_offset%08llx%s" (" failed" when a map
+ * exists already). The answers are v4.12's: NOTIFY_DONE for other events, NOTIFY_BAD for NULL data, else NOTIFY_OK.
+ */
+export function keystonePlatformNotifierModern(kernel: Kernel, event: number, dev: Device | null): number {
+  if (event !== kernel.busEvents.BUS_NOTIFY_ADD_DEVICE) return NOTIFY_DONE;
+  if (dev === null) return NOTIFY_BAD;
+  if (dev.ofNode === null) {
+    const ret = dmaDirectSetOffset(
+      kernel,
+      dev,
+      KEYSTONE_HIGH_PHYS_START,
+      KEYSTONE_LOW_PHYS_START,
+      KEYSTONE_HIGH_PHYS_SIZE,
+    );
+    const offset = (KEYSTONE_HIGH_PHYS_START - KEYSTONE_LOW_PHYS_START).toString(16).padStart(8, '0');
+    kernel.devPrintk(KERN_ERR, dev, `set dma_offset${offset}${ret !== 0 ? ' failed' : ''}`);
+  }
+  return NOTIFY_OK;
+}
+
+/**
+ * Models dma_direct_set_offset(), kernel/dma/direct.c (6.12): -EINVAL (with its dev_err) when the device has a DMA
+ * range map already, 0 for a zero offset, else the one-range map.
+ */
+function dmaDirectSetOffset(kernel: Kernel, dev: Device, cpuStart: number, dmaStart: number, size: number): number {
+  if (rangeMaps.has(dev)) {
+    kernel.devPrintk(KERN_ERR, dev, 'attempt to add DMA range to existing map');
+    return -EINVAL;
+  }
+  if (cpuStart === dmaStart) return 0;
+  rangeMaps.set(dev, { cpuStart, dmaStart, size });
+  return 0;
 }
 
 /** printf's %08lx (unsigned long is 32 bits on ARM). */

@@ -28,7 +28,9 @@ export function expectedBusOutcome(
   answer: InjectAnswer,
   flags: readonly string[],
   device: { bus: string; name: string; driver: string },
+  kernel: '4.12' | '6.12' = '4.12',
 ): Outcome {
+  if (kernel === '6.12') return expectedBusOutcomeModern(action, answer, device);
   const value = answerValue(answer);
   const skipped = (value & NOTIFY_STOP_MASK) !== 0 ? [`observer (${device.bus})`] : [];
   const written = device.name.length + 1;
@@ -44,6 +46,39 @@ export function expectedBusOutcome(
         : { ...base, result: `bind -> ${written}`, driver: device.driver };
     case BUS_NOTIFY_DRIVER_NOT_BOUND:
       return { ...base, result: 'bind -> -ENODEV', driver: null };
+    case BUS_NOTIFY_UNBIND_DRIVER:
+    case BUS_NOTIFY_UNBOUND_DRIVER:
+      return { ...base, result: `unbind -> ${written}`, driver: null };
+    default:
+      if (busNotifyName(action) === undefined) throw new Error(`not a bus action: ${action}`);
+      return { ...base, result: 'remove -> 0', driver: null };
+  }
+}
+
+/**
+ * What 6.12 does with a bus notifier's answer (drivers/base/bus.c bus_notify(), v6.3 on): nothing; bus_notify()
+ * returns void to every caller in drivers/base, so the operation's result and the device's state are those of a
+ * run with no answer at all. The stop rule of notifier_call_chain() still holds inside the chain. A probe that fails
+ * returns its own errno to the bind write (drivers/base/dd.c device_driver_attach(), v5.14): -ENOMEM here. `action`
+ * is the event's v4.12 value, naming the event.
+ */
+export function expectedBusOutcomeModern(
+  action: number,
+  answer: InjectAnswer,
+  device: { bus: string; name: string; driver: string },
+): Outcome {
+  const value = answerValue(answer);
+  const skipped = (value & NOTIFY_STOP_MASK) !== 0 ? [`observer (${device.bus})`] : [];
+  const written = device.name.length + 1;
+  const base = { oops: null, skipped };
+  switch (action) {
+    case BUS_NOTIFY_ADD_DEVICE:
+      return { ...base, result: 'add -> 0', driver: device.driver };
+    case BUS_NOTIFY_BIND_DRIVER:
+    case BUS_NOTIFY_BOUND_DRIVER:
+      return { ...base, result: `bind -> ${written}`, driver: device.driver };
+    case BUS_NOTIFY_DRIVER_NOT_BOUND:
+      return { ...base, result: 'bind -> -ENOMEM', driver: null };
     case BUS_NOTIFY_UNBIND_DRIVER:
     case BUS_NOTIFY_UNBOUND_DRIVER:
       return { ...base, result: `unbind -> ${written}`, driver: null };

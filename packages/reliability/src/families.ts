@@ -1,8 +1,11 @@
 import { busFamily, type ChainFamily } from './fault-matrix.ts';
 import { groupFamily, matrixPlugins } from './group-family.ts';
 
-/** The profiles every family is run under. */
-export const PROFILES = ['v4.12', 'v4.12+bind-veto', 'rfc-2017'] as const;
+/** The profiles every bus family is run under. */
+export const PROFILES = ['v4.12', 'v4.12+bind-veto', 'rfc-2017', 'v6.12'] as const;
+
+/** The profiles of the IOMMU group chain: 6.12 has none (removed in v5.19). */
+export const GROUP_PROFILES = ['v4.12', 'v4.12+bind-veto', 'rfc-2017'] as const;
 
 /** Every chain family of the matrix (the IOMMU and vfio plugins are in use in every cell). */
 export function families(): ChainFamily[] {
@@ -10,7 +13,7 @@ export function families(): ChainFamily[] {
     busFamily('pci', PROFILES, matrixPlugins),
     busFamily('platform', PROFILES, matrixPlugins),
     busFamily('i2c', PROFILES, matrixPlugins),
-    groupFamily(PROFILES),
+    groupFamily(GROUP_PROFILES),
   ];
 }
 

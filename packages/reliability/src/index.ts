@@ -1,5 +1,5 @@
-export { expectedBusOutcome, expectedGroupOutcome } from './expectations.ts';
-export { BUS_DEVICES, families, PROFILES } from './families.ts';
+export { expectedBusOutcome, expectedBusOutcomeModern, expectedGroupOutcome } from './expectations.ts';
+export { BUS_DEVICES, families, GROUP_PROFILES, PROFILES } from './families.ts';
 export {
   ANSWERS,
   busFamily,
@@ -12,3 +12,4 @@ export {
   runFamily,
 } from './fault-matrix.ts';
 export { groupFamily, matrixPlugins, profileFlags } from './group-family.ts';
+export { ownershipBreaches } from './worlds.ts';

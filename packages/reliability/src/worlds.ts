@@ -1,6 +1,6 @@
 import { type DeviceSpec, type DriverSpec, type Kernel, type KernelOptions, PCI_HEADER_TYPE_NORMAL } from '@sim/core';
 import { i2cdevPlugin } from '@sim/i2cdev';
-import { iommuGroupPlugin } from '@sim/iommu-group';
+import { iommuGroupPlugin, iommuGroups, usesIommuGroups } from '@sim/iommu-group';
 import { keystonePlugin } from '@sim/keystone';
 import { tceIommuPlugin } from '@sim/tce-iommu';
 import { isVfioDriver, VFIO_DRIVER_WHITELIST, vfioPlugin } from '@sim/vfio';
@@ -62,7 +62,7 @@ const COMMON_DRIVERS: DriverSpec[] = [
 /** The seed's x86 box: a GPU and its audio function in one IOMMU group behind a root port, vfio and i2c-dev. */
 export const X86: World = {
   name: 'x86+vfio',
-  profiles: ['v4.12', 'v4.12+bind-veto', 'rfc-2017'],
+  profiles: ['v4.12', 'v4.12+bind-veto', 'rfc-2017', 'v6.12'],
   options: (profile) => ({
     profile,
     dynamicDebug: false,
@@ -74,7 +74,8 @@ export const X86: World = {
   }),
   devices: [ROOT_PORT, GPU, AUDIO, NIC, UART, CLK, ADAPTER, EEPROM],
   drivers: [
-    { name: 'pcieport', bus: 'pci', ids: [{ vendor: 0x8086, device: 0x1901 }], probe: 'ok' },
+    // drivers/pci/pcie/portdrv.c (6.12): driver_managed_dma.
+    { name: 'pcieport', bus: 'pci', ids: [{ vendor: 0x8086, device: 0x1901 }], probe: 'ok', driverManagedDma: true },
     { name: 'nouveau', bus: 'pci', ids: [{ vendor: 0x10de, device: 0x1b80 }], probe: 'ok' },
     { name: 'snd_hda_intel', bus: 'pci', ids: [{ vendor: 0x10de, device: 0x10f0 }], probe: 'ok' },
     { name: 'ixgbe', bus: 'pci', ids: [{ vendor: 0x8086, device: 0x10fb }], probe: { errno: -12 } },
@@ -88,7 +89,7 @@ export const X86: World = {
 /** A TI Keystone 2 board running from the high alias: keystone's notifier and i2c-dev. */
 export const KEYSTONE: World = {
   name: 'keystone',
-  profiles: ['v4.12', 'v4.12+bind-veto'],
+  profiles: ['v4.12', 'v4.12+bind-veto', 'v6.12'],
   options: (profile) => ({
     profile,
     dynamicDebug: false,
@@ -109,7 +110,10 @@ export const KEYSTONE: World = {
   hot: [2, 5],
 };
 
-/** A PowerNV box: the TCE IOMMU notifier on PCI, devices with TCE tables, vfio on top. */
+/**
+ * A PowerNV box: the TCE IOMMU notifier on PCI, devices with TCE tables, vfio on top. Not on 6.12, where the
+ * notifier is gone (tceIommuPlugin() refuses that kernel).
+ */
 export const POWERNV: World = {
   name: 'powernv',
   profiles: ['v4.12', 'v4.12+bind-veto', 'rfc-2017'],
@@ -143,6 +147,26 @@ export function deviceName(spec: DeviceSpec): string {
   if (s.kind === 'adapter') return `i2c-${String(s.nr)}`;
   if (s.kind === 'client') return `${String(s.adapter)}-${Number(s.addr).toString(16).padStart(4, '0')}`;
   return String(s.name);
+}
+
+/**
+ * 6.12's isolation invariant, by DMA ownership: no device of a group userspace owns is bound to a driver that uses
+ * the DMA API, an owned group counts its one owner, and a group the kernel holds counts its DMA-API drivers. The
+ * breaches, as text (none: []).
+ */
+export function ownershipBreaches(k: Kernel): string[] {
+  if (!usesIommuGroups(k) || !k.version.dmaOwnership) return [];
+  const out: string[] = [];
+  for (const g of iommuGroups(k)) {
+    const dma = g.devices().filter((d) => d.driver !== null && !d.driver.driverManagedDma);
+    if (g.owner !== null) {
+      for (const d of dma) out.push(`${d.name} on ${d.driver!.name} in group ${g.id}, which ${g.owner.name} owns`);
+      if (g.ownerCnt !== 1) out.push(`group ${g.id} owned by ${g.owner.name} with owner_cnt ${g.ownerCnt}`);
+    } else if (g.ownerCnt !== dma.length) {
+      out.push(`group ${g.id}: owner_cnt ${g.ownerCnt}, but ${dma.length} DMA-API drivers are bound in it`);
+    }
+  }
+  return out;
 }
 
 /** A device on a driver that makes its IOMMU group not viable for userspace (v4.12's vfio_dev_viable()). */

@@ -3,6 +3,7 @@
 export { TCE_ERROR_CODES } from './errors.ts';
 export { TCE_IOMMU_NOTIFIER_NAME } from './iommu.ts';
 export {
+  TCE_IOMMU_GONE,
   TCE_IOMMU_PLUGIN,
   type TceIommuOptions,
   type TceIommuState,

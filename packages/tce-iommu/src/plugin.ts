@@ -35,6 +35,13 @@ export interface TceIommuState {
 const OPTION_KEYS = ['platform', 'pageShift'];
 
 /**
+ * Why the plugin does not run on 6.12: the notifier it models is gone (arch/powerpc/kernel/iommu.c of 6.12.118 has
+ * only fail_iommu_bus_notify on the PCI bus; platforms call iommu_add_device() from their DMA set-up).
+ */
+export const TCE_IOMMU_GONE =
+  'tce_iommu_bus_notifier() is gone: v4.20 ("powerpc/powernv/pseries: Rework device adding to IOMMU groups", c4e9d3c1e65a) stopped it handling BUS_NOTIFY_ADD_DEVICE, and "powerpc/iommu: Remove iommu_del_device()" (Jason Gunthorpe, May 2023; v6.4 or v6.5, inferred) removed the bus notifiers; 6.12\'s PowerNV and pSeries DMA set-up calls iommu_add_device() -> iommu_probe_device() directly (arch/powerpc/kernel/iommu.c:1122), so its errno reaches no notifier chain';
+
+/**
  * powerpc's TCE IOMMU bus notifier (CONFIG_IOMMU_API), as v4.12 has it: on a PowerNV or pSeries kernel it is
  * registered on the PCI bus; BUS_NOTIFY_ADD_DEVICE answers iommu_add_device(dev) raw (0, -ENOENT, -EBUSY, -EINVAL,
  * or iommu_group_add_device()'s error) and BUS_NOTIFY_DEL_DEVICE takes the device out of its IOMMU group.
@@ -49,6 +56,7 @@ export function tceIommuPlugin(options: TceIommuOptions = {}): Plugin & {
   return {
     name: TCE_IOMMU_PLUGIN,
     dependencies: [IOMMU_GROUP_PLUGIN],
+    unsupported: { '6.12': TCE_IOMMU_GONE },
     setup(kernel) {
       const st: TceState = { kernel, pageShift, tableGroups: new Map() };
       const booted =

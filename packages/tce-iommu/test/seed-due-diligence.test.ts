@@ -67,7 +67,9 @@ function expectedReport(profile: string, flags: string[]): AuditReport {
   return {
     kind: 'due-diligence',
     profile,
+    base: '4.12',
     flags,
+    unsupported: [],
     // exercise: keystone, tce-iommu, i2cdev (iommu-group has none); lifecycle: platform, pci, i2c; NULL data: 3 x 8.
     kernels: 3 + 3 + 24,
     // platform 1 + 9 + 8; pci 6 + 9 + 6 (two NULL calls die) and 2 on the IOMMU group's chain; i2c 1 + 12 + 6.
@@ -208,6 +210,31 @@ describe("the seed's due diligence, run", () => {
     const report = auditDueDiligence({ plugins: seedPlugins(), machine: K2HK, profile: 'v4.12+bind-veto' });
     expect(report).toEqual(expectedReport('v4.12+bind-veto', ['stopBindOnNotifyBad']));
     expect(formatAuditReport(report)).toBe(TEXT('v4.12+bind-veto', 'stopBindOnNotifyBad'));
+  });
+
+  it("v6.12: the modern state of the seed's paragraph: tce gone, i2cdev answers NOTIFY_OK/DONE, keystone unchanged", () => {
+    const report = auditDueDiligence({ plugins: seedPlugins(), machine: K2HK, profile: 'v6.12' });
+    expect(report).toMatchObject({ profile: 'v6.12', base: '6.12', flags: [] });
+    expect(report.unsupported.map((u) => u.plugin)).toEqual(['tce-iommu']);
+    expect(report.unsupported[0]!.reason).toContain('tce_iommu_bus_notifier() is gone');
+    // Only keystone's NULL-data answer is left, and on 6.12 no driver-core caller can even see it.
+    expect(report.findings.map((f) => [f.block, f.event, f.action])).toEqual([
+      ['keystone_platform_notifier', 'BUS_NOTIFY_ADD_DEVICE', 0],
+    ]);
+    expect(report.findings[0]!.answers[0]).toMatchObject({
+      value: NOTIFY_BAD,
+      outcome: 'ignored',
+      effect: 'bus_notify() returns nothing: the answer can only stop the later blocks of the chain',
+    });
+    expect(report.crashes.map((c) => c.where)).toEqual(['drivers/i2c/i2c-dev.c:671', 'drivers/i2c/i2c-dev.c:709']);
+    const text = formatAuditReport(report);
+    expect(text.split('\n').slice(0, 2)).toEqual([
+      'Notifier answer audit (due-diligence), profile v6.12 (Linux 6.12, flags: none)',
+      `Not on Linux 6.12: tce-iommu: ${report.unsupported[0]!.reason}`,
+    ]);
+    expect(auditVerdictLine(report)).toBe(
+      'Verdict: 1 notifier answered something else: 1 on BUS_NOTIFY_ADD_DEVICE (1 ineffective); none on BUS_NOTIFY_BIND_DRIVER.',
+    );
   });
 
   it('the report is JSON', () => {

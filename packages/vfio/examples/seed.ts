@@ -18,3 +18,9 @@ assert.deepEqual(
   why.risks.map((r) => [r.device, r.driver]),
   [['0000:01:00.1', 'snd_hda_intel']],
 );
+
+// Where history ended: Linux 6.12 refuses the same bind in dma_configure(), before any bus event: -EBUSY.
+const today = runStory(seedStory, { profile: 'v6.12' });
+const modern = today.results.find((r) => r.step.line.endsWith('/drivers/snd_hda_intel/bind'));
+assert.equal(modern?.ret, -16); // -EBUSY: userspace owns the group's DMA; the audio driver's probe never ran
+assert.equal(explainGroup(today.kernel, 1).ownership?.owner, '/dev/vfio/1');

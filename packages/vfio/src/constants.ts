@@ -56,11 +56,16 @@ export const VETO_BIND_FLAG: FlagDef = {
   description:
     "vfio_iommu_group_notifier() answers IOMMU_GROUP_NOTIFY_BIND_DRIVER with NOTIFY_BAD when the device's group is in use (container_users > 0) and the driver would leave it not viable (vfio's own bus drivers pass), instead of only a pr_debug line",
   where: 'drivers/vfio/vfio.c vfio_iommu_group_notifier()',
+  refusedOn: {
+    '6.12':
+      'vfio_iommu_group_notifier() is gone: v5.19 removed vfio\'s IOMMU group notifier and its BUG_ON ("vfio: Remove iommu group notifier") along with the group chain; DMA ownership refuses such a bind in dma_configure() instead, with -EBUSY',
+  },
 };
 
 /** The profile the seed RFC aims at: the dd.c change, the IOMMU group plumbing and vfio's veto together. */
 export const RFC_2017_PROFILE: ProfileDef = {
   name: 'rfc-2017',
+  base: '4.12',
   description:
     "the seed RFC as planned: driver_sysfs_add() stops on NOTIFY_BAD, iommu_bus_notifier() percolates the group chain's answer, vfio answers BIND_DRIVER with NOTIFY_BAD for a bind that would break a live group",
   flags: [STOP_BIND_ON_NOTIFY_BAD, PERCOLATE, VETO_BIND],

@@ -3,13 +3,14 @@ import {
   type Driver,
   isPciDevice,
   type Kernel,
+  type KernelBase,
   PCI_ANY_ID,
   PCI_HEADER_TYPE_NORMAL,
   type PciDeviceId,
   SimError,
   STOP_BIND_ON_NOTIFY_BAD,
 } from '@sim/core';
-import { findIommuGroup, type IommuGroup, iommuGroups, PERCOLATE } from '@sim/iommu-group';
+import { findIommuGroup, type IommuDomainKind, type IommuGroup, iommuGroups, PERCOLATE } from '@sim/iommu-group';
 import { VETO_BIND, VFIO_BUG_WHERE, VFIO_DRIVER_WHITELIST } from './constants.ts';
 import { isUnbindBlocked, isVfioDriver, type VfioGroup, vfioGroupDeviceFds, vfioGroupOf, vfioState } from './vfio.ts';
 
@@ -29,7 +30,11 @@ export type DeviceState =
   /** Bound to a vfio bus driver that registered it with the group (vfio-pci). Viable. */
   | 'vfio-driver'
   /** Bound to any other driver: a host driver. Not viable. */
-  | 'host-driver';
+  | 'host-driver'
+  /** 6.12: bound to a driver_managed_dma driver (pci-stub, pcieport ...): it leaves DMA ownership alone. */
+  | 'driver-managed'
+  /** 6.12: bound to a driver that uses the DMA API: it holds the group's default domain (one of owner_cnt). */
+  | 'dma-api';
 
 /** One device of the group and its verdict. */
 export interface DeviceVerdict {
@@ -85,16 +90,34 @@ export interface VfioGroupSummary {
   readonly iommuBackend: string | null;
 }
 
+/** Who holds the group's DMA (6.12's struct iommu_group: owner, owner_cnt, domain). */
+export interface DmaOwnership {
+  /** owner_cnt: kernel drivers using the default domain, or 1 for userspace's claim. */
+  readonly ownerCnt: number;
+  /** The owner that claimed the group (vfio's /dev/vfio/N), or null while the kernel owns it. */
+  readonly owner: string | null;
+  readonly domain: IommuDomainKind;
+  /** The devices whose drivers hold the default domain, as `device (driver)`. */
+  readonly kernelUsers: readonly string[];
+}
+
 /** explainGroup()'s answer. */
 export interface GroupExplanation {
   /** The IOMMU group id. */
   readonly group: number;
   readonly profile: string;
+  /** The profile's base kernel: '4.12' explains by viability, '6.12' by DMA ownership. */
+  readonly base: KernelBase;
+  /** 6.12: who holds the group's DMA; null on v4.12. */
+  readonly ownership: DmaOwnership | null;
   /** null when no vfio bus driver ever registered a device of this group (vfio hears nothing of it). */
   readonly vfio: VfioGroupSummary | null;
-  /** container_users > 0: userspace owns the group, and a host driver on any of its devices breaks isolation. */
+  /**
+   * Userspace owns the group: v4.12, container_users > 0 (a host driver on any of its devices breaks isolation);
+   * 6.12, a DMA owner claimed it (a driver that uses the DMA API cannot bind: -EBUSY).
+   */
   readonly live: boolean;
-  /** vfio_group_viable(): VFIO_GROUP_GET_STATUS's VIABLE flag. */
+  /** VFIO_GROUP_GET_STATUS's VIABLE flag: v4.12's vfio_group_viable(); 6.12's container or owner_cnt == 0. */
   readonly viable: boolean;
   readonly devices: readonly DeviceVerdict[];
   readonly risks: readonly IsolationRisk[];
@@ -157,6 +180,54 @@ function verdict(kernel: Kernel, vgroup: VfioGroup | undefined, dev: Device): De
   };
 }
 
+/**
+ * The verdict on one device on 6.12: whether it stands in the way of DMA ownership. A driver that uses the DMA API
+ * holds the group's default domain (iommu_device_use_default_domain()), so VFIO_GROUP_SET_CONTAINER gets -EPERM;
+ * no driver, vfio's own and driver_managed_dma drivers leave ownership alone.
+ */
+function verdictModern(kernel: Kernel, vgroup: VfioGroup | undefined, dev: Device): DeviceVerdict {
+  const drv = dev.driver;
+  const base = { device: dev.name, driver: drv?.name ?? null };
+  const bus = dev.bus.name;
+  if (drv === null) return { ...base, viable: true, state: 'unbound', reason: 'no driver', fix: null };
+  if (vgroup?.devices().includes(dev)) {
+    return {
+      ...base,
+      viable: true,
+      state: 'vfio-driver',
+      reason: `a vfio device of this group (${drv.name}, driver_managed_dma)`,
+      fix: null,
+    };
+  }
+  if (isUnbindBlocked(kernel, dev)) {
+    return {
+      ...base,
+      viable: true,
+      state: 'vfio-driver',
+      reason: `its unbind from ${drv.name} waits in vfio_unregister_group_dev() for userspace to close the device fd`,
+      fix: null,
+    };
+  }
+  if (drv.driverManagedDma) {
+    return {
+      ...base,
+      viable: true,
+      state: 'driver-managed',
+      reason: `${drv.name} is driver_managed_dma: it does not use the DMA API and leaves ownership alone`,
+      fix: null,
+    };
+  }
+  return {
+    ...base,
+    viable: false,
+    state: 'dma-api',
+    reason: `${drv.name} uses the DMA API: it holds the group's default domain, so userspace cannot claim the group (-EPERM)`,
+    fix:
+      `echo ${dev.name} > /sys/bus/${bus}/drivers/${drv.name}/unbind, then give it to vfio-pci ` +
+      `(echo vfio-pci > /sys/bus/${bus}/devices/${dev.name}/driver_override; echo ${dev.name} > /sys/bus/${bus}/drivers_probe) or to pci-stub`,
+  };
+}
+
 const hex4 = (n: number) => n.toString(16).padStart(4, '0');
 
 /** pci_match_one_device(): whether a PCI id entry matches the device. */
@@ -182,13 +253,28 @@ function idMatch(drv: Driver, dev: Device): string | null {
   return null;
 }
 
-/** What a profile's flags do with a host-driver bind into a group, live or not. */
+/**
+ * What a profile (its flags, on its base kernel) does with a host-driver bind into a group, live (owned by
+ * userspace) or not.
+ */
 export function bindOutcome(
   flags: readonly string[],
   live: boolean,
   driver: string,
   device: string,
+  base: KernelBase = '4.12',
 ): { result: BindOutcome['result']; text: string } {
+  if (base === '6.12') {
+    return live
+      ? {
+          result: 'refused',
+          text: `dma_configure() refuses it: iommu_device_use_default_domain() returns -EBUSY because userspace owns the group; no bus event, ${driver}'s probe never runs, ${device} stays unbound, a bind write gets -EBUSY`,
+        }
+      : {
+          result: 'bound',
+          text: `${driver} binds and takes the group's default domain (owner_cnt + 1): VFIO_GROUP_SET_CONTAINER then gets -EPERM until it is unbound`,
+        };
+  }
   if (!live) {
     return {
       result: 'bound',
@@ -218,13 +304,18 @@ export function bindOutcome(
 /** The binds that would put a host driver on a device of the group, with what each profile does. */
 function risks(kernel: Kernel, group: IommuGroup, live: boolean): IsolationRisk[] {
   const out: IsolationRisk[] = [];
-  const profiles = kernel.knownProfiles();
+  // In the order history ran: the v4.12 profiles (core's, then the plugins'), then 6.12.
+  const rank = (base: KernelBase | undefined) => (base === '6.12' ? 1 : 0);
+  const profiles = [...kernel.knownProfiles()].sort((a, b) => rank(a.base) - rank(b.base));
+  const modern = kernel.version.dmaOwnership;
   for (const dev of group.devices()) {
-    if (isPciDevice(dev) && dev.hdrType !== PCI_HEADER_TYPE_NORMAL) continue;
+    // v4.12 whitelists bridges by header type; 6.12 exempts only drivers that are driver_managed_dma.
+    if (!modern && isPciDevice(dev) && dev.hdrType !== PCI_HEADER_TYPE_NORMAL) continue;
     const bus = dev.bus.name;
     const current = dev.driver;
     for (const drv of kernel.bus(bus).drivers()) {
-      if (drv === current || VFIO_DRIVER_WHITELIST.includes(drv.name) || isVfioDriver(kernel, drv)) continue;
+      if (drv === current || isVfioDriver(kernel, drv)) continue;
+      if (modern ? drv.driverManagedDma : VFIO_DRIVER_WHITELIST.includes(drv.name)) continue;
       const byId = idMatch(drv, dev);
       const override = dev.driverOverride;
       if (byId === null && override !== drv.name) continue;
@@ -245,11 +336,12 @@ function risks(kernel: Kernel, group: IommuGroup, live: boolean): IsolationRisk[
         driver: drv.name,
         match,
         how,
-        breaksIsolationNow: live,
+        // On 6.12 no bind breaks isolation: an owned group refuses it.
+        breaksIsolationNow: live && !modern,
         outcomes: profiles.map((p) => ({
           profile: p.name,
           current: p.name === kernel.profile.name,
-          ...bindOutcome(p.flags, live, drv.name, dev.name),
+          ...bindOutcome(p.flags, live, drv.name, dev.name, p.base ?? '4.12'),
         })),
       });
     }
@@ -264,9 +356,15 @@ function pad(s: string, n: number): string {
 /** The explanation as text (what `explainGroup(...).text` holds). */
 export function formatGroupExplanation(e: Omit<GroupExplanation, 'text'>): string {
   const lines: string[] = [];
+  const modern = e.ownership !== null;
   lines.push(`IOMMU group ${e.group} (/sys/kernel/iommu_groups/${e.group}), profile ${e.profile}`);
-  if (e.vfio === null) lines.push('vfio: no vfio group (no device of this group was ever given to a vfio driver)');
-  else {
+  if (e.vfio === null) {
+    lines.push(
+      modern
+        ? 'vfio: no vfio group (no device of this group is bound to a vfio driver)'
+        : 'vfio: no vfio group (no device of this group was ever given to a vfio driver)',
+    );
+  } else {
     const v = e.vfio;
     const users =
       v.containerUsers === 0
@@ -276,27 +374,54 @@ export function formatGroupExplanation(e: Omit<GroupExplanation, 'text'>): strin
       `vfio: ${v.node} ${v.opened ? 'open' : 'closed'}, ${users}${v.iommuBackend !== null ? `, IOMMU backend ${v.iommuBackend}` : ''}`,
     );
   }
-  lines.push(
-    e.live
-      ? 'live: yes - userspace owns this group; a host driver on any of its devices breaks isolation'
-      : 'live: no - container_users is 0; vfio does not care what binds here',
-  );
-  lines.push(`viable: ${e.viable ? 'yes' : 'no'}`);
+  if (e.ownership !== null) {
+    const o = e.ownership;
+    const who =
+      o.owner !== null
+        ? `userspace (vfio group ${o.owner}, claimed at VFIO_GROUP_SET_CONTAINER)`
+        : `the kernel${o.kernelUsers.length === 0 ? '' : `: ${o.kernelUsers.join(', ')} use${o.kernelUsers.length === 1 ? 's' : ''} the DMA API`}`;
+    lines.push(`DMA owner: ${who}; owner_cnt ${o.ownerCnt}, ${o.domain} domain`);
+    lines.push(
+      e.live
+        ? 'live: yes - userspace owns this group; dma_configure() refuses every driver that uses the DMA API (-EBUSY), before any bus event'
+        : 'live: no - nobody claimed the group; drivers that use the DMA API bind and count in owner_cnt',
+    );
+    lines.push(
+      `viable: ${e.viable ? 'yes' : 'no'} (VFIO_GROUP_GET_STATUS: ${e.vfio?.containerSet ? 'a container is set' : o.ownerCnt === 0 ? 'owner_cnt is 0' : 'owner_cnt is not 0'})`,
+    );
+  } else {
+    lines.push(
+      e.live
+        ? 'live: yes - userspace owns this group; a host driver on any of its devices breaks isolation'
+        : 'live: no - container_users is 0; vfio does not care what binds here',
+    );
+    lines.push(`viable: ${e.viable ? 'yes' : 'no'}`);
+  }
   lines.push('');
   lines.push('devices:');
   const w = Math.max(...e.devices.map((d) => d.device.length), 6) + 2;
   const dw = Math.max(...e.devices.map((d) => (d.driver ?? '(none)').length), 6) + 2;
   for (const d of e.devices) {
-    lines.push(
-      `  ${pad(d.device, w)}${pad(d.driver ?? '(none)', dw)}${pad(d.viable ? 'viable' : 'NOT viable', 12)}${d.reason}`,
-    );
+    const mark = modern ? (d.viable ? 'ok' : 'BLOCKS') : d.viable ? 'viable' : 'NOT viable';
+    lines.push(`  ${pad(d.device, w)}${pad(d.driver ?? '(none)', dw)}${pad(mark, 12)}${d.reason}`);
     if (d.fix !== null) lines.push(`  ${' '.repeat(w)}fix: ${d.fix}`);
   }
   lines.push('');
-  if (e.risks.length === 0) lines.push('binds that would break isolation: none of the registered drivers would match');
-  else {
+  if (e.risks.length === 0) {
     lines.push(
-      e.live ? 'binds that would break isolation:' : 'binds that would break isolation once the group is live:',
+      modern
+        ? 'binds of DMA-API drivers: none of the registered drivers would match'
+        : 'binds that would break isolation: none of the registered drivers would match',
+    );
+  } else {
+    lines.push(
+      modern
+        ? e.live
+          ? 'binds of DMA-API drivers (refused while userspace owns the group):'
+          : 'binds of DMA-API drivers (each would block VFIO_GROUP_SET_CONTAINER):'
+        : e.live
+          ? 'binds that would break isolation:'
+          : 'binds that would break isolation once the group is live:',
     );
     for (const r of e.risks) {
       lines.push(`  ${r.device} -> ${r.driver} (${r.match})`);
@@ -312,6 +437,34 @@ export function formatGroupExplanation(e: Omit<GroupExplanation, 'text'>): strin
     for (const n of e.notes) lines.push(`  - ${n}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** What is worth knowing about a group on 6.12, by ownership. */
+function modernNotes(group: IommuGroup, vgroup: VfioGroup | undefined, live: boolean, id: number): string[] {
+  const notes: string[] = [];
+  if (vgroup === undefined) {
+    notes.push(
+      `/dev/vfio/${id} exists while a vfio driver holds a device of this group; the last one's unbind removes it and releases ownership, even while userspace holds it open (the stale fd then gets -ENODEV)`,
+    );
+    return notes;
+  }
+  if (!live && group.ownerCnt > 0) {
+    notes.push(
+      `VFIO_GROUP_SET_CONTAINER gets -EPERM while a driver that uses the DMA API is bound here (owner_cnt ${group.ownerCnt}); unbind it first`,
+    );
+  }
+  if (vgroup.opened && !live) notes.push(`${vgroup.node} is open but no container is set: nothing is claimed yet`);
+  if (live && group.domain === 'blocking') {
+    notes.push(
+      "the group is on its blocking domain: none of its devices can DMA until VFIO_SET_IOMMU attaches userspace's domain; VFIO_GROUP_GET_DEVICE_FD gets -EINVAL until then",
+    );
+  }
+  if (live) {
+    notes.push(
+      `a device hot-added to this group joins userspace's domain, and a DMA-API driver that matches it fails its attach: "device attach failed (-16)"; no vfio code runs and nothing warns`,
+    );
+  }
+  return notes;
 }
 
 /**
@@ -336,9 +489,18 @@ export function explainGroup(kernel: Kernel, groupId: number): GroupExplanation 
     );
   }
   const vgroup = vfioGroupOf(kernel, group);
-  const devices = group.devices().map((dev) => verdict(kernel, vgroup, dev));
-  const viable = devices.every((d) => d.viable);
-  const live = (vgroup?.containerUsers ?? 0) > 0;
+  const modern = kernel.version.dmaOwnership;
+  const devices = group.devices().map((dev) => (modern ? verdictModern : verdict)(kernel, vgroup, dev));
+  const viable = modern ? vgroup?.container != null || group.ownerCnt === 0 : devices.every((d) => d.viable);
+  const live = modern ? group.owner !== null : (vgroup?.containerUsers ?? 0) > 0;
+  const ownership: DmaOwnership | null = modern
+    ? {
+        ownerCnt: group.ownerCnt,
+        owner: group.owner?.name ?? null,
+        domain: group.domain,
+        kernelUsers: devices.filter((d) => d.state === 'dma-api').map((d) => `${d.device} (${d.driver})`),
+      }
+    : null;
   const vfio: VfioGroupSummary | null =
     vgroup === undefined
       ? null
@@ -352,7 +514,8 @@ export function explainGroup(kernel: Kernel, groupId: number): GroupExplanation 
         };
   const notes: string[] = [];
   if (kernel.oops !== null) notes.push(`the kernel died: ${kernel.oops.message} (read kernel.oops and kernel.dmesg)`);
-  if (vgroup === undefined) {
+  if (modern) notes.push(...modernNotes(group, vgroup, live, groupId));
+  else if (vgroup === undefined) {
     notes.push(
       `vfio registers its notifier on an IOMMU group only when a vfio driver first takes one of its devices; until then nothing checks binds here and /dev/vfio/${groupId} does not exist`,
     );
@@ -382,6 +545,8 @@ export function explainGroup(kernel: Kernel, groupId: number): GroupExplanation 
   const data = {
     group: groupId,
     profile: kernel.profile.name,
+    base: kernel.version.base,
+    ownership,
     vfio,
     live,
     viable,

@@ -15,5 +15,7 @@ export function registerPciStub(kernel: Kernel): number | null {
       kernel.devPrintk(KERN_INFO, dev, 'claimed by stub');
       return 0;
     },
+    // drivers/pci/pci-stub.c:39 (6.12): pci-stub does not use the DMA API; v4.12 has no such field.
+    driverManagedDma: true,
   });
 }

@@ -96,6 +96,8 @@ const seedTopology: Story['topology'] = {
       bus: 'pci',
       ids: [{ vendor: PCI_ANY_ID, device: PCI_ANY_ID, class: 0x060400, classMask: 0xffffffff }],
       probe: 'ok',
+      // drivers/pci/pcie/portdrv.c:799 (6.12): the port driver does not use the DMA API.
+      driverManagedDma: true,
     },
     // The host audio driver, reduced to the one id that matters here.
     { name: 'snd_hda_intel', bus: 'pci', ids: [{ vendor: 0x10de, device: 0x10f0 }], probe: 'ok' },
@@ -240,10 +242,18 @@ export const seedStoryExpected = {
     audioDriver: null,
     audioProbeRan: false,
   },
+  /** 6.12: dma_configure() refuses the bind with -EBUSY before any bus event; the probe never runs. */
+  'v6.12': {
+    lastStep: 'ioctl group VFIO_GROUP_GET_STATUS',
+    lastResult: 0,
+    oops: null,
+    audioDriver: null,
+    audioProbeRan: false,
+  },
 } as const;
 
-/** The seed story's profiles, in the order the issue tells them. */
-export const SEED_PROFILES = ['v4.12', 'v4.12+bind-veto', 'rfc-2017'] as const;
+/** The seed story's profiles, in the order the issue tells them (and history ran). */
+export const SEED_PROFILES = ['v4.12', 'v4.12+bind-veto', 'rfc-2017', 'v6.12'] as const;
 
 /** Builds the story's kernel: plugins, boot-time drivers, then the devices. No step has run. */
 export function buildStoryKernel(story: Story, options: { profile?: string; dynamicDebug?: boolean } = {}): Kernel {

@@ -73,7 +73,9 @@ export function formatTrace(events: readonly TraceEvent[]): string[] {
             ? `${ind}bound ${e.device} to ${e.driver}`
             : e.what === 'unbound'
               ? `${ind}unbound ${e.device} from ${e.driver}`
-              : `${ind}not bound ${e.device} (${e.driver})`,
+              : e.what === 'refused'
+                ? `${ind}refused ${e.device} to ${e.driver}: ${e.reason ?? 'dma_configure() failed'}`
+                : `${ind}not bound ${e.device} (${e.driver})`,
         );
         break;
       case 'device':

@@ -43,6 +43,8 @@ function vfioPciOps(kernel: Kernel): VfioDeviceOps {
  */
 function vfioPciProbe(kernel: Kernel, dev: Device): number {
   if (!isPciDevice(dev) || dev.hdrType !== PCI_HEADER_TYPE_NORMAL) return -EINVAL;
+  // 6.12's vfio_pci_core_register_device(): the vfio group holds the IOMMU group; the driver keeps no reference.
+  if (kernel.version.dmaOwnership) return vfioAddGroupDev(kernel, dev, vfioPciOps(kernel));
   const group = iommuGroupGet(dev);
   if (group === null) return -EINVAL;
   const ret = vfioAddGroupDev(kernel, dev, vfioPciOps(kernel));
@@ -56,12 +58,16 @@ function vfioPciProbe(kernel: Kernel, dev: Device): number {
 /** Models vfio_pci_remove(), drivers/vfio/pci/vfio_pci.c: vfio_del_group_dev(), then the group reference goes. */
 function vfioPciRemove(kernel: Kernel, dev: Device): void {
   vfioDelGroupDev(kernel, dev);
+  if (kernel.version.dmaOwnership) return;
   // vfio_iommu_group_put(pdev->dev.iommu_group): the probe's reference goes.
   iommuGroupPut(deviceIommuGroup(dev));
 }
 
 /** Models vfio_platform_probe() / vfio_platform_probe_common(), drivers/vfio/platform: group, then vfio_add_group_dev(). */
 function vfioPlatformProbe(kernel: Kernel, dev: Device): number {
+  if (kernel.version.dmaOwnership) {
+    return vfioAddGroupDev(kernel, dev, { name: VFIO_PLATFORM, open: () => 0, release: () => {} });
+  }
   const group = iommuGroupGet(dev);
   if (group === null) return -EINVAL;
   const ret = vfioAddGroupDev(kernel, dev, { name: VFIO_PLATFORM, open: () => 0, release: () => {} });
@@ -80,6 +86,8 @@ export function registerVfioPci(st: VfioState): number | null {
     bus: 'pci',
     probe: (dev) => vfioPciProbe(k, dev),
     remove: (dev) => vfioPciRemove(k, dev),
+    // drivers/vfio/pci/vfio_pci.c:205 (6.12): vfio-pci does not use the DMA API; v4.12 has no such field.
+    driverManagedDma: true,
   });
   const drv = k.driver(VFIO_PCI, 'pci');
   if (ret === 0 && drv !== undefined) addVfioBusDriver(st, drv);
@@ -95,8 +103,9 @@ export function registerVfioPlatform(st: VfioState): number | null {
     probe: (dev) => vfioPlatformProbe(k, dev),
     remove: (dev) => {
       vfioDelGroupDev(k, dev);
-      iommuGroupPut(deviceIommuGroup(dev));
+      if (!k.version.dmaOwnership) iommuGroupPut(deviceIommuGroup(dev));
     },
+    driverManagedDma: true,
   });
   const drv = k.driver(VFIO_PLATFORM, 'platform');
   if (ret === 0 && drv !== undefined) addVfioBusDriver(st, drv);

@@ -7,6 +7,7 @@ import {
   EINVAL,
   ENODEV,
   ENOTTY,
+  EPERM,
   type FileOperations,
   isPciDevice,
   KERN_INFO,
@@ -49,6 +50,7 @@ import {
   VFIO_TYPE1_NESTING_IOMMU,
   VFIO_TYPE1v2_IOMMU,
 } from './constants.ts';
+import { vfioIoctlSetIommuModern, vfioRegisterGroupDev, vfioUnregisterGroupDev } from './group.ts';
 
 /** The version line vfio_init() prints (DRIVER_DESC " version: " DRIVER_VERSION). */
 export const VFIO_VERSION_LINE = 'VFIO - User Level meta-driver version: 0.3';
@@ -98,6 +100,13 @@ export interface VfioGroup {
   devices(): Device[];
   /** unbound_list: devices between vfio_del_group_dev() and UNBOUND_DRIVER, most recent first. */
   unbound(): Device[];
+  /** The group as a DMA owner names itself (6.12): its node. */
+  readonly name: string;
+  /**
+   * 6.12: its last vfio device was unregistered while userspace still held /dev/vfio/N open: the node is gone,
+   * ownership released, group->iommu_group is NULL, and the stale fd gets -ENODEV. Always false on v4.12.
+   */
+  readonly orphaned: boolean;
 }
 
 /** Models struct vfio_container, drivers/vfio/vfio.c. */
@@ -109,7 +118,8 @@ export interface VfioContainer {
   readonly refcount: number;
 }
 
-class VfioDeviceImpl implements VfioDevice {
+/** @internal shared with group.ts. */
+export class VfioDeviceImpl implements VfioDevice {
   kref = 1;
   constructor(
     readonly dev: Device,
@@ -121,12 +131,22 @@ class VfioDeviceImpl implements VfioDevice {
   }
 }
 
-class VfioGroupImpl implements VfioGroup {
+/** @internal shared with group.ts. */
+export class VfioGroupImpl implements VfioGroup {
   kref = 1;
   containerUsers = 0;
   opened = false;
   container: ContainerImpl | null = null;
   released = false;
+  /** 6.12: group->drivers, the registered vfio devices (the last one's unregister removes the group). */
+  drivers = 0;
+  /** 6.12: references on the open group file (the fd, plus one per device fd: vfio_group_use_container()). */
+  fileRefs = 0;
+  /** 6.12: the group fd was closed while device fds still hold its file; the release waits for them. */
+  releasePending = false;
+  orphaned = false;
+  /** A group of 6.12's vfio (group.ts). */
+  modern = false;
   /** device_list; list_add() puts new devices first. */
   readonly deviceList: VfioDeviceImpl[] = [];
   /** unbound_list; list_add() puts new entries first. */
@@ -148,6 +168,9 @@ class VfioGroupImpl implements VfioGroup {
   unbound(): Device[] {
     return [...this.unboundList];
   }
+  get name(): string {
+    return this.node;
+  }
 }
 
 /** An IOMMU backend (struct vfio_iommu_driver); sim has vfio_iommu_type1. */
@@ -157,13 +180,14 @@ interface IommuBackend {
 }
 
 /** The parts of drivers/vfio/vfio_iommu_type1.c that vfio.c calls: the extensions it supports. */
-const TYPE1: IommuBackend = {
+export const TYPE1: IommuBackend = {
   name: 'vfio_iommu_type1',
   checkExtension: (arg) =>
     arg === VFIO_TYPE1_IOMMU || arg === VFIO_TYPE1v2_IOMMU || arg === VFIO_TYPE1_NESTING_IOMMU ? 1 : 0,
 };
 
-class ContainerImpl implements VfioContainer {
+/** @internal shared with group.ts. */
+export class ContainerImpl implements VfioContainer {
   kref = 1;
   readonly groupList: VfioGroupImpl[] = [];
   backend: IommuBackend | null = null;
@@ -178,10 +202,12 @@ class ContainerImpl implements VfioContainer {
   }
 }
 
-/** A vfio_del_group_dev() that could not finish (the device was in use): where it waits. */
-interface BlockedDel {
+/** A vfio_del_group_dev() (6.12: vfio_unregister_group_dev()) that could not finish: where it waits. */
+export interface BlockedDel {
   readonly group: VfioGroupImpl;
   count: number;
+  /** 6.12: the device, off the group's list already, waiting for its last fd. */
+  readonly device?: VfioDeviceImpl;
 }
 
 /** Everything @sim/vfio keeps for one kernel (the `vfio` global of vfio.c). */
@@ -189,6 +215,8 @@ export interface VfioState {
   readonly kernel: Kernel;
   /** The `vetoBind` flag, read once at setup. */
   readonly vetoBind: boolean;
+  /** 6.12's vfio (DMA ownership, group.c/container.c/vfio_main.c) rather than v4.12's vfio.c. */
+  readonly modern: boolean;
   /** vfio.group_list; list_add() puts new groups first. */
   readonly groups: VfioGroupImpl[];
   /** vfio.group_idr. */
@@ -211,6 +239,7 @@ export function createVfioState(kernel: Kernel, vetoBind: boolean): VfioState {
   const st: VfioState = {
     kernel,
     vetoBind,
+    modern: kernel.version.dmaOwnership,
     groups: [],
     minors: new Set(),
     drvdata: new Map(),
@@ -275,12 +304,12 @@ function vfioDeviceRelease(st: VfioState, d: VfioDeviceImpl): void {
 }
 
 /** Models vfio_group_get_device() without the reference: the group's vfio_device for dev, or undefined. */
-function findDevice(g: VfioGroupImpl, dev: Device): VfioDeviceImpl | undefined {
+export function findDevice(g: VfioGroupImpl, dev: Device): VfioDeviceImpl | undefined {
   return g.deviceList.find((d) => d.dev === dev);
 }
 
 /** Models vfio_group_get_from_iommu() without the reference. */
-function groupOfIommu(st: VfioState, iommuGroup: IommuGroup): VfioGroupImpl | undefined {
+export function groupOfIommu(st: VfioState, iommuGroup: IommuGroup): VfioGroupImpl | undefined {
   return st.groups.find((g) => g.iommuGroup === iommuGroup);
 }
 
@@ -453,10 +482,12 @@ function vfioIommuGroupNotifier(st: VfioState, g: VfioGroupImpl, action: number,
 /**
  * Models vfio_add_group_dev(), drivers/vfio/vfio.c, called from a vfio bus driver's probe: -EINVAL for a device in
  * no IOMMU group; the vfio group found or created (/dev/vfio/N appears with the first device); -EBUSY with a
- * warning for a device already registered; else the device joins device_list. 0 or a negative errno.
+ * warning for a device already registered; else the device joins device_list. 0 or a negative errno. On 6.12 it is
+ * vfio_register_group_dev() (group.ts).
  */
 export function vfioAddGroupDev(kernel: Kernel, dev: Device, ops: VfioDeviceOps): number {
   const st = vfioState(kernel, 'vfioAddGroupDev()');
+  if (st.modern) return vfioRegisterGroupDev(st, dev, ops);
   const k = st.kernel;
   return k.withFrame('vfio_add_group_dev', () => {
     const iommuGroup = iommuGroupGet(dev);
@@ -490,7 +521,8 @@ export function vfioAddGroupDev(kernel: Kernel, dev: Device, ops: VfioDeviceOps)
 }
 
 /**
- * Models vfio_del_group_dev(), drivers/vfio/vfio.c, called from a vfio bus driver's remove: the device goes on the
+ * Models vfio_del_group_dev(), drivers/vfio/vfio.c (6.12: vfio_unregister_group_dev(), group.ts), called from a
+ * vfio bus driver's remove: the device goes on the
  * unbound list, the driver's reference is dropped, and while userspace still holds the device the driver's
  * request op is called and the task waits. sim's one task cannot wait for itself: the wait is reported with
  * `kernel.hang()` (the operation ends with -EDEADLK, the device stays mid-unbind, still bound, on the unbound
@@ -499,6 +531,10 @@ export function vfioAddGroupDev(kernel: Kernel, dev: Device, ops: VfioDeviceOps)
  */
 export function vfioDelGroupDev(kernel: Kernel, dev: Device): void {
   const st = vfioState(kernel, 'vfioDelGroupDev()');
+  if (st.modern) {
+    vfioUnregisterGroupDev(st, dev);
+    return;
+  }
   const k = st.kernel;
   k.withFrame('vfio_del_group_dev', () => {
     let blocked = st.blockedDel.get(dev);
@@ -562,7 +598,7 @@ export function vfioRegisterBusDriver(kernel: Kernel, drv: Driver): void {
 // /dev/vfio/vfio: the container
 
 /** Models vfio_container_put() and vfio_container_release(). */
-function containerPut(st: VfioState, c: ContainerImpl): void {
+export function containerPut(st: VfioState, c: ContainerImpl): void {
   c.kref--;
   if (c.kref === 0) st.containers.delete(c);
 }
@@ -587,7 +623,7 @@ function vfioIoctlSetIommu(c: ContainerImpl, arg: number): number {
 }
 
 /** An ioctl argument given as a number, or as the name of a VFIO_* extension constant (for scenario files). */
-function extensionArg(arg: unknown): number {
+export function extensionArg(arg: unknown): number {
   if (typeof arg === 'number') return arg;
   const named: Record<string, number> = {
     VFIO_TYPE1_IOMMU,
@@ -625,7 +661,7 @@ export function containerFops(st: VfioState): FileOperations {
         case VFIO_CHECK_EXTENSION:
           return vfioIoctlCheckExtension(c, extensionArg(arg));
         case VFIO_SET_IOMMU:
-          return vfioIoctlSetIommu(c, extensionArg(arg));
+          return st.modern ? vfioIoctlSetIommuModern(c, extensionArg(arg)) : vfioIoctlSetIommu(c, extensionArg(arg));
         default:
           // Passed through to the backend; vfio_iommu_type1's own ioctls (MAP_DMA, ...) are not modelled.
           return c.backend !== null ? -ENOTTY : -EINVAL;
@@ -807,14 +843,26 @@ export function vfioGroups(kernel: Kernel): VfioGroup[] {
   return [...vfioState(kernel, 'vfioGroups()').groups].sort((a, b) => a.iommuGroup.id - b.iommuGroup.id);
 }
 
-/** vfio_dev_viable() of a device in a vfio group, as the notifier would compute it now (0 or -EINVAL). */
+/**
+ * vfio_dev_viable() of a device in a vfio group, as v4.12's notifier would compute it now (0 or -EINVAL). On 6.12,
+ * whether the device stands in the way of DMA ownership: -EPERM when a driver that uses the DMA API is bound to it.
+ */
 export function vfioDeviceViable(group: VfioGroup, dev: Device): number {
+  if (isModern(group)) {
+    return dev.driver !== null && !dev.driver.driverManagedDma ? -EPERM : 0;
+  }
   return vfioDevViable(group as VfioGroupImpl, dev);
 }
 
-/** vfio_group_viable() of a vfio group now. */
+/** VFIO_GROUP_GET_STATUS's VIABLE flag now: v4.12's vfio_group_viable(); 6.12's owner_cnt test. */
 export function vfioGroupIsViable(group: VfioGroup): boolean {
+  if (isModern(group)) return group.container !== null || group.iommuGroup.ownerCnt === 0;
   return vfioGroupViable(group as VfioGroupImpl);
+}
+
+/** True for a group of a 6.12 kernel. */
+function isModern(group: VfioGroup): boolean {
+  return (group as VfioGroupImpl).modern;
 }
 
 /** True when `drv` is one of vfio's own bus drivers in this kernel. */

@@ -105,6 +105,7 @@ describe('explainGroup: binds that would break isolation', () => {
       ['v4.12', 'bug', false],
       ['v4.12+bind-veto', 'bug', false],
       ['rfc-2017', 'refused', true],
+      ['v6.12', 'refused', false],
     ]);
   });
 
@@ -169,8 +170,8 @@ describe('explainGroup: notes and text', () => {
     expect(text).toContain('the kernel died: kernel BUG at drivers/vfio/vfio.c:733!');
   });
 
-  it('renders the seed story under rfc-2017 as the README shows it', () => {
-    const run = runStory(seedStory, { profile: 'rfc-2017' });
+  it.each(['rfc-2017', 'v6.12'])('renders the seed story under %s as the README shows it', (profile) => {
+    const run = runStory(seedStory, { profile });
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
     const text = explainGroup(run.kernel, 1).text;
     expect(text.split('\n').length).toBeGreaterThan(15);

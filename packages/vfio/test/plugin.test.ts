@@ -38,9 +38,13 @@ describe('vfioPlugin', () => {
 
   it('declares vetoBind and the rfc-2017 profile (core seed flag + percolate + vetoBind)', () => {
     const k = createKernel({ profile: 'rfc-2017', plugins: [iommuGroupPlugin(), vfioPlugin()] });
-    expect(k.profile).toEqual({ name: 'rfc-2017', flags: [STOP_BIND_ON_NOTIFY_BAD, PERCOLATE, VETO_BIND] });
+    expect(k.profile).toEqual({
+      name: 'rfc-2017',
+      base: '4.12',
+      flags: [STOP_BIND_ON_NOTIFY_BAD, PERCOLATE, VETO_BIND],
+    });
     expect(RFC_2017_PROFILE.flags).toEqual(['stopBindOnNotifyBad', 'percolate', 'vetoBind']);
-    expect(k.knownProfiles().map((p) => p.name)).toEqual(['v4.12', 'v4.12+bind-veto', 'rfc-2017']);
+    expect(k.knownProfiles().map((p) => p.name)).toEqual(['v4.12', 'v4.12+bind-veto', 'v6.12', 'rfc-2017']);
     expect(k.knownFlags().find((f) => f.name === VETO_BIND)?.where).toBe(
       'drivers/vfio/vfio.c vfio_iommu_group_notifier()',
     );

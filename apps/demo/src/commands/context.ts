@@ -71,6 +71,11 @@ export function makeContext(init: {
   const checkProfile = (scenario: Scenario, profile: string): boolean => {
     const known = knownProfiles(registry);
     const usable = known.filter((p) => p.plugin === null || scenario.plugins.some((q) => q.name === p.plugin));
+    const why = Object.hasOwn(scenario.inapplicable, profile) ? scenario.inapplicable[profile] : undefined;
+    if (why !== undefined) {
+      usage(`scenario '${scenario.name}' does not apply to profile '${profile}': ${why}`);
+      return false;
+    }
     if (usable.some((p) => p.name === profile)) return true;
     const owner = known.find((p) => p.name === profile)?.plugin;
     usage(

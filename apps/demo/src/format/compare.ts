@@ -59,6 +59,7 @@ function detail(e: readonly TraceEvent[]): string[] {
       lastBlock = null;
     }
     if (ev.type === 'probe') out.push(`probe ${ev.driver} ${ev.device} = ${ev.ret}`);
+    if (ev.type === 'bind' && ev.what === 'refused') out.push(`refused ${ev.driver}: ${ev.reason ?? ''}`);
     if (ev.type === 'dmesg') {
       if (ev.text.includes('[ cut here ]')) dump = true;
       else if (ev.text.startsWith('---[ end trace')) dump = false;

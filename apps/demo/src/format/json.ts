@@ -5,6 +5,8 @@ export interface RunJson {
   readonly scenario: string;
   readonly file: string;
   readonly profile: string;
+  /** The profile's base kernel ('4.12' or '6.12'). Added with the v6.12 profile. */
+  readonly base: string;
   readonly flags: readonly string[];
   readonly plugins: readonly string[];
   readonly steps: readonly {
@@ -37,6 +39,7 @@ export function formatJson(run: RunResult): RunJson {
     scenario: run.scenario.name,
     file: run.scenario.file,
     profile: run.profile,
+    base: run.base,
     flags: run.flags,
     plugins: run.plugins,
     steps: run.steps.map((s) => ({

@@ -107,7 +107,17 @@ export function narrateEvents(
         return;
       case 'bind': {
         const verb =
-          e.what === 'bound' ? s.green('bound') : e.what === 'unbound' ? s.yellow('unbound') : s.red('not bound');
+          e.what === 'bound'
+            ? s.green('bound')
+            : e.what === 'unbound'
+              ? s.yellow('unbound')
+              : e.what === 'refused'
+                ? s.red('refused')
+                : s.red('not bound');
+        if (e.what === 'refused') {
+          line(pad, `refused ${e.device} to ${e.driver}: ${e.reason ?? 'dma_configure() failed'}`, s.red);
+          return;
+        }
         out.push(`${pad}${verb} ${e.device} ${e.what === 'unbound' ? 'from' : 'to'} ${e.driver}`);
         return;
       }

@@ -34,6 +34,8 @@ export interface ExpectationResult {
 export interface RunResult {
   readonly scenario: Scenario;
   readonly profile: string;
+  /** The profile's base kernel: '4.12' or '6.12'. */
+  readonly base: string;
   readonly flags: readonly string[];
   readonly plugins: readonly string[];
   /** Events of the boot (topology, notifiers, drivers loaded). */
@@ -94,6 +96,7 @@ export function runScenario(
   const result: RunResult = {
     scenario,
     profile,
+    base: k.profile.base,
     flags: [...k.profile.flags],
     plugins: k.plugins(),
     bootEvents: session.events.slice(0, session.bootEvents),

@@ -14,7 +14,6 @@ import {
   type TraceRecording,
 } from '@sim/core';
 import { applyInject, kernelContext, resolveInject } from '../scenario/inject.ts';
-import { BUS_NOTIFY_NAMES } from '../scenario/schema.ts';
 import type { Command, DriverDecl, NotifierDecl, Scenario } from '../scenario/types.ts';
 
 /** What one command returned, as the kernel returned it. */
@@ -30,13 +29,17 @@ export function errnoOf(result: number | null): string | null {
   return result !== null && result < 0 ? (errname(result) ?? null) : null;
 }
 
-/** A declared notifier as a notifier block (data only: it answers what the file says). */
-function notifierBlock(n: NotifierDecl) {
+/**
+ * A declared notifier as a notifier block (data only: it answers what the file says), its events in the kernel's
+ * own numbering.
+ */
+function notifierBlock(kernel: Kernel, n: NotifierDecl) {
+  const on = n.on.map((e) => kernel.busEvents.value(e)!);
   return {
     name: n.name,
     priority: n.priority,
     notifierCall: (action: number, dev: Device | null): number => {
-      if (n.on.length > 0 && !n.on.includes(action)) return NOTIFY_DONE;
+      if (on.length > 0 && !on.includes(action)) return NOTIFY_DONE;
       if (n.devices.length > 0 && (dev === null || !n.devices.includes(dev.name))) return NOTIFY_DONE;
       if (n.drivers.length > 0 && (dev?.driver == null || !n.drivers.includes(dev.driver.name))) return NOTIFY_DONE;
       return n.answer;
@@ -46,7 +49,14 @@ function notifierBlock(n: NotifierDecl) {
 
 /** A driver declared as data, as core's DriverSpec. */
 export function driverSpec(d: DriverDecl): DriverSpec {
-  return { name: d.name, bus: d.bus, ...(d.ids === null ? {} : { ids: d.ids }), ofMatch: d.ofMatch, probe: d.probe };
+  return {
+    name: d.name,
+    bus: d.bus,
+    ...(d.ids === null ? {} : { ids: d.ids }),
+    ofMatch: d.ofMatch,
+    probe: d.probe,
+    ...(d.driverManagedDma ? { driverManagedDma: true } : {}),
+  };
 }
 
 /** Makes the plugins a scenario names, in order, with their options. */
@@ -100,7 +110,7 @@ export class Session {
     }
     const k = this.kernel;
     for (const bus of scenario.buses) k.busRegister({ name: bus });
-    for (const n of scenario.notifiers) k.bus(n.bus).registerNotifier(notifierBlock(n));
+    for (const n of scenario.notifiers) k.bus(n.bus).registerNotifier(notifierBlock(k, n));
     for (const d of scenario.devices) {
       if (k.oops !== null) break;
       k.addDevice(d.spec as never);
@@ -178,7 +188,7 @@ export class Session {
         // A call of the bus chain as kernel code makes it (for data no driver-core caller passes, such as NULL).
         const bus = k.bus(c.bus);
         const dev = c.device === null ? null : (k.device(c.device, c.bus) ?? null);
-        const action = BUS_NOTIFY_NAMES.indexOf(c.event) + 1;
+        const action = k.busEvents.value(c.event)!;
         try {
           return { result: k.callChain(bus.notifier, action, dev, 'sim notify'), output: null };
         } catch (e) {

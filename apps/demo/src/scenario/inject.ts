@@ -245,9 +245,11 @@ export function checkOnKernel(decl: InjectDecl, kernel: Kernel, plugins: readonl
 export function applyInject(kernel: Kernel, decl: InjectDecl): number | { readonly error: string } {
   try {
     if (decl.kind === 'notifier') {
+      // A BUS_NOTIFY_* name takes the running kernel's value (BIND_DRIVER is 4 on v4.12, 3 on 6.12).
+      const action = kernel.busEvents.value(decl.actionText) ?? decl.action;
       return kernel.inject.notifier({
         chain: decl.chain,
-        action: decl.action,
+        action,
         answer: decl.answer,
         ...(decl.priority === null ? {} : { priority: decl.priority }),
         ...(decl.times === null ? {} : { times: decl.times }),

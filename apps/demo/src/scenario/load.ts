@@ -220,6 +220,7 @@ interface Raw {
   description?: string;
   profile?: string;
   profiles?: string[];
+  inapplicable?: Record<string, string>;
   plugins?: (string | { name: string; options?: Record<string, unknown> })[];
   topology?: {
     machine?: { model?: string; compatible?: string[] };
@@ -239,6 +240,7 @@ interface RawDriver {
   ofMatch?: string[];
   probe?: string | { deferUntil: string };
   loaded?: boolean;
+  driverManagedDma?: boolean;
 }
 interface RawNotifier {
   bus: string;
@@ -435,11 +437,35 @@ function check(ctx: Ctx, raw: Raw, defaultName: string, registry: Registry): Sce
     return false;
   };
   const profile = raw.profile ?? 'v4.12';
-  if (raw.profile !== undefined) profileOk(raw.profile, ['profile']);
+  const profileValid = raw.profile === undefined || profileOk(raw.profile, ['profile']);
   const scenarioProfiles = raw.profiles ?? [profile];
+  // A plugin that does not model a profile's base kernel (tce-iommu on 6.12) rules the profile out, with its reason.
+  const refusedBy = (name: string): string | null => {
+    const base = profiles.find((p) => p.name === name)?.base ?? '4.12';
+    for (const e of entries) {
+      let reason: string | undefined;
+      try {
+        reason = e.create({}, { devices: [] }).unsupported?.[base];
+      } catch {
+        reason = undefined;
+      }
+      if (reason !== undefined) return `plugin '${e.name}' does not run on Linux ${base}: ${reason}`;
+    }
+    return null;
+  };
   (raw.profiles ?? []).forEach((p, i) => {
-    profileOk(p, ['profiles', i]);
+    if (!profileOk(p, ['profiles', i])) return;
+    const refused = refusedBy(p);
+    if (refused !== null) ctx.problem(['profiles', i], refused, `another profile, or '${p}' under inapplicable:`);
   });
+  const inapplicable: Record<string, string> = {};
+  for (const [p, why] of Object.entries(raw.inapplicable ?? {})) {
+    if (!profileOk(p, ['inapplicable', p], true)) continue;
+    if (scenarioProfiles.includes(p)) {
+      ctx.problem(['inapplicable', p], `profile '${p}' is both in profiles and inapplicable`, 'one of the two', true);
+    }
+    inapplicable[p] = why;
+  }
 
   if (devices.some((d) => d.iommuGroup !== null) && !entries.some((e) => e.usesIommuGroups)) {
     const i = (topo.devices ?? []).findIndex((d) => d.iommuGroup !== undefined);
@@ -512,6 +538,7 @@ function check(ctx: Ctx, raw: Raw, defaultName: string, registry: Registry): Sce
       ofMatch: d.ofMatch ?? [],
       probe,
       loaded: d.loaded ?? true,
+      driverManagedDma: d.driverManagedDma === true,
     });
   });
   // A plugin module declares nothing: what it registers at setup is learned from a kernel with the plugins set up.
@@ -576,7 +603,7 @@ function check(ctx: Ctx, raw: Raw, defaultName: string, registry: Registry): Sce
       priority: n.priority ?? 0,
       answer: answer ?? 0,
       answerText: String(n.answer),
-      on: (n.on ?? []).map((e) => BUS_NOTIFY_NAMES.indexOf(e) + 1),
+      on: [...(n.on ?? [])],
       devices: n.devices ?? [],
       drivers: n.drivers ?? [],
     });
@@ -692,6 +719,7 @@ function check(ctx: Ctx, raw: Raw, defaultName: string, registry: Registry): Sce
     description: raw.description ?? '',
     profile,
     profiles: scenarioProfiles,
+    inapplicable,
     plugins,
     machine:
       topo.machine === undefined
@@ -706,7 +734,7 @@ function check(ctx: Ctx, raw: Raw, defaultName: string, registry: Registry): Sce
     expect,
     expectByProfile,
   };
-  if (ctx.problems.length === 0) trialBoot(ctx, scenario, raw);
+  if (ctx.problems.length === 0) trialBoot(ctx, scenario, raw, profileValid ? profile : 'v4.12');
   return scenario;
 }
 
@@ -715,7 +743,7 @@ function check(ctx: Ctx, raw: Raw, defaultName: string, registry: Registry): Sce
  * only its setup checks, a device or driver core rejects) is reported with its position before anything runs.
  * No step runs here.
  */
-function trialBoot(ctx: Ctx, sc: Scenario, raw: Raw): void {
+function trialBoot(ctx: Ctx, sc: Scenario, raw: Raw, trialProfile: string): void {
   const fail = (path: Path, what: string, e: unknown): boolean => {
     if (!SimError.isInstance(e)) throw e;
     ctx.problem(path, `${what}: ${(e as Error).message}`, 'what the package accepts (see the message)');
@@ -724,7 +752,8 @@ function trialBoot(ctx: Ctx, sc: Scenario, raw: Raw): void {
   let kernel: Kernel;
   try {
     kernel = createKernel({
-      profile: 'v4.12',
+      // The scenario's own profile: its kernel decides which chains exist (6.12 has no IOMMU group chains).
+      profile: trialProfile,
       plugins: sc.plugins.map((p) => p.entry.create(p.options, { devices: sc.devices })),
       ...(sc.machine === null ? {} : { machine: sc.machine }),
     });

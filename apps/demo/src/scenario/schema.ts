@@ -106,6 +106,12 @@ export function scenarioSchema(registry: Registry = PLUGINS): JsonSchema {
         description: 'The profiles the scenario is written for: what sim compare uses by default.',
         items: { type: 'string', enum: profiles },
       },
+      inapplicable: {
+        type: 'object',
+        description:
+          'Profiles the scenario does not apply to, each with the reason (what that kernel changed, and in which release): e.g. { v6.12: "tce_iommu_bus_notifier is gone (v6.4)" }.',
+        additionalProperties: { type: 'string', minLength: 1 },
+      },
       plugins: { type: 'array', items: pluginItem },
       topology: { $ref: '#/definitions/topology' },
       notifiers: { type: 'array', items: { $ref: '#/definitions/notifier' } },
@@ -308,6 +314,11 @@ export function scenarioSchema(registry: Registry = PLUGINS): JsonSchema {
             ],
           },
           loaded: { type: 'boolean', description: 'false: registered only by a modprobe step. Default true.' },
+          driverManagedDma: {
+            type: 'boolean',
+            description:
+              'driver_managed_dma: the driver does not use the DMA API (pcieport, pci-stub); on 6.12 its binds leave IOMMU group ownership alone. Default false.',
+          },
         },
       },
       inject: {

@@ -128,6 +128,8 @@ export interface DriverDecl {
   readonly probe: ProbeDecl;
   /** Registered at boot (true) or only by a `modprobe` step (false). */
   readonly loaded: boolean;
+  /** driver_managed_dma (6.12): its binds leave IOMMU group DMA ownership alone. */
+  readonly driverManagedDma: boolean;
 }
 
 /** A device of the topology, as core's DeviceSpec plus the name it will have. */
@@ -152,7 +154,8 @@ export interface NotifierDecl {
   readonly answer: number;
   readonly answerText: string;
   /** BUS_NOTIFY_* values it answers; other events get NOTIFY_DONE. Empty: every event. */
-  readonly on: readonly number[];
+  /** BUS_NOTIFY_* names it answers (each kernel numbers them its own way); other events get NOTIFY_DONE. */
+  readonly on: readonly string[];
   /** Device names it answers for; empty: every device. */
   readonly devices: readonly string[];
   /** Only while the device is being bound to one of these drivers; empty: any. */
@@ -188,6 +191,8 @@ export interface Scenario {
   readonly profile: string;
   /** The profiles it is written for (compare's default, and what the tests run it under). */
   readonly profiles: readonly string[];
+  /** Profiles it does not apply to, each with the reason (`inapplicable:` in the file). */
+  readonly inapplicable: Readonly<Record<string, string>>;
   readonly plugins: readonly PluginUse[];
   readonly machine: { readonly compatible: readonly string[]; readonly model: string } | null;
   readonly buses: readonly string[];

@@ -17,7 +17,18 @@ describe('completion', () => {
           iommuGroup: null,
         },
       ],
-      drivers: [{ line: 2, name: 'snd_hda_intel', bus: 'pci', ids: null, ofMatch: [], probe: 'ok', loaded: true }],
+      drivers: [
+        {
+          line: 2,
+          name: 'snd_hda_intel',
+          bus: 'pci',
+          ids: null,
+          ofMatch: [],
+          probe: 'ok',
+          loaded: true,
+          driverManagedDma: false,
+        },
+      ],
     },
     'v4.12',
   );

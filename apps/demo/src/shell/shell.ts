@@ -18,6 +18,7 @@ export function emptyScenario(profile: string): Scenario {
     description: '',
     profile,
     profiles: [profile],
+    inapplicable: {},
     plugins: [],
     machine: null,
     buses: [],

@@ -363,10 +363,13 @@ const machine = fc.record({
     nil: undefined,
     freq: 3,
   }),
-  profile: fc.option(fc.oneof({ weight: 6, arbitrary: pick(['v4.12', 'v4.12+bind-veto']) }, pick(['rfc-2017', 'v9'])), {
-    nil: undefined,
-    freq: 2,
-  }),
+  profile: fc.option(
+    fc.oneof({ weight: 6, arbitrary: pick(['v4.12', 'v4.12+bind-veto', 'v6.12']) }, pick(['rfc-2017', 'v9'])),
+    {
+      nil: undefined,
+      freq: 2,
+    },
+  ),
   pci: fc.subarray(PCI),
   groups: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 4, maxLength: 4 }),
   platform: fc.subarray(PLATFORM),

@@ -1,5 +1,5 @@
-import { BUS_NOTIFY_EVENTS, busNotifyName } from '../constants/bus-notify.ts';
 import type { NotifyOutcome, TraceEvent } from '../kernel/trace.ts';
+import { type KernelVersion, LINUX_4_12 } from '../kernel/versions.ts';
 import { busNotifyCaller } from './callers.ts';
 import { decodeNotifierAnswer, isOkAnswer } from './decode.ts';
 import type {
@@ -18,6 +18,8 @@ import type {
 export interface AuditContext {
   /** The seed's flag is on (driver_sysfs_add() honours NOTIFY_BAD). */
   readonly stopBindOnNotifyBad: boolean;
+  /** The kernel's version (its BUS_NOTIFY_* numbering, and whether bus_notify() returns nothing). Default v4.12. */
+  readonly version?: KernelVersion;
   /** True when the chain is a bus notifier chain. */
   isBus(chain: string, actionName: string): boolean;
   /** The blocks registered on a chain now, in call order, when the kernel can tell. */
@@ -37,6 +39,7 @@ interface Frame {
   readonly source: string;
   readonly isBus: boolean;
   readonly stopBindOnNotifyBad: boolean;
+  readonly version: KernelVersion;
   readonly answers: { block: string; ret: number }[];
   ret: number;
   stoppedBy: string | null;
@@ -114,6 +117,7 @@ export class AuditCollector {
           source: this.source,
           isBus: this.context.isBus(e.chain, e.actionName),
           stopBindOnNotifyBad: this.context.stopBindOnNotifyBad,
+          version: this.context.version ?? LINUX_4_12,
           answers: [],
           ret: 0,
           stoppedBy: null,
@@ -193,18 +197,26 @@ export class AuditCollector {
     this.open.length = 0;
   }
 
-  report(kind: AuditReport['kind'], profile: string, flags: readonly string[]): AuditReport {
+  report(
+    kind: AuditReport['kind'],
+    profile: string,
+    flags: readonly string[],
+    version: KernelVersion = this.context.version ?? LINUX_4_12,
+    unsupported: readonly { plugin: string; reason: string }[] = [],
+  ): AuditReport {
     const findings = this.findings();
     const totals = { findings: findings.length, ineffective: 0, effective: 0, propagated: 0, unknown: 0 };
     for (const f of findings) totals[f.verdict]++;
     return {
       kind,
       profile,
+      base: version.base,
       flags: [...flags],
       kernels: this.kernels,
       chainCalls: this.chainCalls,
       findings,
-      byEvent: summarise(findings),
+      unsupported: unsupported.map((u) => ({ ...u })),
+      byEvent: summarise(findings, version),
       crashes: [...this.crashes],
       coverage: this.coverage(),
       totals,
@@ -313,7 +325,7 @@ function judge(f: Frame, i: number): Omit<AuditAnswer, 'count' | 'sources'> {
     ({ outcome, caller: handledBy, effect } = f.outcome);
     outcomeSource = 'trace';
   } else if (f.isBus) {
-    const v = busNotifyCaller(f.action, f.ret, f.stopBindOnNotifyBad);
+    const v = busNotifyCaller(f.action, f.ret, f.stopBindOnNotifyBad, f.version);
     if (v !== null) {
       ({ outcome, caller: handledBy, effect } = v);
       outcomeSource = 'caller-table';
@@ -329,7 +341,8 @@ function verdictOf(answers: readonly AuditAnswer[]): AuditVerdict {
   return 'ineffective';
 }
 
-function summarise(findings: readonly AuditFinding[]): AuditEventSummary[] {
+function summarise(findings: readonly AuditFinding[], version: KernelVersion): AuditEventSummary[] {
+  const events = version.busEvents;
   const rows: AuditEventSummary[] = [];
   const row = (chainKind: 'bus' | 'other', action: number, event: string, of: AuditFinding[]): AuditEventSummary => {
     const count = (v: AuditVerdict) => of.filter((f) => f.verdict === v).length;
@@ -345,19 +358,19 @@ function summarise(findings: readonly AuditFinding[]): AuditEventSummary[] {
       blocks: of.map((f) => `${f.chain}/${f.block}`),
     };
   };
-  for (const action of BUS_NOTIFY_EVENTS) {
+  for (const action of events.events) {
     rows.push(
       row(
         'bus',
         action,
-        busNotifyName(action)!,
+        events.name(action)!,
         findings.filter((f) => f.bus !== null && f.action === action),
       ),
     );
   }
   const others = new Map<string, AuditFinding[]>();
   for (const f of findings) {
-    if (f.bus !== null && busNotifyName(f.action) !== undefined) continue;
+    if (f.bus !== null && events.name(f.action) !== undefined) continue;
     const list = others.get(f.event) ?? [];
     list.push(f);
     others.set(f.event, list);

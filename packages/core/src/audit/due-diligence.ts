@@ -1,11 +1,11 @@
 import { isI2cAdapter, isI2cClient, isPciDevice, isPlatformDevice } from '../base/device.ts';
 import type { DriverSpec } from '../base/driver.ts';
-import { BUS_NOTIFY_EVENTS } from '../constants/bus-notify.ts';
 import { ENODEV } from '../constants/errno.ts';
 import { describeThrown, SimError, show } from '../errors/sim-error.ts';
 import { createKernel } from '../kernel/create.ts';
 import type { DeviceSpec, Kernel, Machine, Plugin } from '../kernel/kernel.ts';
-import type { ProfileInput } from '../kernel/profile.ts';
+import { CORE_PROFILES, type ProfileInput } from '../kernel/profile.ts';
+import { isKernelBase, type KernelBase } from '../kernel/versions.ts';
 import { AuditCollector } from './collector.ts';
 import { kernelContext } from './record.ts';
 import type { AuditReport } from './report.ts';
@@ -85,8 +85,18 @@ function checkOptions(options: unknown): DueDiligenceOptions {
  */
 export function auditDueDiligence(options: DueDiligenceOptions): AuditReport {
   const o = checkOptions(options);
+  const all = (): readonly Plugin[] => (typeof o.plugins === 'function' ? o.plugins() : o.plugins);
+  // A plugin whose notifier is gone on the profile's base kernel is left out of the run and reported with its reason.
+  const first0 = all();
+  const base = baseOf(o.profile, first0);
+  const unsupported = first0
+    .filter((p) => typeof p === 'object' && p !== null && p.unsupported?.[base] !== undefined)
+    .map((p) => ({ plugin: p.name, reason: p.unsupported![base]! }));
+  const gone = new Set(unsupported.map((u) => u.plugin));
+  let fresh: readonly Plugin[] | null = first0;
   const make = (): Made => {
-    const plugins = typeof o.plugins === 'function' ? o.plugins() : o.plugins;
+    const plugins = (fresh ?? all()).filter((p) => !(typeof p === 'object' && p !== null && gone.has(p.name)));
+    fresh = null;
     const kernel = createKernel({
       plugins,
       ...(o.profile === undefined ? {} : { profile: o.profile }),
@@ -137,14 +147,25 @@ export function auditDueDiligence(options: DueDiligenceOptions): AuditReport {
     part(`lifecycle:${bus}`, ({ kernel }) => lifecycle(kernel, bus, o.devices?.[bus] ?? defaultDevices(kernel, bus)));
   }
   for (const bus of buses) {
-    for (const action of BUS_NOTIFY_EVENTS) {
+    for (const action of first.kernel.busEvents.events) {
       part(`null-data:${bus}`, ({ kernel }) => {
         kernel.callChain(kernel.bus(bus).notifier, action, null, NULL_CALLER);
       });
     }
   }
   if (spare !== null) (spare as Made).kernel.close();
-  return collector.report('due-diligence', profile.name, profile.flags);
+  return collector.report('due-diligence', profile.name, profile.flags, first.kernel.version, unsupported);
+}
+
+/** The base kernel of the run's profile (the plugins may define it); '4.12' when createKernel() will refuse it. */
+function baseOf(profile: ProfileInput | undefined, plugins: readonly Plugin[]): KernelBase {
+  if (profile === undefined) return '4.12';
+  if (typeof profile === 'string') {
+    const defs = [...CORE_PROFILES];
+    for (const p of plugins) if (typeof p === 'object' && p !== null) defs.push(...(p.profiles ?? []));
+    return defs.find((d) => d.name === profile)?.base ?? '4.12';
+  }
+  return typeof profile === 'object' && profile !== null && isKernelBase(profile.base) ? profile.base : '4.12';
 }
 
 /** One representative device per bus; on i2c an adapter (at the lowest free number) and a client on it. */

@@ -1,4 +1,3 @@
-import { BUS_NOTIFY_BIND_DRIVER } from '../constants/bus-notify.ts';
 import { SimError, show } from '../errors/sim-error.ts';
 import type { AuditAnswer, AuditEventSummary, AuditReport } from './report.ts';
 
@@ -30,7 +29,7 @@ function answerLines(a: AuditAnswer): string[] {
 export function auditVerdictLine(report: AuditReport): string {
   const rows = report.byEvent.filter((r) => r.findings > 0);
   const parts = rows.map((r) => `${r.findings} on ${r.event} (${counted(r)})`);
-  if (!rows.some((r) => r.chainKind === 'bus' && r.action === BUS_NOTIFY_BIND_DRIVER)) {
+  if (!rows.some((r) => r.chainKind === 'bus' && r.event === 'BUS_NOTIFY_BIND_DRIVER')) {
     parts.push('none on BUS_NOTIFY_BIND_DRIVER');
   }
   const head =
@@ -50,7 +49,10 @@ export function formatAuditReport(report: AuditReport): string {
   }
   const out: string[] = [];
   const flags = report.flags.length === 0 ? 'none' : report.flags.join(', ');
-  out.push(`Notifier answer audit (${report.kind}), profile ${report.profile} (flags: ${flags})`);
+  const base = report.base ?? '4.12';
+  const kernel = base === '4.12' ? '' : `Linux ${base}, `;
+  out.push(`Notifier answer audit (${report.kind}), profile ${report.profile} (${kernel}flags: ${flags})`);
+  for (const u of report.unsupported ?? []) out.push(`Not on Linux ${base}: ${u.plugin}: ${u.reason}`);
   out.push(
     `${report.kernels} kernel${report.kernels === 1 ? '' : 's'}, ${report.chainCalls} chain calls, ${report.totals.findings} notifier${report.totals.findings === 1 ? '' : 's'} with answers other than 0 / NOTIFY_OK / NOTIFY_DONE`,
   );

@@ -2,6 +2,7 @@ import { SimError, show } from '../errors/sim-error.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import { STOP_BIND_ON_NOTIFY_BAD } from '../kernel/profile.ts';
 import type { TraceEvent } from '../kernel/trace.ts';
+import { isKernelBase, type KernelBase, kernelVersion } from '../kernel/versions.ts';
 import { AuditCollector, type AuditContext } from './collector.ts';
 import type { AuditReport } from './report.ts';
 
@@ -18,6 +19,7 @@ export function kernelContext(kernel: Kernel): AuditContext {
   const stopBindOnNotifyBad = kernel.hasFlag(STOP_BIND_ON_NOTIFY_BAD);
   return {
     stopBindOnNotifyBad,
+    version: kernel.version,
     isBus: (chain) => kernel.buses().some((b) => b.name === chain),
     blocksOf: (chain) =>
       kernel
@@ -79,6 +81,8 @@ export interface AuditTraceOptions {
   readonly flags?: readonly string[];
   /** Names of the bus chains; default: chains whose actions are named BUS_NOTIFY_*. */
   readonly buses?: readonly string[];
+  /** The base kernel the trace comes from ('4.12' or '6.12'; its BUS_NOTIFY_* numbering). Default '4.12'. */
+  readonly base?: KernelBase;
 }
 
 /** The audit of a recorded trace (e.g. JSON Lines written with `toJsonl()` and parsed back). */
@@ -109,10 +113,16 @@ export function auditTrace(events: readonly TraceEvent[], options: AuditTraceOpt
       `auditTrace({ buses }) is an array of bus names such as ['platform', 'pci', 'i2c'], got ${show(buses)}`,
     );
   }
+  const base = options.base ?? '4.12';
+  if (!isKernelBase(base)) {
+    throw new SimError('SIM_ERR_KERNEL_BAD_OPTION', `auditTrace({ base }) is '4.12' or '6.12', got ${show(base)}`);
+  }
+  const version = kernelVersion(base);
   const collector = new AuditCollector();
   collector.attach(
     {
       stopBindOnNotifyBad: flags.includes(STOP_BIND_ON_NOTIFY_BAD),
+      version,
       isBus: (chain, actionName) =>
         buses === undefined ? actionName.startsWith('BUS_NOTIFY_') : buses.includes(chain),
       blocksOf: () => undefined,
@@ -127,5 +137,6 @@ export function auditTrace(events: readonly TraceEvent[], options: AuditTraceOpt
     collector.feed(e);
   }
   collector.detach();
-  return collector.report('scenario', options.profile ?? (flags.length > 0 ? 'custom' : 'v4.12'), flags);
+  const profile = options.profile ?? (flags.length > 0 || base !== '4.12' ? 'custom' : 'v4.12');
+  return collector.report('scenario', profile, flags, version);
 }

@@ -1,4 +1,5 @@
 import type { NotifyOutcome } from '../kernel/trace.ts';
+import type { KernelBase } from '../kernel/versions.ts';
 import type { DecodedAnswer } from './decode.ts';
 
 /**
@@ -108,12 +109,19 @@ export interface AuditReport {
   /** `scenario` (recorded from a kernel or a trace) or `due-diligence` (auditDueDiligence()). */
   readonly kind: 'scenario' | 'due-diligence';
   readonly profile: string;
+  /** The profile's base kernel ('4.12' or '6.12'): its BUS_NOTIFY_* numbering is the report's. */
+  readonly base: KernelBase;
   readonly flags: readonly string[];
   /** Kernels the run used (the due-diligence run makes one per part). */
   readonly kernels: number;
   /** Chain calls seen. */
   readonly chainCalls: number;
   readonly findings: readonly AuditFinding[];
+  /**
+   * Plugins of the due-diligence run that do not run on this base kernel (their notifier is gone there), each with
+   * the plugin's reason. Empty for a scenario.
+   */
+  readonly unsupported: readonly { readonly plugin: string; readonly reason: string }[];
   /** The eight BUS_NOTIFY_* events always, in value order, then other chains' actions that have findings. */
   readonly byEvent: readonly AuditEventSummary[];
   readonly crashes: readonly AuditCrash[];

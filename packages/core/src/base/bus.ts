@@ -1,4 +1,3 @@
-import { busNotifyName } from '../constants/bus-notify.ts';
 import { EEXIST, EINVAL, ENODEV } from '../constants/errno.ts';
 import { checkString } from '../errors/check.ts';
 import { attr, type KernfsNode, link, type StoreFn, sysfsStreq, ViewDir } from '../fs/kernfs.ts';
@@ -7,6 +6,7 @@ import type { NotifierHead } from '../notifier/chain.ts';
 import type { NotifierBlock, Registration } from '../notifier/notifier-block.ts';
 import {
   deviceAttach,
+  deviceDriverAttach,
   deviceReleaseDriver,
   driverAttach,
   driverDetach,
@@ -44,6 +44,13 @@ export interface BusOps {
   prepareAdd(spec: unknown): () => number;
   /** The bus's own way of removing a device (PCI: stop, then remove, bridges' children first). */
   removeDevice?(dev: DeviceImpl): number;
+  /**
+   * bus->dma_configure (run by 6.12's really_probe() before driver_sysfs_add()): 0, or a negative errno that stops
+   * the bind silently (-EBUSY in an IOMMU group userspace owns). Absent: the bus has none.
+   */
+  dmaConfigure?(dev: DeviceImpl, drv: DriverImpl): number;
+  /** bus->dma_cleanup (6.12): undoes dma_configure() when the bind fails after it, or on unbind. */
+  dmaCleanup?(dev: DeviceImpl, drv: DriverImpl): void;
   /** Called after driver_unregister() (PCI frees the dynamic ids). */
   driverUnregistered?(drv: DriverImpl): void;
   /** The key the bus indexes a device name by (PCI: the address as an integer); undefined: no such device. */
@@ -91,7 +98,7 @@ export class BusImpl implements Bus {
     this.notifier = k.createChain<'blocking', Device | null>(
       'blocking',
       this.name,
-      (a) => busNotifyName(a) ?? `action ${a}`,
+      (a) => k.busEvents.name(a) ?? `action ${a}`,
     );
   }
 
@@ -234,9 +241,18 @@ export function busRemoveDriver(k: KernelImpl, drv: DriverImpl): void {
   driverDetach(k, drv);
 }
 
-/** Models bind_store(), drivers/base/bus.c. */
+/**
+ * Models bind_store(), drivers/base/bus.c. v4.12: -ENODEV unless the device is unbound and matches, and for any
+ * failed probe. v5.14 on: no "unbound" check; device_driver_attach()'s errno (-EBUSY for a bound device or a
+ * dma_configure() refusal, -EAGAIN for a deferral, the probe's own errno).
+ */
 export function bindStore(k: KernelImpl, drv: DriverImpl, buf: string, count: number): number {
   const dev = busFindDeviceByName(drv.bus, buf);
+  if (k.version.bindErrno) {
+    if (dev === undefined || driverMatchDevice(drv, dev) === 0) return -ENODEV;
+    const err = deviceDriverAttach(k, drv, dev);
+    return err === 0 ? count : err;
+  }
   if (dev === undefined || dev.driver !== null || driverMatchDevice(drv, dev) === 0) return -ENODEV;
   const err = k.withDeviceLocks(dev, true, () => driverProbeDevice(k, drv, dev));
   if (err > 0) return count;
@@ -248,6 +264,11 @@ export function bindStore(k: KernelImpl, drv: DriverImpl, buf: string, count: nu
 export function unbindStore(k: KernelImpl, drv: DriverImpl, buf: string, count: number): number {
   const dev = busFindDeviceByName(drv.bus, buf);
   if (dev === undefined || dev.driver !== drv) return -ENODEV;
+  if (k.version.bindErrno) {
+    // device_driver_detach(): the parent's lock only for need_parent_lock types (USB interfaces), none in sim.
+    deviceReleaseDriver(k, dev);
+    return count;
+  }
   k.withParentLock(dev, () => {
     deviceReleaseDriver(k, dev);
     return 0;
@@ -271,6 +292,8 @@ function storeDriversProbe(k: KernelImpl, bus: BusImpl, buf: string, count: numb
 /** Models bus_rescan_devices_helper(), drivers/base/bus.c: attach an unbound device; any result >= 0 is 0. */
 export function busRescanDevicesHelper(k: KernelImpl, dev: DeviceImpl): number {
   let ret = 0;
-  if (dev.driver === null) ret = k.withParentLock(dev, () => deviceAttach(k, dev, false));
+  if (dev.driver === null) {
+    ret = k.version.bindErrno ? deviceAttach(k, dev, false) : k.withParentLock(dev, () => deviceAttach(k, dev, false));
+  }
   return Math.min(ret, 0);
 }

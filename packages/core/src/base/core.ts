@@ -1,4 +1,3 @@
-import { BUS_NOTIFY_ADD_DEVICE, BUS_NOTIFY_DEL_DEVICE, BUS_NOTIFY_REMOVED_DEVICE } from '../constants/bus-notify.ts';
 import { EEXIST, EINVAL } from '../constants/errno.ts';
 import { attr, type KernfsNode, link, type StaticDir, ViewDir } from '../fs/kernfs.ts';
 import type { KernelImpl } from '../kernel/kernel-impl.ts';
@@ -120,7 +119,7 @@ export function deviceAdd(k: KernelImpl, dev: DeviceImpl): number {
   if (k.tracing) k.traceDevice('add', dev);
   // Added while a plugin's setup runs: removed again if the setup fails.
   if (k.journaling) k.journalUndo(() => k.undoAdd(dev));
-  k.busNotifyIgnored(dev, BUS_NOTIFY_ADD_DEVICE, 'device_add');
+  k.busNotifyIgnored(dev, k.busEvents.BUS_NOTIFY_ADD_DEVICE, 'device_add');
   busProbeDevice(k, dev);
   k.leave();
   return 0;
@@ -129,10 +128,10 @@ export function deviceAdd(k: KernelImpl, dev: DeviceImpl): number {
 /** Models device_del(), drivers/base/core.c: DEL_DEVICE first, the driver released, REMOVED_DEVICE last. */
 export function deviceDel(k: KernelImpl, dev: DeviceImpl): void {
   k.enter('device_del');
-  k.busNotifyIgnored(dev, BUS_NOTIFY_DEL_DEVICE, 'device_del');
+  k.busNotifyIgnored(dev, k.busEvents.BUS_NOTIFY_DEL_DEVICE, 'device_del');
   busRemoveDevice(k, dev);
   driverDeferredProbeDel(k, dev);
-  k.busNotifyIgnored(dev, BUS_NOTIFY_REMOVED_DEVICE, 'device_del');
+  k.busNotifyIgnored(dev, k.busEvents.BUS_NOTIFY_REMOVED_DEVICE, 'device_del');
   // kobject_del(): the directory goes, with whatever kernel code left in it.
   dev.container.removeChild(dev);
   dev.isRegistered = false;

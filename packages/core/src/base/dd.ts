@@ -1,11 +1,4 @@
-import {
-  BUS_NOTIFY_BIND_DRIVER,
-  BUS_NOTIFY_BOUND_DRIVER,
-  BUS_NOTIFY_DRIVER_NOT_BOUND,
-  BUS_NOTIFY_UNBIND_DRIVER,
-  BUS_NOTIFY_UNBOUND_DRIVER,
-} from '../constants/bus-notify.ts';
-import { EBUSY, EINVAL, ENODEV, ENXIO, EPROBE_DEFER } from '../constants/errno.ts';
+import { EAGAIN, EBUSY, EINVAL, ENODEV, ENXIO, EPROBE_DEFER, errname } from '../constants/errno.ts';
 import { NOTIFY_BAD } from '../constants/notifier.ts';
 import { Deadlock } from '../kernel/bug.ts';
 import type { KernelImpl } from '../kernel/kernel-impl.ts';
@@ -165,17 +158,21 @@ function deferredProbeLivelock(k: KernelImpl): never {
 function driverBound(k: KernelImpl, dev: DeviceImpl): void {
   const drv = dev.driver!;
   if (dev.isBound) {
-    k.printk(KERN_WARNING, `driver_bound: device ${dev.name} already bound`);
+    if (k.version.bindErrno) k.devPrintk(KERN_WARNING, dev, 'driver_bound: device already bound');
+    else k.printk(KERN_WARNING, `driver_bound: device ${dev.name} already bound`);
     return;
   }
-  if (k.dbg) k.prDebug(`driver: '${drv.name}': driver_bound: bound to device '${dev.name}'`);
+  if (k.dbg) {
+    if (k.version.bindErrno) k.devDbg(dev, `driver: '${drv.name}': driver_bound: bound to device`);
+    else k.prDebug(`driver: '${drv.name}': driver_bound: bound to device '${dev.name}'`);
+  }
   drv.devices_.add(dev);
   dev.isBound = true;
   if (k.deferredWatch !== null) k.deferredWatch.bound ^= bindingHash(dev, drv);
   driverDeferredProbeDel(k, dev);
   driverDeferredProbeTrigger(k);
   k.traceBind('bound', dev, drv);
-  k.busNotifyIgnored(dev, BUS_NOTIFY_BOUND_DRIVER, 'driver_bound');
+  k.busNotifyIgnored(dev, k.busEvents.BUS_NOTIFY_BOUND_DRIVER, 'driver_bound');
 }
 
 /**
@@ -183,12 +180,18 @@ function driverBound(k: KernelImpl, dev: DeviceImpl): void {
  * chain's answer; under the seed's flag an answer of exactly NOTIFY_BAD returns -EINVAL before any link is made.
  */
 function driverSysfsAdd(k: KernelImpl, dev: DeviceImpl): number {
-  const ret = k.busNotify(dev, BUS_NOTIFY_BIND_DRIVER, 'driver_sysfs_add');
+  const bind = k.busEvents.BUS_NOTIFY_BIND_DRIVER;
+  if (k.version.busNotifyVoid) {
+    k.busNotifyIgnored(dev, bind, 'driver_sysfs_add');
+    dev.linked = true;
+    return 0;
+  }
+  const ret = k.busNotify(dev, bind, 'driver_sysfs_add');
   const veto = k.stopBindOnNotifyBad && ret === NOTIFY_BAD;
   if (k.tracing) {
     k.traceOutcome(
       dev.bus.notifier,
-      BUS_NOTIFY_BIND_DRIVER,
+      bind,
       ret,
       'driver_sysfs_add',
       veto ? 'honoured' : 'ignored',
@@ -215,12 +218,15 @@ export function deviceBindDriver(k: KernelImpl, dev: DeviceImpl): number {
   if (ret === 0) driverBound(k, dev);
   else {
     k.traceBind('not-bound', dev, dev.driver!);
-    k.busNotifyIgnored(dev, BUS_NOTIFY_DRIVER_NOT_BOUND, 'device_bind_driver');
+    k.busNotifyIgnored(dev, k.busEvents.BUS_NOTIFY_DRIVER_NOT_BOUND, 'device_bind_driver');
   }
   return ret;
 }
 
-/** Models really_probe(), drivers/base/dd.c (v4.12 order; pinctrl, dma_configure and PM domains always succeed). */
+/**
+ * Models really_probe(), drivers/base/dd.c (v4.12 order; pinctrl, dma_configure and PM domains always succeed):
+ * 1 bound, 0 not (whatever the reason).
+ */
 function reallyProbe(k: KernelImpl, dev: DeviceImpl, drv: DriverImpl): number {
   const localTriggerCount = k.deferredTriggerCount;
   k.enter('really_probe');
@@ -243,7 +249,7 @@ function reallyProbe(k: KernelImpl, dev: DeviceImpl, drv: DriverImpl): number {
   }
   // probe_failed: (dma_deconfigure) then the notification, while dev->driver is still set.
   k.traceBind('not-bound', dev, drv);
-  k.busNotifyIgnored(dev, BUS_NOTIFY_DRIVER_NOT_BOUND, 'really_probe');
+  k.busNotifyIgnored(dev, k.busEvents.BUS_NOTIFY_DRIVER_NOT_BOUND, 'really_probe');
   driverSysfsRemove(dev);
   dev.driver = null;
   if (ret === -EPROBE_DEFER) {
@@ -274,8 +280,109 @@ function callProbe(k: KernelImpl, dev: DeviceImpl, drv: DriverImpl): number {
   return ret;
 }
 
-/** Models driver_probe_device(), drivers/base/dd.c: -ENODEV for an unregistered device, else really_probe(). */
+/**
+ * Models really_probe(), drivers/base/dd.c of 6.12: dev->driver set, then the bus's dma_configure() (a refusal, such
+ * as -EBUSY in a group userspace owns, unwinds at once: no bus event, no line, no probe), driver_sysfs_add() with
+ * BUS_NOTIFY_BIND_DRIVER, call_driver_probe(), driver_bound(). 0 bound; a negative errno from dma_configure() or
+ * the links; the probe's error as a positive number (after BUS_NOTIFY_DRIVER_NOT_BOUND and dma_cleanup()).
+ */
+function reallyProbeModern(k: KernelImpl, dev: DeviceImpl, drv: DriverImpl): number {
+  k.enter('really_probe');
+  if (k.dbg) k.devDbg(dev, `bus: '${drv.bus.name}': really_probe: probing driver ${drv.name} with device`);
+  dev.driver = drv;
+  const bus = dev.bus.ops;
+  let ret = bus.dmaConfigure === undefined ? 0 : bus.dmaConfigure(dev, drv);
+  if (ret !== 0) {
+    // pinctrl_bind_failed: device_links_no_driver(), device_unbind_cleanup(). The kernel prints nothing here.
+    if (k.tracing) {
+      const name = errname(-ret);
+      k.traceBindRefused(
+        dev,
+        drv,
+        `${dev.bus.name}_dma_configure() returned ${ret}${name === undefined ? '' : ` (${name})`}, before driver_sysfs_add(): no bus event, no probe`,
+      );
+    }
+    dev.driver = null;
+    k.leave();
+    return ret;
+  }
+  ret = driverSysfsAdd(k, dev);
+  if (ret !== 0) {
+    k.devPrintk(KERN_ERR, dev, 'really_probe: driver_sysfs_add failed');
+  } else {
+    ret = callDriverProbe(k, dev, drv);
+    if (ret === 0) {
+      driverBound(k, dev);
+      if (k.dbg) k.devDbg(dev, `bus: '${drv.bus.name}': really_probe: bound device to driver ${drv.name}`);
+      k.leave();
+      return 0;
+    }
+    // Probe errors go up as positive values, so that callers tell them from the core's own.
+    ret = -ret;
+    driverSysfsRemove(dev);
+  }
+  // sysfs_failed:
+  k.traceBind('not-bound', dev, drv);
+  k.busNotifyIgnored(dev, k.busEvents.BUS_NOTIFY_DRIVER_NOT_BOUND, 'really_probe');
+  bus.dmaCleanup?.(dev, drv);
+  dev.driver = null;
+  k.leave();
+  return ret;
+}
+
+/** Models call_driver_probe(), drivers/base/dd.c (6.12): the probe, and its line for an error. */
+function callDriverProbe(k: KernelImpl, dev: DeviceImpl, drv: DriverImpl): number {
+  const ret = callProbe(k, dev, drv);
+  if (ret === 0) return 0;
+  if (ret === -EPROBE_DEFER) {
+    if (k.dbg) k.devDbg(dev, `Driver ${drv.name} requests probe deferral`);
+  } else if (ret === -ENODEV || ret === -ENXIO) {
+    if (k.dbg) k.devDbg(dev, `probe with driver ${drv.name} rejects match ${ret}`);
+  } else if (k.version.probeFailure === 'dev_err') {
+    k.devPrintk(KERN_ERR, dev, `probe with driver ${drv.name} failed with error ${ret}`);
+  } else {
+    k.printk(KERN_WARNING, `${drv.name}: probe of ${dev.name} failed with error ${ret}`);
+  }
+  return ret;
+}
+
+/**
+ * Models __driver_probe_device(), drivers/base/dd.c (6.12): -ENODEV for a device not registered, -EBUSY for one
+ * that has a driver, else really_probe().
+ */
+function driverProbeDeviceModern(k: KernelImpl, drv: DriverImpl, dev: DeviceImpl): number {
+  if (!dev.isRegistered) return -ENODEV;
+  if (dev.driver !== null) return -EBUSY;
+  if (k.dbg) k.devDbg(dev, `bus: '${drv.bus.name}': __driver_probe_device: matched device with driver ${drv.name}`);
+  return reallyProbeModern(k, dev, drv);
+}
+
+/**
+ * Models device_driver_attach(), drivers/base/dd.c (v5.14 on), what the sysfs `bind` file calls: the device's lock,
+ * __driver_probe_device() (a deferral is not listed), then 0, or the error as a negative errno with -EPROBE_DEFER
+ * turned into -EAGAIN.
+ */
+export function deviceDriverAttach(k: KernelImpl, drv: DriverImpl, dev: DeviceImpl): number {
+  let ret = k.withDeviceLock(dev, () => driverProbeDeviceModern(k, drv, dev));
+  if (ret > 0) ret = -ret;
+  return ret === -EPROBE_DEFER ? -EAGAIN : ret;
+}
+
+/**
+ * Models driver_probe_device(), drivers/base/dd.c. v4.12: -ENODEV for an unregistered device, else really_probe()
+ * (1 bound, 0 not). 6.12: __driver_probe_device() (0 bound, a negative errno, or a positive probe error), and a
+ * deferral (either sign) puts the device on the deferred list.
+ */
 export function driverProbeDevice(k: KernelImpl, drv: DriverImpl, dev: DeviceImpl): number {
+  if (k.version.bindErrno) {
+    const localTriggerCount = k.deferredTriggerCount;
+    const ret = driverProbeDeviceModern(k, drv, dev);
+    if (ret === -EPROBE_DEFER || ret === EPROBE_DEFER) {
+      driverDeferredProbeAdd(k, dev);
+      if (localTriggerCount !== k.deferredTriggerCount) driverDeferredProbeTrigger(k);
+    }
+    return ret;
+  }
   if (!dev.isRegistered) return -ENODEV;
   if (k.dbg)
     k.prDebug(`bus: '${drv.bus.name}': driver_probe_device: matched device ${dev.name} with driver ${drv.name}`);
@@ -302,10 +409,33 @@ function matchBeforeProbe(k: KernelImpl, drv: DriverImpl, dev: DeviceImpl): numb
 
 /** Models __device_attach_driver(), drivers/base/dd.c (every driver is synchronous in sim). */
 function deviceAttachDriver(k: KernelImpl, drv: DriverImpl, dev: DeviceImpl): number {
+  if (k.version.bindErrno) return deviceAttachDriverModern(k, drv, dev);
   if (dev.driver !== null) return -EBUSY;
   const refused = matchBeforeProbe(k, drv, dev);
   if (refused !== null) return refused;
   return driverProbeDevice(k, drv, dev);
+}
+
+/**
+ * Models __device_attach_driver(), drivers/base/dd.c (6.12): a match of -EPROBE_DEFER lists the device and stops
+ * the walk; another negative match stops it; a negative probe result (a dma_configure() refusal) stops it; a probe
+ * that failed lets the next driver try. 1 bound.
+ */
+function deviceAttachDriverModern(k: KernelImpl, drv: DriverImpl, dev: DeviceImpl): number {
+  const match = driverMatchDevice(drv, dev);
+  if (match === 0) return 0;
+  if (match === -EPROBE_DEFER) {
+    k.devDbg(dev, 'Device match requests probe deferral');
+    driverDeferredProbeAdd(k, dev);
+    return match;
+  }
+  if (match < 0) {
+    if (k.dbg) k.devDbg(dev, `Bus failed to match device: ${match}`);
+    return match;
+  }
+  const ret = driverProbeDevice(k, drv, dev);
+  if (ret < 0) return ret;
+  return ret === 0 ? 1 : 0;
 }
 
 /**
@@ -331,8 +461,26 @@ export function deviceAttach(k: KernelImpl, dev: DeviceImpl, _initial: boolean):
   }
 }
 
-/** Models __driver_attach(), drivers/base/dd.c: match, then probe under the parent's and the device's locks. */
+/**
+ * Models __driver_attach(), drivers/base/dd.c: match, then probe under the parent's and the device's locks. 6.12:
+ * under the device's lock only (no sim bus sets need_parent_lock), and no result stops driver_attach().
+ */
 function driverAttachDevice(k: KernelImpl, dev: DeviceImpl, drv: DriverImpl): number {
+  if (k.version.bindErrno) {
+    const match = driverMatchDevice(drv, dev);
+    if (match === 0) return 0;
+    if (match === -EPROBE_DEFER) {
+      k.devDbg(dev, 'Device match requests probe deferral');
+      driverDeferredProbeAdd(k, dev);
+      return 0;
+    }
+    if (match < 0) {
+      if (k.dbg) k.devDbg(dev, `Bus failed to match device: ${match}`);
+      return 0;
+    }
+    k.withDeviceLock(dev, () => driverProbeDevice(k, drv, dev));
+    return 0;
+  }
   const refused = matchBeforeProbe(k, drv, dev);
   if (refused !== null) return refused;
   k.withDeviceLocks(dev, true, () => (dev.driver === null ? driverProbeDevice(k, drv, dev) : 0));
@@ -357,10 +505,12 @@ function deviceReleaseDriverLocked(k: KernelImpl, dev: DeviceImpl): void {
   if (drv === null) return;
   k.enter('__device_release_driver');
   driverSysfsRemove(dev);
-  k.busNotifyIgnored(dev, BUS_NOTIFY_UNBIND_DRIVER, '__device_release_driver');
+  k.busNotifyIgnored(dev, k.busEvents.BUS_NOTIFY_UNBIND_DRIVER, '__device_release_driver');
   const busRemove = dev.bus.ops.remove;
   if (busRemove !== null) busRemove(dev);
   else if (drv.removeFn !== null) k.runDriverRemove(drv, dev);
+  // 6.12: bus->dma_cleanup(), which gives the IOMMU group's default domain back (iommu_device_unuse_default_domain).
+  if (k.version.dmaOwnership) dev.bus.ops.dmaCleanup?.(dev, drv);
   dev.driver = null;
   if (dev.isBound) {
     drv.devices_.delete(dev);
@@ -368,7 +518,7 @@ function deviceReleaseDriverLocked(k: KernelImpl, dev: DeviceImpl): void {
   }
   dev.isBound = false;
   k.traceBind('unbound', dev, drv);
-  k.busNotifyIgnored(dev, BUS_NOTIFY_UNBOUND_DRIVER, '__device_release_driver');
+  k.busNotifyIgnored(dev, k.busEvents.BUS_NOTIFY_UNBOUND_DRIVER, '__device_release_driver');
   k.leave();
 }
 
@@ -379,7 +529,8 @@ function deviceReleaseDriverInternal(
   drv: DriverImpl | null,
   lockParent: boolean,
 ): void {
-  k.withDeviceLocks(dev, lockParent, () => {
+  // 6.12 takes the parent's lock only for a device type with need_parent_lock (USB interfaces), none in sim.
+  k.withDeviceLocks(dev, lockParent && !k.version.bindErrno, () => {
     if (drv === null || drv === dev.driver) deviceReleaseDriverLocked(k, dev);
     return 0;
   });

@@ -13,6 +13,29 @@ export interface OfNode {
 /** What core knows of an IOMMU group (struct iommu_group lives in @sim/iommu-group). */
 export interface IommuGroupRef {
   readonly id: number;
+  /**
+   * Models iommu_device_use_default_domain(), drivers/iommu/iommu.c (v5.19 on), for a device of this group: what a
+   * bus's dma_configure() asks before binding a driver that uses the DMA API. 0 (one more kernel user of the
+   * default domain), -EBUSY (userspace owns the group, or it is not on its default domain), -EPROBE_DEFER (no
+   * default domain yet). Absent: 0.
+   */
+  useDefaultDomain?(dev: Device): number;
+  /** Models iommu_device_unuse_default_domain(): what dma_cleanup() gives back. */
+  unuseDefaultDomain?(dev: Device): void;
+}
+
+/**
+ * Models iommu_device_use_default_domain(), drivers/iommu/iommu.c: 0 for a device in no group (or a group whose
+ * layer has no DMA ownership), else the group's answer.
+ */
+export function iommuDeviceUseDefaultDomain(dev: Device): number {
+  const group = dev.iommuGroup;
+  return group === null || group.useDefaultDomain === undefined ? 0 : group.useDefaultDomain(dev);
+}
+
+/** Models iommu_device_unuse_default_domain(), drivers/iommu/iommu.c. */
+export function iommuDeviceUnuseDefaultDomain(dev: Device): void {
+  dev.iommuGroup?.unuseDefaultDomain?.(dev);
 }
 
 /** Models struct device, include/linux/device.h: the fields the driver core and the notifiers use. */

@@ -61,6 +61,12 @@ export interface DriverSpec {
   readonly remove?: (dev: Device, ctx: { readonly kernel: unknown }) => void;
   /** struct device_driver suppress_bind_attrs: no bind/unbind files. */
   readonly suppressBindAttrs?: boolean;
+  /**
+   * driver_managed_dma (struct pci_driver / platform_driver, v5.19): the driver does not use the kernel's DMA API
+   * (vfio-pci, pci-stub, pcieport), so on 6.12 binding it neither takes nor needs the IOMMU group's default domain.
+   * Default false. v4.12 has no such field and ignores it.
+   */
+  readonly driverManagedDma?: boolean;
 }
 
 /** Models struct device_driver, include/linux/device.h, as the bind path sees it. */
@@ -76,6 +82,8 @@ export interface Driver {
   dynids(): PciDeviceId[];
   /** How many times its probe has been called. */
   readonly probeCalls: number;
+  /** driver_managed_dma (6.12): binding it leaves the IOMMU group's DMA ownership alone. */
+  readonly driverManagedDma: boolean;
 }
 
 /** The driver core's side of a driver. */
@@ -97,6 +105,7 @@ export class DriverImpl implements Driver {
     readonly probeFn: ProbeFn | null,
     readonly removeFn: ((dev: Device, ctx: { readonly kernel: unknown }) => void) | null,
     readonly suppressBindAttrs: boolean,
+    readonly driverManagedDma: boolean,
   ) {
     this.probeFrame = `${name} probe`;
     this.removeFrame = `${name} remove`;
@@ -185,7 +194,22 @@ export function makeDriver(k: KernelImpl, spec: DriverSpec): DriverImpl {
       `driver '${spec.name}': remove must be a function, got ${show(spec.remove)}`,
     );
   }
-  return new DriverImpl(spec.name, bus, ids, ofMatch, probeFn, spec.remove ?? null, spec.suppressBindAttrs === true);
+  if (spec.driverManagedDma !== undefined && typeof spec.driverManagedDma !== 'boolean') {
+    throw new SimError(
+      'SIM_ERR_DRIVER_BAD_SPEC',
+      `driver '${spec.name}': driverManagedDma must be true or false, got ${show(spec.driverManagedDma)}`,
+    );
+  }
+  return new DriverImpl(
+    spec.name,
+    bus,
+    ids,
+    ofMatch,
+    probeFn,
+    spec.remove ?? null,
+    spec.suppressBindAttrs === true,
+    spec.driverManagedDma === true,
+  );
 }
 
 /** Models driver_find(), drivers/base/driver.c. */

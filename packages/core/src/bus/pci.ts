@@ -1,7 +1,13 @@
 import type { BusImpl, BusOps } from '../base/bus.ts';
 import { type DeviceContainer, deviceAdd, deviceDel } from '../base/core.ts';
 import { deviceAttach, deviceReleaseDriver, driverAttach } from '../base/dd.ts';
-import { type DeviceImpl, PCI_ANY_ID, PciDev } from '../base/device.ts';
+import {
+  type DeviceImpl,
+  iommuDeviceUnuseDefaultDomain,
+  iommuDeviceUseDefaultDomain,
+  PCI_ANY_ID,
+  PciDev,
+} from '../base/device.ts';
 import type { DriverImpl, PciDeviceId } from '../base/driver.ts';
 import { EEXIST, EINVAL, ENODEV, EPROBE_DEFER } from '../constants/errno.ts';
 import { SimError, show } from '../errors/sim-error.ts';
@@ -170,13 +176,18 @@ export function pciBusOps(k: KernelImpl): BusOps {
     );
   }
 
-  /** Models pci_bus_add_device(), drivers/pci/bus.c: match_driver on, device_attach(). */
+  /**
+   * Models pci_bus_add_device(), drivers/pci/bus.c: match_driver on, device_attach(); an error other than
+   * -EPROBE_DEFER is "device attach failed" (6.12: e.g. -16 when a driver's dma_configure() is refused in a group
+   * userspace owns). v4.12 leaves such a device not added; 6.12 marks it added all the same.
+   */
   function pciBusAddDevice(dev: PciDev): void {
     k.enter('pci_bus_add_device');
     dev.matchDriver = true;
     const ret = deviceAttach(k, dev, false);
     if (ret < 0 && ret !== -EPROBE_DEFER) {
       k.devPrintk(4, dev, `device attach failed (${ret})`);
+      if (k.version.bindErrno) dev.isAdded = true;
     } else {
       dev.isAdded = true;
     }
@@ -303,6 +314,16 @@ export function pciBusOps(k: KernelImpl): BusOps {
       }
       k.devPrintk(4, pdev, `Driver probe function unexpectedly returned ${rc}`);
       return 0;
+    },
+    /**
+     * Models pci_dma_configure(), drivers/pci/pci-driver.c (6.12): firmware DMA set-up (always fine in sim), then,
+     * for a driver that is not driver_managed_dma, iommu_device_use_default_domain().
+     */
+    dmaConfigure: (dev, drv) =>
+      drv.driverManagedDma ? 0 : k.withFrame('pci_dma_configure', () => iommuDeviceUseDefaultDomain(dev)),
+    /** Models pci_dma_cleanup(), drivers/pci/pci-driver.c (6.12). */
+    dmaCleanup: (dev, drv) => {
+      if (!drv.driverManagedDma) iommuDeviceUnuseDefaultDomain(dev);
     },
     /** Models pci_device_remove(), drivers/pci/pci-driver.c. */
     remove: (dev) => {

@@ -1,6 +1,12 @@
 import type { BusOps } from '../base/bus.ts';
 import { deviceAdd } from '../base/core.ts';
-import { type DeviceImpl, type OfNode, PlatformDev } from '../base/device.ts';
+import {
+  type DeviceImpl,
+  iommuDeviceUnuseDefaultDomain,
+  iommuDeviceUseDefaultDomain,
+  type OfNode,
+  PlatformDev,
+} from '../base/device.ts';
 import type { DriverImpl } from '../base/driver.ts';
 import { SimError, show } from '../errors/sim-error.ts';
 import { attr } from '../fs/kernfs.ts';
@@ -44,6 +50,16 @@ export function platformBusOps(k: KernelImpl): BusOps {
     match: platformMatch,
     probe: null,
     remove: null,
+    /**
+     * Models platform_dma_configure(), drivers/base/platform.c (6.12): firmware DMA set-up (always fine in sim),
+     * then, unless the driver is driver_managed_dma, iommu_device_use_default_domain().
+     */
+    dmaConfigure: (dev, drv) =>
+      drv.driverManagedDma ? 0 : k.withFrame('platform_dma_configure', () => iommuDeviceUseDefaultDomain(dev)),
+    /** Models platform_dma_cleanup(), drivers/base/platform.c (6.12). */
+    dmaCleanup: (dev, drv) => {
+      if (!drv.driverManagedDma) iommuDeviceUnuseDefaultDomain(dev);
+    },
     matchId: (dev, drv) => platformMatchId(drv, dev as PlatformDev),
     checkId: (driver, id) => {
       if (typeof id !== 'string' || id === '') {

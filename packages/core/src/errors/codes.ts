@@ -22,6 +22,11 @@ export const SIM_ERROR_CODES = {
     'A kernel API function (printk, withFrame, callChain, device(), dmesg, trace ...) got an argument of the wrong type.',
   SIM_ERR_PROFILE_UNKNOWN: 'A profile name that neither core nor a plugin defines.',
   SIM_ERR_PROFILE_UNKNOWN_FLAG: 'A flag that neither core nor a plugin defines.',
+  SIM_ERR_PROFILE_UNKNOWN_BASE: "A profile's base kernel is not '4.12' or '6.12'.",
+  SIM_ERR_PROFILE_FLAG_REFUSED:
+    "A profile turns on a flag that makes no sense on its base kernel (the seed's flags on 6.12); the message says why.",
+  SIM_ERR_PLUGIN_UNSUPPORTED_KERNEL:
+    'A plugin was used on a base kernel it does not model (the notifier it models is gone there); the message says what changed and in which release.',
   SIM_ERR_PLUGIN_BAD: 'Something that is not a plugin was passed to use(), or a plugin redefines a flag or profile.',
   SIM_ERR_PLUGIN_DUPLICATE: 'A plugin with the same name is already in use on the kernel.',
   SIM_ERR_PLUGIN_DEPENDENCY: "A plugin's dependency is not in use yet.",

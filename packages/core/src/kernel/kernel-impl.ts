@@ -9,6 +9,7 @@ import { customBusOps } from '../bus/generic.ts';
 import { i2cBusOps } from '../bus/i2c.ts';
 import { pciBusOps } from '../bus/pci.ts';
 import { platformBusOps } from '../bus/platform.ts';
+import type { BusNotifyTable } from '../constants/bus-notify.ts';
 import { EDEADLK, ENOENT } from '../constants/errno.ts';
 import { checkFunction, checkInteger, checkOptions, checkString } from '../errors/check.ts';
 import { describeThrown, SimError, show } from '../errors/sim-error.ts';
@@ -54,6 +55,7 @@ import {
 } from './profile.ts';
 import type { NotifyOutcome } from './trace.ts';
 import { type Trace, Tracer } from './tracer.ts';
+import { BUS_NOTIFY_VOID_EFFECT, type KernelVersion, kernelVersion } from './versions.ts';
 
 interface ChainEntry {
   chain: NotifierHead<unknown>;
@@ -95,6 +97,8 @@ function deviceNameOf(data: unknown): string | null {
 /** The simulated kernel. See `Kernel` for the public surface; the rest is for the driver-core modules. */
 export class KernelImpl implements Kernel {
   readonly profile: Profile;
+  readonly version: KernelVersion;
+  readonly busEvents: BusNotifyTable;
   readonly machine: Machine;
   readonly dynamicDebug: boolean;
   /** dynamicDebug, short: guards the pr_debug lines on hot paths. */
@@ -172,6 +176,9 @@ export class KernelImpl implements Kernel {
     }
     for (const p of plugins) this.learn(p);
     this.profile = resolveProfile(o.profile, this.profileDefs, this.flagDefs);
+    this.version = kernelVersion(this.profile.base);
+    this.busEvents = this.version.busEvents;
+    for (const p of plugins) this.checkSupported(p);
     this.activeFlags = new Set(this.profile.flags);
     this.stopBindOnNotifyBad = this.activeFlags.has(STOP_BIND_ON_NOTIFY_BAD);
 
@@ -251,6 +258,7 @@ export class KernelImpl implements Kernel {
     );
     // A setup that throws leaves the kernel as it was: what it registered through the kernel API undone in
     // reverse, the plugin not in use, its flags and profiles unlearned (docs/decisions/2026-12-02-transactional-use.md).
+    this.checkSupported(plugin);
     const flagCount = this.flagDefs.length;
     const profileCount = this.profileDefs.length;
     try {
@@ -338,6 +346,18 @@ export class KernelImpl implements Kernel {
         );
       }
     }
+  }
+
+  /** Refuses a plugin that does not model this kernel's base (its own reason, which names the release). */
+  private checkSupported(plugin: Plugin): void {
+    const unsupported = plugin.unsupported;
+    if (typeof unsupported !== 'object' || unsupported === null) return;
+    const reason = unsupported[this.version.base];
+    if (reason === undefined) return;
+    throw new SimError(
+      'SIM_ERR_PLUGIN_UNSUPPORTED_KERNEL',
+      `plugin '${plugin.name}' does not run on Linux ${this.version.base} (profile '${this.profile.name}'): ${reason}; use a profile on base 4.12 (v4.12, v4.12+bind-veto, rfc-2017)`,
+    );
   }
 
   /** Learns a plugin's flags and profiles, all or none: a profile may name only known flags (core's, its own, ...). */
@@ -809,6 +829,7 @@ export class KernelImpl implements Kernel {
     const chain = createNotifierChain<K, D>(kind, name, {
       onSplat: (s) => this.reportSplat(s),
       journal: (undo) => this.journalUndo(undo),
+      base: this.version.base,
     });
     this.chainFrames.set(chain, `${kind}_notifier_call_chain(${name})`);
     const entry: ChainEntry = { chain: chain as unknown as NotifierHead<unknown>, namer: actionName, undo: null };
@@ -904,11 +925,22 @@ export class KernelImpl implements Kernel {
     return this.callChainAs(dev.bus.notifier, action, dev as Device | null, caller);
   }
 
-  /** A bus notification whose answer the caller ignores (every call site of v4.12's drivers/base). */
+  /**
+   * A bus notification whose answer the caller ignores (every call site of v4.12's drivers/base), or, from v6.3,
+   * bus_notify(), drivers/base/bus.c, which returns nothing.
+   */
   busNotifyIgnored(dev: DeviceImpl, action: number, caller: string): void {
     const ret = this.busNotify(dev, action, caller);
-    if (this.tracer.enabled)
-      this.traceOutcome(dev.bus.notifier, action, ret, caller, 'ignored', `${caller}() ignores the answer`);
+    if (this.tracer.enabled) {
+      this.traceOutcome(
+        dev.bus.notifier,
+        action,
+        ret,
+        caller,
+        'ignored',
+        this.version.busNotifyVoid ? BUS_NOTIFY_VOID_EFFECT : `${caller}() ignores the answer`,
+      );
+    }
   }
 
   traceOutcome(
@@ -1051,16 +1083,30 @@ export class KernelImpl implements Kernel {
     this.warn('fs/sysfs/dir.c', `sysfs: cannot create duplicate filename '${path}'`);
   }
 
+  /**
+   * Models __warn(), kernel/panic.c: the cut line, the WARNING line and the message (v4.12's warn_slowpath_fmt()
+   * order; x86-64's __WARN_FLAGS in 6.12 prints the message first), the call trace, and taint W.
+   */
   warn(where: string, text: string): void {
     this.checkUsable();
     checkString(where, 'kernel.warn()', 'where', "'drivers/vfio/vfio.c:405'");
     checkString(text, 'kernel.warn()', 'the text', "'WARN_ON(...)'");
+    const line = `WARNING: CPU: 0 PID: 1 at ${where} ${this.stack.at(-1) ?? ''}`.trimEnd();
     this.printk(KERN_WARNING, '------------[ cut here ]------------');
-    this.printk(KERN_WARNING, `WARNING: CPU: 0 PID: 1 at ${where} ${this.stack.at(-1) ?? ''}`.trimEnd());
-    this.printk(KERN_WARNING, text);
+    if (this.version.base === '6.12') {
+      this.printk(KERN_WARNING, text);
+      this.printk(KERN_WARNING, line);
+    } else {
+      this.printk(KERN_WARNING, line);
+      this.printk(KERN_WARNING, text);
+    }
     this.printCallTrace();
     this.printk(KERN_WARNING, '---[ end trace ]---');
+    this.taintWarn = true;
   }
+
+  /** TAINT_WARN (bit 9, 'W'): a WARN() fired. */
+  private taintWarn = false;
 
   hang(where: string, detail: string): never {
     this.checkUsable();
@@ -1104,7 +1150,10 @@ export class KernelImpl implements Kernel {
     this.printk(KERN_WARNING, '------------[ cut here ]------------');
     this.printk(KERN_CRIT, message);
     this.printk(KERN_WARNING, 'invalid opcode: 0000 [#1] SMP');
-    this.printk(KERN_WARNING, 'CPU: 0 PID: 1 Comm: sim Not tainted 4.12.0 #1');
+    this.printk(
+      KERN_WARNING,
+      `CPU: 0 PID: 1 Comm: sim ${this.taintWarn ? 'Tainted: G        W' : 'Not tainted'} ${this.version.release} #1`,
+    );
     this.printCallTrace();
     this.printk(KERN_WARNING, '---[ end trace ]---');
     this.oopsRecord = oops;
@@ -1130,9 +1179,14 @@ export class KernelImpl implements Kernel {
 
   /** A hazard: printed as the kernel would, traced, and fatal ones kill the kernel. */
   reportSplat(s: Splat): void {
-    const level = s.kind === 'sleep-in-atomic' ? KERN_ERR : KERN_WARNING;
-    this.printk(level, s.message);
-    this.printk(level, `  ${s.detail}`);
+    if (s.warn !== undefined) {
+      // A WARN() the kernel itself issues (6.12's duplicate registration): the kernel's own splat, no sim note.
+      this.warn(s.warn, s.message);
+    } else {
+      const level = s.kind === 'sleep-in-atomic' ? KERN_ERR : KERN_WARNING;
+      this.printk(level, s.message);
+      this.printk(level, `  ${s.detail}`);
+    }
     if (this.tracer.enabled) this.tracer.emit({ type: 'splat', splat: s });
     if (s.fatal) this.die(s.chain, s.message);
   }
@@ -1209,6 +1263,12 @@ export class KernelImpl implements Kernel {
 
   traceBind(what: 'bound' | 'not-bound' | 'unbound', dev: DeviceImpl, drv: DriverImpl): void {
     if (this.tracer.enabled) this.tracer.emit({ type: 'bind', what, device: dev.name, driver: drv.name });
+  }
+
+  /** A bind that dma_configure() refused (6.12): traced, since the kernel itself says nothing. */
+  traceBindRefused(dev: DeviceImpl, drv: DriverImpl, reason: string): void {
+    if (this.tracer.enabled)
+      this.tracer.emit({ type: 'bind', what: 'refused', device: dev.name, driver: drv.name, reason });
   }
 
   traceDevice(what: 'add' | 'del', dev: DeviceImpl): void {

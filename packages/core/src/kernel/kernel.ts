@@ -1,6 +1,7 @@
 import type { Bus } from '../base/bus.ts';
 import type { Device, OfNode } from '../base/device.ts';
 import type { Driver, DriverSpec } from '../base/driver.ts';
+import type { BusNotifyTable } from '../constants/bus-notify.ts';
 import type { SysfsStat } from '../fs/sysfs.ts';
 import type { Injector } from '../inject/inject.ts';
 import type { ChainByKind } from '../notifier/create.ts';
@@ -10,6 +11,7 @@ import type { LogLevel, LogRecord } from './printk.ts';
 import type { FlagDef, Profile, ProfileDef, ProfileInput } from './profile.ts';
 import type { NotifyOutcome, TraceEvent } from './trace.ts';
 import type { Trace } from './tracer.ts';
+import type { KernelBase, KernelVersion } from './versions.ts';
 
 /** A plugin: a plain object from a factory such as `vfioPlugin(options)`; see docs/adding-a-plugin.md. */
 export interface Plugin {
@@ -21,6 +23,11 @@ export interface Plugin {
   readonly flags?: readonly FlagDef[];
   /** Profiles this plugin adds (using core's flags, its own and its dependencies'). */
   readonly profiles?: readonly ProfileDef[];
+  /**
+   * Base kernels this plugin does not model, each with the reason (what that kernel changed, and in which release).
+   * Using the plugin on a kernel of such a base is a SimError (SIM_ERR_PLUGIN_UNSUPPORTED_KERNEL) giving the reason.
+   */
+  readonly unsupported?: Readonly<Partial<Record<KernelBase, string>>>;
   /** The initcall: registers notifiers, drivers, sysfs and /dev entries; returns the teardown. */
   setup(kernel: Kernel): (() => void) | undefined;
   /**
@@ -39,7 +46,7 @@ export interface Machine {
 
 /** createKernel() options. */
 export interface KernelOptions {
-  /** The kernel behaviour: a profile name or { flags }. Default 'v4.12'. */
+  /** The kernel behaviour: a profile name, or { base?, flags } (base '4.12' or '6.12'). Default 'v4.12'. */
   readonly profile?: ProfileInput;
   /** Plugins to use, in order (their flags and profiles are known when the profile is resolved). */
   readonly plugins?: readonly Plugin[];
@@ -220,8 +227,18 @@ export interface Dmesg {
 
 /** The simulated kernel. */
 export interface Kernel {
-  /** The profile it runs under. */
+  /** The profile it runs under (`profile.base` is the base kernel: '4.12' or '6.12'). */
   readonly profile: Profile;
+  /**
+   * What the base kernel does where v4.12 and 6.12 differ (`version.base`, `version.dmaOwnership`,
+   * `version.iommuGroupChain`, ...): the one place kernel code asks which kernel it runs in.
+   */
+  readonly version: KernelVersion;
+  /**
+   * The running kernel's BUS_NOTIFY_* values (`kernel.busEvents.BUS_NOTIFY_BIND_DRIVER` is 4 on v4.12, 3 on v6.12).
+   * A bus notifier written for every kernel compares its action with these; the top-level constants are v4.12's.
+   */
+  readonly busEvents: BusNotifyTable;
   /** Whether a flag is on; an unknown flag is a SimError listing the known ones. */
   hasFlag(flag: string): boolean;
   /** Flags known to this kernel (core's and its plugins'). */

@@ -55,7 +55,15 @@ export type TraceEvent =
   | (Base & { type: 'probe'; device: string; driver: string; ret: number })
   | (Base & { type: 'device'; what: 'add' | 'del'; device: string; bus: string; ret: number })
   | (Base & { type: 'driver'; what: 'register' | 'unregister'; driver: string; bus: string; ret: number })
-  | (Base & { type: 'bind'; what: 'bound' | 'not-bound' | 'unbound'; device: string; driver: string })
+  | (Base & {
+      type: 'bind';
+      /** `refused`: 6.12's dma_configure() refused the bind before driver_sysfs_add() (no bus event, no probe). */
+      what: 'bound' | 'not-bound' | 'unbound' | 'refused';
+      device: string;
+      driver: string;
+      /** For `refused`: why, e.g. "pci_dma_configure() returned -16 (EBUSY)". */
+      reason?: string;
+    })
   | (Base & { type: 'sysfs'; what: 'write' | 'read'; path: string; text: string; ret: number | null })
   | (Base & { type: 'dmesg'; level: LogLevel; text: string })
   | (Base & { type: 'splat'; splat: Splat })

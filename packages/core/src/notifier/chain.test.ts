@@ -173,8 +173,8 @@ describe.each(CHAIN_KINDS)('%s chain', (kind: ChainKind) => {
     expect(chain.blocks()).toEqual([one]);
   });
 
-  it('refuses a second registration of the same block: splat, -EEXIST, chain unchanged', () => {
-    const chain = make();
+  it('6.12: refuses a second registration of the same block: the WARN, -EEXIST, chain unchanged', () => {
+    const chain = createNotifierChain(kind, `test-${kind}`, { base: '6.12' });
     const log: string[] = [];
     const a = block(log, 'a');
     chain.register(a);
@@ -184,18 +184,130 @@ describe.each(CHAIN_KINDS)('%s chain', (kind: ChainKind) => {
     expect(again.unregister()).toBe(-ENOENT);
     expect(chain.blocks().map((b) => b.name)).toEqual(['a', 'b']);
     const splat = chain.splats.at(-1)!;
-    expect(splat.kind).toBe('double-register');
-    expect(splat.detail).toContain("v4.12 would unlink 'b'");
+    expect(splat).toMatchObject({
+      kind: 'double-register',
+      message: 'notifier callback a already registered',
+      warn: 'kernel/notifier.c:31',
+      fatal: false,
+    });
     chain.callChain(1, null);
     expect(log).toEqual(['a', 'b']);
   });
 
-  it('describes the self-loop v4.12 makes when the block is the last of its priority', () => {
+  it('v4.12: a block registered again unlinks the blocks after it of equal priority (returns 0)', () => {
+    const chain = make();
+    const log: string[] = [];
+    const a = block(log, 'a');
+    chain.register(block(log, 'first', 5));
+    chain.register(a);
+    chain.register(block(log, 'b'));
+    chain.register(block(log, 'c'));
+    chain.register(block(log, 'low', -1));
+    const again = chain.register(a);
+    expect(again.ret).toBe(0);
+    // The walk went past 'a' to 'c' (the last of priority >= 0), set a->next to 'low' and c->next to 'a'.
+    expect(chain.blocks().map((b) => b.name)).toEqual(['first', 'a', 'low']);
+    const splat = chain.splats.at(-1)!;
+    expect(splat.kind).toBe('double-register');
+    expect(splat.fatal).toBe(false);
+    expect(splat.detail).toContain("'b', 'c' were unlinked");
+    chain.callChain(1, null);
+    expect(log).toEqual(['first', 'a', 'low']);
+    // Its undo is an unregister by identity, as the kernel's.
+    expect(again.unregister()).toBe(0);
+    expect(chain.blocks().map((b) => b.name)).toEqual(['first', 'low']);
+  });
+
+  it('v4.12: the last block of its priority points at itself; the next call that reaches it is a soft lockup', () => {
+    const chain = make();
+    const log: string[] = [];
+    const seen: Splat[] = [];
+    chain.observe({ splat: (s) => seen.push(s) });
+    const a = block(log, 'a');
+    chain.register(block(log, 'first', 1));
+    chain.register(a);
+    chain.register(block(log, 'low', -1));
+    expect(chain.register(a).ret).toBe(0);
+    expect(seen[0]?.detail).toContain("'a' now points at itself; 'low' is no longer on it");
+    // blocks(), priorityOf() and a lookup end at the loop instead of going round it.
+    expect(chain.blocks().map((b) => b.name)).toEqual(['first', 'a']);
+    expect(chain.priorityOf(a)).toBe(0);
+    expect(chain.callChain(1, null)).toBe(NOTIFY_BAD);
+    expect(log).toEqual(['first', 'a']);
+    expect(seen.at(-1)).toMatchObject({ kind: 'soft-lockup', block: 'a', action: 1, fatal: true });
+    expect(seen.at(-1)?.message).toBe('watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [sim:1]');
+  });
+
+  it('v4.12: an answer with the stop bit ends even a looping walk, and nr_to_call bounds it', () => {
+    const chain = make();
+    const log: string[] = [];
+    const bad = block(log, 'bad', 0, NOTIFY_BAD);
+    chain.register(bad);
+    chain.register(bad);
+    expect(chain.callChain(1, null)).toBe(NOTIFY_BAD);
+    expect(log).toEqual(['bad']);
+    const other = make();
+    const ok = block(log, 'ok');
+    other.register(ok);
+    other.register(ok);
+    log.length = 0;
+    const nr = { count: 0 };
+    expect(other.callChainLimited(1, null, 3, nr)).toBe(NOTIFY_DONE);
+    expect(log).toEqual(['ok', 'ok', 'ok']);
+    expect(nr.count).toBe(3);
+    expect(other.splats.filter((s) => s.kind === 'soft-lockup')).toEqual([]);
+  });
+
+  it('v4.12: registering or unregistering past the loop spins for ever: a fatal splat, -EDEADLK, list unchanged', () => {
     const chain = make();
     const a = block([], 'a');
     chain.register(a);
     chain.register(a);
-    expect(chain.splats[0]?.detail).toContain("point 'a' at itself");
+    const later = chain.register(block([], 'later', -1));
+    expect(later.ret).toBe(-EDEADLK);
+    expect(chain.splats.at(-1)).toMatchObject({ kind: 'soft-lockup', block: 'a', fatal: true });
+    // A higher priority still goes in front of the loop.
+    expect(chain.register(block([], 'front', 1)).ret).toBe(0);
+    expect(chain.blocks().map((b) => b.name)).toEqual(['front', 'a']);
+    expect(chain.unregister(block([], 'absent'))).toBe(-EDEADLK);
+    // Unregistering the looping block itself "works" (0) and changes nothing: its successor is itself.
+    expect(chain.unregister(a)).toBe(0);
+    expect(chain.blocks().map((b) => b.name)).toEqual(['front', 'a']);
+  });
+
+  it('v4.12: a callback that registers a later block again makes the walk it is in loop there', () => {
+    if (kind === 'blocking') return; // blocking registration inside a call is the recursive-locking hazard
+    const chain = createNotifierChain(kind, `test-${kind}`, { compileAfter: 0 });
+    const log: string[] = [];
+    const c = block(log, 'c');
+    let armed = false;
+    chain.register({
+      name: 'a',
+      notifierCall: () => {
+        log.push('a');
+        if (armed) chain.register(c);
+        return NOTIFY_DONE;
+      },
+    });
+    chain.register(block(log, 'b'));
+    chain.register(c);
+    chain.callChain(1, null); // compiles on the first call
+    armed = true;
+    log.length = 0;
+    expect(chain.callChain(1, null)).toBe(NOTIFY_BAD);
+    expect(log).toEqual(['a', 'b', 'c']);
+    expect(chain.splats.map((x) => x.kind)).toEqual(['double-register', 'soft-lockup']);
+  });
+
+  it('v4.12: the compiled tier never compiles a looping list', () => {
+    const chain = createNotifierChain(kind, `test-${kind}`, { compileAfter: 0 });
+    const log: string[] = [];
+    const a = block(log, 'a');
+    chain.register(a);
+    chain.callChain(1, null);
+    chain.register(a);
+    for (let i = 0; i < 3; i++) expect(chain.callChain(1, null)).toBe(NOTIFY_BAD);
+    expect(log).toEqual(['a', 'a', 'a', 'a']);
   });
 
   it('lets a callback unregister itself only where the kernel survives it', () => {

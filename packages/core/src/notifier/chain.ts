@@ -1,6 +1,7 @@
 import { EDEADLK, EEXIST, ENOENT } from '../constants/errno.ts';
 import { NOTIFY_BAD, NOTIFY_DONE, NOTIFY_STOP_MASK } from '../constants/notifier.ts';
 import { SimError, show } from '../errors/sim-error.ts';
+import type { KernelBase } from '../kernel/versions.ts';
 import { type CompiledChainState, compileCall, type WalkHost } from './compile.ts';
 import type {
   ChainKind,
@@ -44,6 +45,14 @@ export interface ChainOptions {
    * host keeps them while a plugin's setup runs and undoes them in reverse when the setup fails.
    */
   journal?: (undo: () => void) => void;
+  /**
+   * The kernel whose notifier_chain_register() the chain follows for a block registered twice. '4.12' (default): no
+   * check, the block is linked again and the list corrupted as v4.12 corrupts it (it may point at itself, and a
+   * walk that reaches it never ends: a fatal `soft-lockup` splat; or the blocks after it are unlinked), with a
+   * `double-register` splat naming the damage. '6.12': WARN "notifier callback %ps already registered", -EEXIST,
+   * the chain unchanged.
+   */
+  base?: KernelBase;
 }
 
 /** Observers grouped by the hooks they define. */
@@ -58,6 +67,8 @@ const SPLAT_HISTORY = 64;
 const INT32_MIN = -0x80000000;
 const INT32_MAX = 0x7fffffff;
 const noUndo = (): number => -ENOENT;
+/** Calls of a self-linked block that a limited walk (nr_to_call) still makes before sim calls it a lockup. */
+const LOOP_CALLS = 65_536;
 
 /**
  * Internal to @sim/core (not exported from the package): `chain[REFUSE](refusal)` makes every later register,
@@ -115,6 +126,12 @@ export abstract class NotifierHead<D = unknown> {
   private refusal: (() => never) | null = null;
   /** The node a registration handle is undoing (null: unregister by the block's identity). */
   private target: Node<D> | null = null;
+  private readonly base: KernelBase;
+  /**
+   * A linked block points at itself (v4.12 after a double registration): a walk that reaches it never ends. The
+   * walks, the list helpers and compile() check it; nothing else changes on the hot path.
+   */
+  private looped = false;
   /** Bumped on every change of the list; the compiled tier checks it after each callback. */
   protected version = 0;
   /** Calls since the last change, counted up to compileAfter. */
@@ -156,6 +173,13 @@ export abstract class NotifierHead<D = unknown> {
     this.booting = options.booting;
     this.maxDepth = options.maxDepth ?? 64;
     this.compileAfter = options.compileAfter ?? 8;
+    this.base = options.base ?? '4.12';
+    if (this.base !== '4.12' && this.base !== '6.12') {
+      throw new SimError(
+        'SIM_ERR_NOTIFIER_BAD_OPTION',
+        `chain '${name}' option base is ${show(options.base)}; use '4.12' or '6.12', or leave it out`,
+      );
+    }
     for (const [key, value, min] of [
       ['maxDepth', this.maxDepth, 1],
       ['compileAfter', this.compileAfter, 0],
@@ -186,13 +210,13 @@ export abstract class NotifierHead<D = unknown> {
   /** The registered blocks, in call order. */
   blocks(): NotifierBlock<D>[] {
     const out: NotifierBlock<D>[] = [];
-    for (let n = this.head; n !== null; n = n.next) out.push(n.nb);
+    for (let n = this.head; n !== null; n = n.next === n ? null : n.next) out.push(n.nb);
     return out;
   }
 
   /** Priority the block was registered with, or undefined if it is not on this chain. */
   priorityOf(nb: NotifierBlock<D>): number | undefined {
-    for (let n = this.head; n !== null; n = n.next) if (n.nb === nb) return n.priority;
+    for (let n = this.head; n !== null; n = n.next === n ? null : n.next) if (n.nb === nb) return n.priority;
     return undefined;
   }
 
@@ -254,6 +278,7 @@ export abstract class NotifierHead<D = unknown> {
       ret = n.fn(action, data, n.nb);
       if (typeof ret !== 'number' || (ret | 0) !== ret) throw this.badReturn(n.nb, ret);
       if (ret & NOTIFY_STOP_MASK) break;
+      if (next === n) return this.softLockup(n.nb, action);
       n = next;
     }
     return ret;
@@ -261,6 +286,7 @@ export abstract class NotifierHead<D = unknown> {
 
   /** Installs the compiled tier for the current list; false where code generation is unavailable. */
   private compile(): boolean {
+    if (this.looped) return false;
     const nodes: Node<D>[] = [];
     for (let n = this.head; n !== null; n = n.next) nodes.push(n);
     const host: WalkHost<D> = {
@@ -342,6 +368,11 @@ export abstract class NotifierHead<D = unknown> {
               stoppedBy = n.nb;
               break;
             }
+            // A block pointing at itself: called again and again; without a (small) nr_to_call, for ever.
+            if (next === n && (nrToCall < 0 || nrToCall > LOOP_CALLS)) {
+              ret = this.softLockup(n.nb, action);
+              break;
+            }
             n = next;
             nrToCall--;
           }
@@ -361,8 +392,13 @@ export abstract class NotifierHead<D = unknown> {
     // The lock comes first: from inside a call of the same chain the kernel would block before touching the list.
     if (needsLock && this.depth > 0) return this.refuse(nb, this.recursiveLock(nb, 'register'));
     const dup = this.find(nb);
-    if (dup !== null) return this.refuse(nb, this.doubleRegister(dup));
-    this.insert(node);
+    if (dup !== null) {
+      // v5.17 on: WARN and -EEXIST. v4.12: no check, the block is linked a second time (see relink()).
+      if (this.base === '6.12') return this.refuse(nb, this.alreadyRegistered(nb));
+      return this.relink(dup);
+    }
+    const spin = this.insert(node);
+    if (spin !== null) return this.refuse(nb, this.registerSpins(nb, spin));
     return this.registered(node);
   }
 
@@ -377,7 +413,8 @@ export abstract class NotifierHead<D = unknown> {
       this.notifyRegister(nb, 0);
       return { ret: 0, unregister: noUndo };
     }
-    this.insert(node);
+    const spin = this.insert(node);
+    if (spin !== null) return this.refuse(nb, this.registerSpins(nb, spin));
     return this.registered(node);
   }
 
@@ -403,7 +440,7 @@ export abstract class NotifierHead<D = unknown> {
       this.head = gone.next;
       ret = 0;
       this.removedNode(gone);
-      this.journal?.(() => this.relink(gone, null));
+      this.journal?.(() => this.restore(gone, null));
     } else {
       for (let p = this.head; p !== null && p.next !== null; p = p.next) {
         if (matches(p.next)) {
@@ -412,8 +449,14 @@ export abstract class NotifierHead<D = unknown> {
           ret = 0;
           this.removedNode(gone);
           const prev = p;
-          this.journal?.(() => this.relink(gone, prev));
+          this.journal?.(() => this.restore(gone, prev));
           break;
+        }
+        if (p.next === p) {
+          // The walk reached a block that points at itself and will go round it for ever, under the chain's lock.
+          this.recordSplat(this.unregisterSpins(nb, p));
+          this.notifyUnregister(nb, -EDEADLK);
+          return -EDEADLK;
         }
       }
     }
@@ -460,7 +503,7 @@ export abstract class NotifierHead<D = unknown> {
   }
 
   private find(nb: NotifierBlock<D>): Node<D> | null {
-    for (let n = this.head; n !== null; n = n.next) if (n.nb === nb) return n;
+    for (let n = this.head; n !== null; n = n.next === n ? null : n.next) if (n.nb === nb) return n;
     return null;
   }
 
@@ -471,14 +514,23 @@ export abstract class NotifierHead<D = unknown> {
     this.callChain = this.interpreted;
   }
 
-  private insert(node: Node<D>): void {
-    this.changed();
+  /**
+   * Links a new node where notifier_chain_register()'s walk puts it. Returns null, or, on a list where a block
+   * points at itself (v4.12 after a double registration) and the walk would go round it for ever, that node (the
+   * list is left as it was).
+   */
+  private insert(node: Node<D>): Node<D> | null {
     if (this.head === null || node.priority > this.head.priority) {
+      this.changed();
       node.next = this.head;
       this.head = node;
     } else {
       let p = this.head;
-      while (p.next !== null && !(node.priority > p.next.priority)) p = p.next;
+      while (p.next !== null && !(node.priority > p.next.priority)) {
+        if (p.next === p) return p;
+        p = p.next;
+      }
+      this.changed();
       node.next = p.next;
       p.next = node;
     }
@@ -486,6 +538,64 @@ export abstract class NotifierHead<D = unknown> {
       this.sleepers++;
       this.updateSlow();
     }
+    return null;
+  }
+
+  /**
+   * Models what v4.12's notifier_chain_register() does with a block that is linked already: its walk goes past the
+   * block (its own priority is not greater than itself) to the last block of equal or higher priority, then sets
+   * the block's `next` to what follows there and links it after that block. When that block is the block itself,
+   * it now points at itself and every block after it is gone from the list; otherwise the blocks between its old
+   * place and there are unlinked. The kernel returns 0 and says nothing; sim reports the damage as a
+   * `double-register` splat (not fatal: the damage shows at the next call).
+   */
+  private relink(existing: Node<D>): Registration {
+    const before = this.blocks();
+    // Its journal undo puts every pointer back (a failed plugin setup that registered a block twice).
+    if (this.journal !== undefined) {
+      const head = this.head;
+      const links: [Node<D>, Node<D> | null][] = [];
+      for (let n = this.head; n !== null; n = n.next === n ? null : n.next) links.push([n, n.next]);
+      this.journal(() => this.restoreLinks(head, links));
+    }
+    let prev: Node<D> | null = null;
+    let cur = this.head;
+    while (cur !== null && !(existing.priority > cur.priority)) {
+      if (cur.next === cur) return this.refuse(existing.nb, this.registerSpins(existing.nb, cur));
+      prev = cur;
+      cur = cur.next;
+    }
+    this.changed();
+    existing.next = cur;
+    if (prev === null) this.head = existing;
+    else prev.next = existing;
+    // The list may have lost blocks (and their sleepers) and may now loop: recount both from what is linked.
+    this.recount();
+    const after = new Set(this.blocks());
+    const lost = before.filter((b) => !after.has(b)).map((b) => `'${b.name}'`);
+    this.recordSplat(this.doubleRegister(existing.nb, existing.next === existing, lost));
+    return this.registered(existing, false);
+  }
+
+  /** A journal undo of relink(): the head and every `next` as they were, then the counts derived from them. */
+  private restoreLinks(head: Node<D> | null, links: readonly [Node<D>, Node<D> | null][]): void {
+    this.changed();
+    this.head = head;
+    for (const [n, next] of links) n.next = next;
+    this.recount();
+  }
+
+  /** Sleepers and the self-loop flag, counted again from what is linked (after a v4.12 relink or its undo). */
+  private recount(): void {
+    let sleepers = 0;
+    let looped = false;
+    for (let n = this.head; n !== null; n = n.next === n ? null : n.next) {
+      if (n.sleeps) sleepers++;
+      if (n.next === n) looped = true;
+    }
+    this.sleepers = sleepers;
+    this.looped = looped;
+    this.updateSlow();
   }
 
   private removedNode(node: Node<D>): void {
@@ -501,9 +611,9 @@ export abstract class NotifierHead<D = unknown> {
    * identity), through the kind's unregister rules, and only once. After the block was unregistered some other
    * way, the handle is stale: -ENOENT, and a later registration of the same block is left alone.
    */
-  private registered(node: Node<D>): Registration {
+  private registered(node: Node<D>, journal = true): Registration {
     const nb = node.nb;
-    this.journal?.(() => this.unlink(node));
+    if (journal) this.journal?.(() => this.unlink(node));
     this.notifyRegister(nb, 0);
     let done = false;
     return {
@@ -529,7 +639,7 @@ export abstract class NotifierHead<D = unknown> {
   }
 
   private isLinked(node: Node<D>): boolean {
-    for (let n = this.head; n !== null; n = n.next) if (n === node) return true;
+    for (let n = this.head; n !== null; n = n.next === n ? null : n.next) if (n === node) return true;
     return false;
   }
 
@@ -538,7 +648,7 @@ export abstract class NotifierHead<D = unknown> {
     if (this.head === node) this.head = node.next;
     else {
       let p = this.head;
-      while (p !== null && p.next !== node) p = p.next;
+      while (p !== null && p.next !== node) p = p.next === p ? null : p.next;
       if (p === null) return;
       p.next = node.next;
     }
@@ -550,7 +660,7 @@ export abstract class NotifierHead<D = unknown> {
    * A journal undo: links a node an unregistration took off back where it was, after `prev` (null: at the head).
    * Undone in reverse order, the list around it is as it was when the node left.
    */
-  private relink(node: Node<D>, prev: Node<D> | null): void {
+  private restore(node: Node<D>, prev: Node<D> | null): void {
     if (this.isLinked(node)) return;
     if (prev === null) {
       node.next = this.head;
@@ -571,6 +681,7 @@ export abstract class NotifierHead<D = unknown> {
   private refuse(nb: NotifierBlock<D>, splat: Splat): Registration {
     this.recordSplat(splat);
     const ret = splat.kind === 'double-register' ? -EEXIST : -EDEADLK;
+    // (a 6.12 duplicate is -EEXIST; a v4.12 duplicate is never refused: relink() links it again)
     this.notifyRegister(nb, ret);
     return { ret, unregister: noUndo };
   }
@@ -588,7 +699,7 @@ export abstract class NotifierHead<D = unknown> {
             block: all.filter((o) => o.block !== undefined),
             done: all.filter((o) => o.done !== undefined),
           };
-    this.slow = all !== null || this.sleepers > 0;
+    this.slow = all !== null || this.sleepers > 0 || this.looped;
     this.warm = 0;
     this.callChain = this.interpreted;
   }
@@ -608,26 +719,69 @@ export abstract class NotifierHead<D = unknown> {
     this.onSplat?.(splat);
   }
 
-  private doubleRegister(existing: Node<D>): Splat {
-    // What v4.12's notifier_chain_register() would do to the list: the walk stops after the last block whose
-    // priority is >= the block's own, and links the block there.
-    let last = existing;
-    while (last.next !== null && !(existing.priority > last.next.priority)) last = last.next;
-    const dropped: string[] = [];
-    for (let n = existing.next; n !== null && n !== last.next; n = n.next) dropped.push(`'${n.nb.name}'`);
-    const damage =
-      last === existing
-        ? `v4.12 would point '${existing.nb.name}' at itself, and the next call of the chain would never return`
-        : `v4.12 would unlink ${dropped.join(', ')} and point '${last.nb.name}' back at '${existing.nb.name}'`;
+  /** The splat of a v4.12 double registration, naming what it did to the list. */
+  private doubleRegister(nb: NotifierBlock<D>, selfLoop: boolean, lost: string[]): Splat {
+    const gone = lost.length === 0 ? '' : `; ${lost.join(', ')} ${lost.length === 1 ? 'is' : 'are'} no longer on it`;
+    const damage = selfLoop
+      ? `'${nb.name}' now points at itself${gone}: the next call of the chain that reaches it never returns`
+      : `${lost.join(', ')} ${lost.length === 1 ? 'was' : 'were'} unlinked and will not be called again`;
     return {
       kind: 'double-register',
       chain: this.name,
-      block: existing.nb.name,
+      block: nb.name,
       action: null,
-      message: `notifier block '${existing.nb.name}' registered twice on chain '${this.name}'`,
-      detail: `${damage}; sim refused the second registration (-EEXIST) and left the chain as it was`,
+      message: `notifier block '${nb.name}' registered twice on chain '${this.name}' (v4.12 does not check)`,
+      detail: `v4.12's notifier_chain_register() linked it again and returned 0: ${damage}`,
       fatal: false,
     };
+  }
+
+  /** The WARN of 6.12's notifier_chain_register() (kernel/notifier.c:31) for a block already on the chain. */
+  private alreadyRegistered(nb: NotifierBlock<D>): Splat {
+    return {
+      kind: 'double-register',
+      chain: this.name,
+      block: nb.name,
+      action: null,
+      message: `notifier callback ${nb.name} already registered`,
+      detail: `notifier_chain_register() on chain '${this.name}' found '${nb.name}' linked already: WARN, -EEXIST, the chain unchanged (kernel/notifier.c, v5.17 on)`,
+      fatal: false,
+      warn: 'kernel/notifier.c:31',
+    };
+  }
+
+  /** A walk through the list (to register or unregister `nb`) that reaches a block pointing at itself. */
+  private registerSpins(nb: NotifierBlock<D>, loop: Node<D>): Splat {
+    return {
+      kind: 'soft-lockup',
+      chain: this.name,
+      block: loop.nb.name,
+      action: null,
+      message: 'watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [sim:1]',
+      detail: `notifier_chain_register('${nb.name}') walks chain '${this.name}' and reaches '${loop.nb.name}', which points at itself since it was registered twice: v4.12 goes round it for ever holding the chain's lock; sim refused (-EDEADLK) and left the chain as it was`,
+      fatal: true,
+    };
+  }
+
+  private unregisterSpins(nb: NotifierBlock<D>, loop: Node<D>): Splat {
+    return {
+      ...this.registerSpins(nb, loop),
+      detail: `notifier_chain_unregister('${nb.name}') walks chain '${this.name}' looking for it and reaches '${loop.nb.name}', which points at itself since it was registered twice: v4.12 goes round it for ever holding the chain's lock; sim gave up (-EDEADLK) and left the chain as it was`,
+    };
+  }
+
+  /** A call of the chain that reached a block pointing at itself: v4.12 calls it for ever. Answers NOTIFY_BAD. */
+  private softLockup(nb: NotifierBlock<D>, action: number): number {
+    this.recordSplat({
+      kind: 'soft-lockup',
+      chain: this.name,
+      block: nb.name,
+      action,
+      message: 'watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [sim:1]',
+      detail: `notifier_call_chain() on chain '${this.name}' called '${nb.name}', which points at itself since it was registered twice, and it answered without the stop bit: v4.12 calls it again for ever; sim stopped the walk there and answered NOTIFY_BAD`,
+      fatal: true,
+    });
+    return NOTIFY_BAD;
   }
 
   private recursiveLock(nb: NotifierBlock<D>, op: 'register' | 'unregister'): Splat {

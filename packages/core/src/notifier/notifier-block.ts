@@ -43,6 +43,8 @@ export type SplatKind =
   | 'illegal-synchronize'
   | 'sleep-in-atomic'
   | 'stack-overflow'
+  /** A walk that would never end: a block pointing at itself after it was registered twice (v4.12). */
+  | 'soft-lockup'
   /** A task that waits for something only it could do (khungtaskd's report); see `Kernel.hang()`. */
   | 'hung-task'
   /** deferred_probe_work_func() retrying devices that come back deferred with nothing changed, without end. */
@@ -63,6 +65,11 @@ export interface Splat {
   readonly detail: string;
   /** True when the real kernel would not survive it (sim's kernel turns these into an oops). */
   readonly fatal: boolean;
+  /**
+   * Set when the kernel itself WARN()s here (6.12's "notifier callback %ps already registered"): the file:line the
+   * WARNING line names. sim's kernel prints the kernel's WARN splat for it instead of sim's note.
+   */
+  readonly warn?: string;
 }
 
 /**
