@@ -56,6 +56,7 @@ export {
   type Injector,
   type NotifierInjection,
   type ProbeFault,
+  type SysfsFault,
 } from './inject/inject.ts';
 export type { Oops } from './kernel/bug.ts';
 export { createKernel } from './kernel/create.ts';
