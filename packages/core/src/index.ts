@@ -11,6 +11,7 @@ export { auditDueDiligence, type DueDiligenceOptions } from './audit/due-diligen
 export { auditVerdictLine, formatAuditReport } from './audit/format.ts';
 export { type AuditRecording, type AuditTraceOptions, auditTrace, recordAudit } from './audit/record.ts';
 export type {
+  AuditActedBefore,
   AuditAnswer,
   AuditCoverage,
   AuditCrash,
