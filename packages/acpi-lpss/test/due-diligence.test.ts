@@ -5,7 +5,15 @@
  * adds the fourth; the other five are only its devDependencies.
  */
 import { ACPI_LPSS_NOTIFIER_NAME, acpiLpssPlugin } from '@sim/acpi-lpss';
-import { type AuditReport, auditDueDiligence, auditVerdictLine, ENOMEM, formatAuditReport } from '@sim/core';
+import {
+  type AuditReport,
+  auditDueDiligence,
+  auditVerdictLine,
+  createKernel,
+  ENOMEM,
+  formatAuditReport,
+  recordAudit,
+} from '@sim/core';
 import { i2cdevPlugin } from '@sim/i2cdev';
 import { iommuGroupPlugin } from '@sim/iommu-group';
 import { keystonePlugin } from '@sim/keystone';
@@ -84,4 +92,33 @@ describe('the due diligence over all six plugins', () => {
     expect(lpss.every((c) => c.source === 'null-data:platform' && /ACPI_COMPANION\(dev\)/.test(c.message))).toBe(true);
     expect(formatAuditReport(report)).toContain('Left out of the claim: platform/acpi_lpss_platform_notify\n');
   });
+});
+
+describe('a bind vetoed after acpi-lpss acted, audited', () => {
+  it.each([
+    ['v4.12', 'ignored', undefined],
+    [
+      'v4.12+bind-veto',
+      'honoured',
+      [{ block: ACPI_LPSS_NOTIFIER_NAME, value: 0, undoneOn: 'BUS_NOTIFY_DRIVER_NOT_BOUND' }],
+    ],
+    ['v6.12', 'ignored', undefined],
+  ] as const)(
+    '%s: the veto is %s; the PM domain acpi-lpss set is its collateral only when the bind stops',
+    (profile, outcome, actedBefore) => {
+      const kernel = createKernel({ profile, plugins: [acpiLpssPlugin()] });
+      const recording = recordAudit(kernel);
+      kernel.addDevice({ bus: 'platform', name: 'INT33C2:00', props: { acpi: { hid: 'INT33C2', mmio: 0x1000 } } });
+      kernel.inject.notifier({
+        chain: 'platform',
+        action: kernel.busEvents.BUS_NOTIFY_BIND_DRIVER,
+        answer: 'NOTIFY_BAD',
+      });
+      kernel.registerDriver({ name: 'i2c_designware', bus: 'platform', ids: ['INT33C2:00'], probe: 'ok' });
+      const report = recording.stop();
+      const veto = report.findings.find((f) => f.block === 'notifier-error-inject')!;
+      expect(veto.answers[0]!.outcome).toBe(outcome);
+      expect(veto.answers[0]!.actedBefore).toEqual(actedBefore);
+    },
+  );
 });
