@@ -11,6 +11,7 @@ export { auditDueDiligence, type DueDiligenceOptions } from './audit/due-diligen
 export { auditVerdictLine, formatAuditReport } from './audit/format.ts';
 export { type AuditRecording, type AuditTraceOptions, auditTrace, recordAudit } from './audit/record.ts';
 export type {
+  AuditActedBefore,
   AuditAnswer,
   AuditCoverage,
   AuditCrash,
@@ -56,6 +57,7 @@ export {
   type Injector,
   type NotifierInjection,
   type ProbeFault,
+  type SysfsFault,
 } from './inject/inject.ts';
 export type { Oops } from './kernel/bug.ts';
 export { createKernel } from './kernel/create.ts';

@@ -6,6 +6,7 @@ import {
   BUS_NOTIFY_BIND_DRIVER,
   BUS_NOTIFY_EVENTS,
   busNotifyName,
+  createKernel,
   decodeNotifierAnswer,
   ENODEV,
   formatAuditReport,
@@ -15,6 +16,7 @@ import {
   NOTIFY_DONE,
   NOTIFY_OK,
   type Plugin,
+  recordAudit,
   SimError,
 } from '@sim/core';
 import { describe, expect, it } from 'vitest';
@@ -302,5 +304,60 @@ describe('auditDueDiligence()', () => {
       exercise: (k) => void k.addDevice({ bus: 'nope', name: 'x' }),
     };
     expect(() => auditDueDiligence({ plugins: [clumsy] })).toThrow(/SIM_ERR_BUS_UNKNOWN/);
+  });
+});
+
+describe('the collateral of a bind veto on the blocks before it', () => {
+  /** Two platform blocks: `acts` answers 0 to everything (it may act on BIND_DRIVER), `veto` vetoes every bind. */
+  function run(profile: string) {
+    const kernel = createKernel({ profile });
+    const audit = recordAudit(kernel);
+    kernel.addDevice({ bus: 'platform', name: 'gadget' });
+    kernel.bus('platform').registerNotifier({ name: 'acts', notifierCall: () => 0 });
+    kernel.bus('platform').registerNotifier({
+      name: 'veto',
+      notifierCall: (a) => (a === kernel.busEvents.BUS_NOTIFY_BIND_DRIVER ? NOTIFY_BAD : NOTIFY_DONE),
+    });
+    kernel.registerDriver({ name: 'gadget', bus: 'platform', probe: 'ok' });
+    return audit.stop();
+  }
+
+  it('under the seed: the veto is honoured, and the block called before it was told on DRIVER_NOT_BOUND', () => {
+    const report = run('v4.12+bind-veto');
+    const [answer] = report.findings.find((f) => f.block === 'veto')!.answers;
+    expect(answer!.outcome).toBe('honoured');
+    expect(answer!.actedBefore).toEqual([{ block: 'acts', value: 0, undoneOn: 'BUS_NOTIFY_DRIVER_NOT_BOUND' }]);
+    expect(formatAuditReport(report)).toContain(
+      '      called before it, on a bind that did not happen: acts (answered 0; told on BUS_NOTIFY_DRIVER_NOT_BOUND, its chance to undo)',
+    );
+  });
+
+  it.each(['v4.12', 'v6.12'])(
+    'under %s the veto is ignored: no bind stopped, nothing before it to report',
+    (profile) => {
+      const [answer] = run(profile).findings.find((f) => f.block === 'veto')!.answers;
+      expect(answer!.outcome).toBe('ignored');
+      expect(answer!.actedBefore).toBeUndefined();
+    },
+  );
+});
+
+describe('auditDueDiligence({ claimed })', () => {
+  it('names the findings the claim left out and the blocks it names that had none', () => {
+    const report = auditDueDiligence({ plugins: [errnoPlugin()], claimed: ['other_notifier'] });
+    expect(report.claims).toEqual({
+      claimed: ['other_notifier'],
+      missed: ['i2c/errno_notifier'],
+      unfound: ['other_notifier'],
+    });
+    expect(auditVerdictLine(report)).toBe(
+      'Verdict: 1 notifier answered something else: 1 on BUS_NOTIFY_ADD_DEVICE (1 ineffective); none on BUS_NOTIFY_BIND_DRIVER; left out of the claim: i2c/errno_notifier.',
+    );
+    expect(formatAuditReport(report)).toContain('Left out of the claim: i2c/errno_notifier\n');
+    expect(auditDueDiligence({ plugins: [errnoPlugin()] }).claims).toBeUndefined();
+  });
+
+  it('refuses a claim that is not a list of names', () => {
+    expect(() => auditDueDiligence({ plugins: [], claimed: 'x' as never })).toThrow(/claimed/);
   });
 });

@@ -131,3 +131,36 @@ describe('probe faults (like fail_function on the probe)', () => {
     expect(() => k.inject.probe({ driver: 'nouveau', bus: 'pci', errno: -1, nth: 0 })).toThrow(/nth 0/);
   });
 });
+
+describe('sysfs creation faults (failslab on kernfs_new_node())', () => {
+  it('fails the creation of the named entry, times times, logs it, and leaves the tree untouched', () => {
+    const { k } = traced();
+    k.addDevice({ bus: 'platform', name: 'gadget' });
+    const inj = k.inject.sysfs({ name: 'extra', under: '/sys/devices/platform', errno: -ENOMEM, times: 1 });
+    expect(inj.ret).toBe(0);
+    expect(k.inject.list()).toEqual(['sysfs extra under /sys/devices/platform -> -12 (1x)']);
+    expect(k.sysfs.createDir('/sys/kernel/extra')).toBe(0);
+    expect(k.sysfs.createDir('/sys/devices/platform/gadget/extra')).toBe(-ENOMEM);
+    expect(k.sysfs.exists('/sys/devices/platform/gadget/extra')).toBe(false);
+    expect(k.dmesg.lines({ timestamps: false })).toContain(
+      'Injecting -12 to the creation of /sys/devices/platform/gadget/extra',
+    );
+    expect(k.sysfs.createDir('/sys/devices/platform/gadget/extra')).toBe(0);
+    expect(inj.remove()).toBe(0);
+    expect(inj.remove()).toBe(-ENOENT);
+  });
+
+  it.each([
+    [null, /inject\.sysfs\(\) takes/],
+    [{ name: '', errno: -12 }, /name/],
+    [{ name: 'a/b', errno: -12 }, /name/],
+    [{ name: 'x', errno: 0 }, /errno/],
+    [{ name: 'x', errno: -5000 }, /errno/],
+    [{ name: 'x', errno: -12, times: 0 }, /times/],
+    [{ name: 'x', under: 'devices', errno: -12 }, /under/],
+  ])('refuses %j with SIM_ERR_INJECT_BAD_SPEC', (spec, message) => {
+    const { k } = traced();
+    expect(() => k.inject.sysfs(spec as never)).toThrow(message);
+    expect(k.inject.list()).toEqual([]);
+  });
+});

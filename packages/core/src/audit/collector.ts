@@ -45,6 +45,8 @@ interface Frame {
   stoppedBy: string | null;
   skipped: readonly string[];
   outcome: { outcome: NotifyOutcome; caller: string; effect: string } | null;
+  /** For a BIND_DRIVER call: the blocks a later DRIVER_NOT_BOUND call for the same device reached, once one came. */
+  notBound: readonly string[] | null;
 }
 
 interface AnswerAcc {
@@ -123,6 +125,7 @@ export class AuditCollector {
           stoppedBy: null,
           skipped: [],
           outcome: null,
+          notBound: null,
         });
         break;
       case 'chain.block': {
@@ -144,6 +147,18 @@ export class AuditCollector {
         const counts = this.countsOf(e.chain);
         for (const s of e.skipped) if (!counts.has(s)) counts.set(s, 0);
         if (top.answers.some((a) => !isOkAnswer(a.ret))) this.kept.push(top);
+        if (top.isBus && top.actionName === 'BUS_NOTIFY_DRIVER_NOT_BOUND' && top.device !== null) {
+          // really_probe()'s undo chance for a bind that stopped: the blocks the earlier BIND_DRIVER reached hear it.
+          const bind = this.kept.findLast(
+            (f) =>
+              f.source === top.source &&
+              f.chain === top.chain &&
+              f.device === top.device &&
+              f.actionName === 'BUS_NOTIFY_BIND_DRIVER' &&
+              f.notBound === null,
+          );
+          if (bind !== undefined) bind.notBound = top.answers.map((a) => a.block);
+        }
         break;
       }
       case 'chain.outcome': {
@@ -266,6 +281,7 @@ export class AuditCollector {
           answer.effect,
           answer.overwrittenBy,
           answer.collateral,
+          answer.actedBefore ?? null,
         ]);
         const prev = acc.answers.get(akey);
         if (prev === undefined) acc.answers.set(akey, { answer, count: 1, sources: [f.source] });
@@ -331,7 +347,16 @@ function judge(f: Frame, i: number): Omit<AuditAnswer, 'count' | 'sources'> {
       outcomeSource = 'caller-table';
     }
   }
-  return { ...base, outcome, outcomeSource, handledBy, effect, overwrittenBy: null, collateral };
+  const answer = { ...base, outcome, outcomeSource, handledBy, effect, overwrittenBy: null, collateral };
+  if (outcome !== 'honoured' || f.actionName !== 'BUS_NOTIFY_BIND_DRIVER' || f.device === null || i === 0) {
+    return answer;
+  }
+  const actedBefore = f.answers.slice(0, i).map((b) => ({
+    block: b.block,
+    value: b.ret,
+    undoneOn: f.notBound?.includes(b.block) === true ? 'BUS_NOTIFY_DRIVER_NOT_BOUND' : null,
+  }));
+  return { ...answer, actedBefore };
 }
 
 function verdictOf(answers: readonly AuditAnswer[]): AuditVerdict {

@@ -18,9 +18,14 @@ function answerLines(a: AuditAnswer): string[] {
         ? 'unreported'
         : `${a.outcome} by ${a.handledBy}()${a.outcomeSource === 'caller-table' ? " (inferred: the driver core's caller of this event)" : ''}`;
   const collateral = a.collateral.length === 0 ? 'none' : a.collateral.join(', ');
+  const before = (a.actedBefore ?? []).map(
+    (b) =>
+      `${b.block} (answered ${b.value}; ${b.undoneOn === null ? 'never told the bind did not happen' : `told on ${b.undoneOn}, its chance to undo`})`,
+  );
   return [
     `    ${a.decoded.text}, ${data}: ${fate}`,
     `      ${a.effect}; collateral: ${collateral}`,
+    ...(before.length === 0 ? [] : [`      called before it, on a bind that did not happen: ${before.join(', ')}`]),
     `      ${a.count === 1 ? 'once' : `${a.count} times`}, from ${a.sources.join(', ')}`,
   ];
 }
@@ -36,7 +41,9 @@ export function auditVerdictLine(report: AuditReport): string {
     report.totals.findings === 0
       ? 'every notifier answered 0, NOTIFY_OK or NOTIFY_DONE'
       : `${report.totals.findings} notifier${report.totals.findings === 1 ? '' : 's'} answered something else`;
-  return `Verdict: ${head}: ${parts.join('; ')}.`;
+  const missed =
+    report.claims === undefined ? '' : `; left out of the claim: ${report.claims.missed.join(', ') || 'none'}`;
+  return `Verdict: ${head}: ${parts.join('; ')}${missed}.`;
 }
 
 /** The audit report as text, for a terminal. */
@@ -70,6 +77,11 @@ export function formatAuditReport(report: AuditReport): string {
     }
   }
   out.push('');
+  if (report.claims !== undefined) {
+    out.push(`Claimed: ${report.claims.claimed.join(', ') || 'none'}`);
+    out.push(`Left out of the claim: ${report.claims.missed.join(', ') || 'none'}`);
+    out.push(`Claimed but not found: ${report.claims.unfound.join(', ') || 'none'}`);
+  }
   if (report.crashes.length === 0) out.push('Crashes: none');
   else {
     out.push(`Crashes: ${report.crashes.length}`);

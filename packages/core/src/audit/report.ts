@@ -49,10 +49,26 @@ export interface AuditAnswer {
   readonly overwrittenBy: { readonly block: string; readonly value: number } | null;
   /** The blocks registered after this one that were never called for this event because the answer stopped the walk. */
   readonly collateral: readonly string[];
+  /**
+   * For an answer that stopped a bind (honoured on BUS_NOTIFY_BIND_DRIVER): the blocks called before it in the same
+   * chain call, which may have acted on a bind that then did not happen, each with whether the driver core gave it
+   * the chance to undo (it was called with BUS_NOTIFY_DRIVER_NOT_BOUND for the same device afterwards). Absent
+   * otherwise.
+   */
+  readonly actedBefore?: readonly AuditActedBefore[];
   /** How many chain calls gave this answer with this fate. */
   readonly count: number;
   /** The parts of the run it came from: `scenario`, `exercise:<plugin>`, `lifecycle:<bus>`, `null-data:<bus>`. */
   readonly sources: readonly string[];
+}
+
+/** A block that ran before a veto that stopped a bind (the veto's collateral on the blocks before it). */
+export interface AuditActedBefore {
+  readonly block: string;
+  /** Its answer to the vetoed BUS_NOTIFY_BIND_DRIVER. */
+  readonly value: number;
+  /** The event that gave it the chance to undo what it did (`BUS_NOTIFY_DRIVER_NOT_BOUND`), or null: none did. */
+  readonly undoneOn: string | null;
 }
 
 /** Every answer other than 0 / NOTIFY_OK / NOTIFY_DONE of one block to one event on one chain. */
@@ -127,6 +143,17 @@ export interface AuditReport {
   readonly crashes: readonly AuditCrash[];
   /** The bus notifier blocks known at the end of the run, with their call counts. */
   readonly coverage: readonly AuditCoverage[];
+  /**
+   * The due-diligence run's check of a claim (`auditDueDiligence({ claimed })`, e.g. the seed's paragraph): the
+   * blocks it names, those with findings it left out, and those it names that had none. Absent without a claim.
+   */
+  readonly claims?: {
+    readonly claimed: readonly string[];
+    /** `chain/block` of each finding whose block the claim does not name. */
+    readonly missed: readonly string[];
+    /** Blocks the claim names that gave no answer other than 0 / NOTIFY_OK / NOTIFY_DONE. */
+    readonly unfound: readonly string[];
+  };
   readonly totals: {
     readonly findings: number;
     readonly ineffective: number;

@@ -32,6 +32,8 @@ export class Sysfs {
   /** The directory /sys. */
   readonly root: StaticDir;
   private readonly onWarn: (message: string) => void;
+  /** Creation faults in place (kernel.inject.sysfs()), null when none. */
+  private createFaults: ((path: string) => number)[] | null = null;
 
   constructor(root: StaticDir, onWarn: (message: string) => void) {
     this.root = root;
@@ -157,11 +159,30 @@ export class Sysfs {
     return this.add(path, node);
   }
 
+  /**
+   * @internal kernel.inject.sysfs(): `fault(path)` is asked before each creation and fails it with a negative errno
+   * (0: create). Returns the removal (0, or -ENOENT when removed already).
+   */
+  addCreateFault(fault: (path: string) => number): () => number {
+    this.createFaults = [...(this.createFaults ?? []), fault];
+    return () => {
+      const rest = (this.createFaults ?? []).filter((f) => f !== fault);
+      const removed = rest.length !== (this.createFaults?.length ?? 0);
+      this.createFaults = rest.length === 0 ? null : rest;
+      return removed ? 0 : -ENOENT;
+    };
+  }
+
   private add(path: string, node: KernfsNode): number {
     const { parent, name } = this.split(path);
     const dir = this.resolve(parent, true);
     if (typeof dir === 'number') return dir;
     if (dir.node.kind !== 'dir') return -ENOTDIR;
+    // An injected failure of the new node's allocation (kernfs_new_node(), failslab), before anything is looked at.
+    for (const fault of this.createFaults ?? []) {
+      const ret = fault(path);
+      if (ret !== 0) return ret;
+    }
     if (dir.node.lookup(name) !== undefined) {
       this.onWarn(`sysfs: cannot create duplicate filename '${path.slice('/sys'.length)}'`);
       return -EEXIST;

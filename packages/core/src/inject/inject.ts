@@ -40,6 +40,22 @@ export interface ProbeFault {
   readonly nth?: number;
 }
 
+/**
+ * A sysfs entry that cannot be created: the creation of an entry named `name` (any directory, or only under `under`)
+ * fails with `errno`, like failslab failing kernfs_new_node()'s allocation (-ENOMEM) under sysfs_create_dir_ns(),
+ * sysfs_create_file() or sysfs_create_group().
+ */
+export interface SysfsFault {
+  /** The entry's name, e.g. 'lpss_ltr'. */
+  readonly name: string;
+  /** Only below this sysfs directory (e.g. a device's path); default anywhere. */
+  readonly under?: string;
+  /** What the creation returns, a negative errno such as -12 (-ENOMEM). */
+  readonly errno: number;
+  /** Fail only this many times, then create as usual (default: every time). */
+  readonly times?: number;
+}
+
 /** A live injection, and its removal. */
 export interface Injection {
   readonly description: string;
@@ -55,6 +71,8 @@ export interface Injector {
   notifier(spec: NotifierInjection): Injection;
   /** Makes a driver's probe fail. */
   probe(spec: ProbeFault): Injection;
+  /** Makes the creation of a sysfs entry fail. */
+  sysfs(spec: SysfsFault): Injection;
   /** The injections in place, described. */
   list(): string[];
 }
@@ -187,6 +205,57 @@ export function createInjector(k: KernelImpl): Injector {
       const undo = k.addProbeFault(fault);
       const injection: Injection = {
         description: `probe of ${bus.name}/${drv.name} -> ${spec.errno}${spec.nth === undefined ? '' : ` on call ${spec.nth}`}`,
+        ret: 0,
+        remove: () => {
+          live.delete(injection);
+          return undo();
+        },
+      };
+      live.add(injection);
+      k.journalUndo(() => injection.remove());
+      return injection;
+    },
+    sysfs(spec) {
+      k.checkUsable();
+      if (typeof spec !== 'object' || spec === null) {
+        throw new SimError(
+          'SIM_ERR_INJECT_BAD_SPEC',
+          `inject.sysfs() takes { name, under?, errno, times? }, got ${show(spec)}; e.g. { name: 'lpss_ltr', errno: -12 }`,
+        );
+      }
+      if (typeof spec.name !== 'string' || spec.name === '' || spec.name.includes('/')) {
+        throw new SimError(
+          'SIM_ERR_INJECT_BAD_SPEC',
+          `inject.sysfs({ name }) is the name of one sysfs entry such as 'lpss_ltr', got ${show(spec.name)}`,
+        );
+      }
+      if (spec.under !== undefined && (typeof spec.under !== 'string' || !spec.under.startsWith('/sys'))) {
+        throw new SimError(
+          'SIM_ERR_INJECT_BAD_SPEC',
+          `inject.sysfs({ under }) is a sysfs directory such as '/sys/devices/platform', got ${show(spec.under)}`,
+        );
+      }
+      if (!Number.isInteger(spec.errno) || spec.errno >= 0 || spec.errno < -4095) {
+        throw new SimError(
+          'SIM_ERR_INJECT_BAD_SPEC',
+          `inject.sysfs({ errno }) is a negative errno in [-4095, -1] such as -12 (-ENOMEM), got ${show(spec.errno)}`,
+        );
+      }
+      const times = spec.times ?? Number.POSITIVE_INFINITY;
+      if (!(times === Number.POSITIVE_INFINITY || (Number.isInteger(times) && times >= 1))) {
+        throw new SimError('SIM_ERR_INJECT_BAD_SPEC', `times ${show(spec.times)} is not a positive integer`);
+      }
+      const under = spec.under === undefined ? null : `${spec.under.replace(/\/+$/, '')}/`;
+      let left = times;
+      const undo = k.addSysfsCreateFault((path) => {
+        if (left <= 0 || path.slice(path.lastIndexOf('/') + 1) !== spec.name) return 0;
+        if (under !== null && !path.startsWith(under)) return 0;
+        left--;
+        k.printk(KERN_INFO, `Injecting ${spec.errno} to the creation of ${path}`);
+        return spec.errno;
+      });
+      const injection: Injection = {
+        description: `sysfs ${spec.name}${under === null ? '' : ` under ${spec.under}`} -> ${spec.errno}${times === Number.POSITIVE_INFINITY ? '' : ` (${times}x)`}`,
         ret: 0,
         remove: () => {
           live.delete(injection);

@@ -1197,6 +1197,11 @@ export class KernelImpl implements Kernel {
   probeFaults: ProbeFaultEntry[] | null = null;
   readonly inject: Injector = createInjector(this);
 
+  /** kernel.inject.sysfs(): a fault asked before each sysfs creation; returns its removal. */
+  addSysfsCreateFault(fault: (path: string) => number): () => number {
+    return this.sysfsImpl.addCreateFault(fault);
+  }
+
   addProbeFault(fault: ProbeFaultEntry): () => number {
     this.probeFaults = [...(this.probeFaults ?? []), fault];
     return () => {

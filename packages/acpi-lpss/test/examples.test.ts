@@ -1,0 +1,3 @@
+import { readmeExamples } from '../../../vitest.examples.ts';
+
+readmeExamples(new URL('..', import.meta.url));
