@@ -293,11 +293,16 @@ describe('the VFS around sysfs', () => {
     expect(k.sysfs.list('/sys/devices')).toEqual(['pci0000:00']);
     expect(k.sysfs.list('/sys/bus/pci/devices/0000:01:00.0')).toEqual([
       'class',
+      'config',
       'device',
       'driver',
       'driver_override',
+      'irq',
+      'modalias',
       'remove',
       'rescan',
+      'resource',
+      'revision',
       'subsystem',
       'subsystem_device',
       'subsystem_vendor',

@@ -3,7 +3,9 @@ import { auditCommand } from './audit.ts';
 import type { CommandSpec } from './command.ts';
 import { compareCommand } from './compare.ts';
 import { explainCommand } from './explain.ts';
+import { exportCommand } from './export.ts';
 import { commandHelp, usageText } from './help.ts';
+import { importCommand } from './import.ts';
 import { listCommand } from './list.ts';
 import { runCommand } from './run.ts';
 import { schemaCommand } from './schema.ts';
@@ -43,6 +45,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   explainCommand,
   schemaCommand,
   shellCommand,
+  exportCommand,
+  importCommand,
   helpCommand,
 ];
 

@@ -188,7 +188,8 @@ export function scenarioSchema(registry: Registry = PLUGINS): JsonSchema {
         oneOf: [
           {
             type: 'object',
-            title: '{ bus: pci, address, vendor, device, class?, hdrType?, parent?, iommuGroup? }',
+            title:
+              '{ bus: pci, address, vendor, device, class?, hdrType?, revision?, irq?, pcie?, parent?, iommuGroup? }',
             additionalProperties: false,
             required: ['bus', 'address', 'vendor', 'device'],
             properties: {
@@ -204,6 +205,9 @@ export function scenarioSchema(registry: Registry = PLUGINS): JsonSchema {
               subsystemDevice: u16,
               class: { type: 'integer', minimum: 0, maximum: 0xffffff },
               hdrType: { type: 'integer', minimum: 0, maximum: 0x7f },
+              revision: { type: 'integer', minimum: 0, maximum: 0xff, description: 'revision id (default 0)' },
+              irq: { type: 'integer', minimum: 0, maximum: 0xffffffff, description: 'the Linux irq (default 0: none)' },
+              pcie: { type: 'boolean', description: 'a PCI Express function: 4096 bytes of config space' },
               parent: {
                 type: 'string',
                 pattern: PCI_ADDRESS,

@@ -15,6 +15,7 @@ import { attr, type KernfsNode } from '../fs/kernfs.ts';
 import type { KernelImpl } from '../kernel/kernel-impl.ts';
 import { kstrtoul, sscanfHex } from '../lib/kstrtox.ts';
 import { driverOverrideShow, driverOverrideStore } from '../lib/override.ts';
+import { checkPciHw, pciHw, pciHwAttrs, setPciHw } from './pci-config.ts';
 import { checkInt, checkProps } from './spec.ts';
 
 /** pci_device_id_any: what driver_override matches with when no id does. */
@@ -158,7 +159,7 @@ export function pciBusOps(k: KernelImpl): BusOps {
       old.parentAddress === null ? null : (bus().devicesByName.get(old.parentAddress) as PciDev | undefined);
     if (parent === undefined) return null;
     const root = parent === null ? rootBus(old.packed) : null;
-    return new PciDev(
+    const dev = new PciDev(
       old.name,
       bus(),
       parent,
@@ -174,6 +175,8 @@ export function pciBusOps(k: KernelImpl): BusOps {
       old.hdrType,
       old.parentAddress,
     );
+    setPciHw(dev, pciHw(old));
+    return dev;
   }
 
   /**
@@ -359,6 +362,7 @@ export function pciBusOps(k: KernelImpl): BusOps {
         subsystem_vendor: attr(0o444, () => `${hex4(p.subsystemVendor)}\n`),
         subsystem_device: attr(0o444, () => `${hex4(p.subsystemDevice)}\n`),
         class: attr(0o444, () => `0x${p.class.toString(16).padStart(6, '0')}\n`),
+        ...pciHwAttrs(p),
         driver_override: attr(
           0o644,
           () => driverOverrideShow(p),
@@ -421,6 +425,7 @@ export function pciBusOps(k: KernelImpl): BusOps {
       const cls = checkInt(spec.class ?? 0, 0, 0xffffff, address, 'class', P);
       const hdrType = checkInt(spec.hdrType ?? 0, 0, 0x7f, address, 'hdrType', P);
       const props = checkProps(spec.props, address);
+      const hw = checkPciHw(spec, address);
       const parent = parentAddress === null ? null : (bus().devicesByName.get(parentAddress) as PciDev | undefined);
       if (parent === undefined) return () => -ENODEV;
       const root = parent === null ? rootBus(packed) : null;
@@ -441,6 +446,7 @@ export function pciBusOps(k: KernelImpl): BusOps {
         hdrType,
         parentAddress,
       );
+      setPciHw(dev, hw);
       // Hot-plug: the function appears in the machine, pci_device_add(), then pci_bus_add_device().
       return () => {
         const old = absent.size > 0 ? absent.get(address) : undefined;

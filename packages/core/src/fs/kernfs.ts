@@ -15,6 +15,12 @@ export interface FileNode {
   readonly mode: number;
   readonly show?: ShowFn;
   readonly store?: StoreFn;
+  /**
+   * A binary attribute's read side (a bin_attribute such as a PCI device's `config`): its bytes, or a negative
+   * errno. Such a file has no `show`; `size` is what stat reports (sysfs reports 4096 for text attributes).
+   */
+  readonly bytes?: () => Uint8Array | number;
+  readonly size?: number;
 }
 
 export interface LinkNode {

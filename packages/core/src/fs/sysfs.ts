@@ -10,6 +10,8 @@ export interface SysfsStat {
   readonly type: 'dir' | 'file' | 'link';
   /** Permission bits (files: the attribute's mode; directories 0755; links 0777). */
   readonly mode: number;
+  /** A binary attribute's size (stat shows PAGE_SIZE for a text attribute, as sysfs does; absent here). */
+  readonly size?: number;
 }
 
 const encoder = new TextEncoder();
@@ -48,11 +50,29 @@ export class Sysfs {
     if (node.kind === 'dir') return -EISDIR;
     if (node.kind !== 'file') return -EINVAL;
     if ((node.mode & 0o444) === 0) return -EACCES;
-    if (node.show === undefined) return -EIO;
+    if (node.show === undefined) {
+      if (node.bytes === undefined) return -EIO;
+      const raw = node.bytes();
+      return typeof raw === 'number' ? raw : String.fromCharCode(...raw);
+    }
     const out = node.show();
     if (typeof out === 'number') return out;
     const bytes = encoder.encode(out);
     return bytes.length > PAGE_SIZE ? decoder.decode(bytes.subarray(0, PAGE_SIZE)) : out;
+  }
+
+  /**
+   * The bytes a read(2) of the whole file returns: a binary attribute's bytes as they are, a text attribute's text
+   * in UTF-8 (cut to PAGE_SIZE), or a negative errno.
+   */
+  readBytes(path: string): Uint8Array | number {
+    const r = this.resolve(path, true);
+    if (typeof r === 'number') return r;
+    const { node } = r;
+    if (node.kind === 'file' && node.bytes !== undefined && (node.mode & 0o444) !== 0) return node.bytes();
+    const text = this.read(path);
+    if (typeof text === 'number') return text;
+    return encoder.encode(text).subarray(0, PAGE_SIZE);
   }
 
   /**
@@ -105,7 +125,10 @@ export class Sysfs {
     const r = this.resolve(path, false);
     if (typeof r === 'number') return r;
     const { node } = r;
-    if (node.kind === 'file') return { type: 'file', mode: node.mode };
+    if (node.kind === 'file')
+      return node.size === undefined
+        ? { type: 'file', mode: node.mode }
+        : { type: 'file', mode: node.mode, size: node.size };
     return node.kind === 'dir' ? { type: 'dir', mode: 0o755 } : { type: 'link', mode: 0o777 };
   }
 

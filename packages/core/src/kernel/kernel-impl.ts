@@ -15,6 +15,7 @@ import { checkFunction, checkInteger, checkOptions, checkString } from '../error
 import { describeThrown, SimError, show } from '../errors/sim-error.ts';
 import { Devfs } from '../fs/devfs.ts';
 import { type KernfsNode, StaticDir, ViewDir } from '../fs/kernfs.ts';
+import { moduleDir } from '../fs/module-dir.ts';
 import { Sysfs } from '../fs/sysfs.ts';
 import { createInjector, type Injector } from '../inject/inject.ts';
 import { type NotifierHead, REFUSE } from '../notifier/chain.ts';
@@ -1318,7 +1319,10 @@ export class KernelImpl implements Kernel {
     );
     root.set('class', this.sysClass);
     root.set('kernel', this.sysKernel);
-    root.set('module', new StaticDir());
+    root.set(
+      'module',
+      moduleDir(() => this.busesByName.values()),
+    );
     return root;
   }
 
@@ -1361,6 +1365,7 @@ export class KernelImpl implements Kernel {
         if (this.tracer.enabled) this.tracer.emit({ type: 'sysfs', what: 'write', path, text, ret });
         return ret;
       },
+      readBytes: (path) => fs.readBytes(path),
       readlink: (path) => fs.readlink(path),
       realpath: (path) => fs.realpath(path),
       list: (path) => fs.list(path),

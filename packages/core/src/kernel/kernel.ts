@@ -79,6 +79,12 @@ export interface PciDeviceSpec {
   readonly hdrType?: number;
   /** Address of the bridge it sits behind; default: the root bus. */
   readonly parent?: string;
+  /** Revision id (config byte 0x08, sysfs `revision`). Default 0. */
+  readonly revision?: number;
+  /** pci_dev->irq (sysfs `irq`, config interrupt line; pin INTA when not 0). Default 0. */
+  readonly irq?: number;
+  /** A PCI Express function: 4096 bytes of config space with a PCI Express capability. Default false. */
+  readonly pcie?: boolean;
   readonly props?: Readonly<Record<string, unknown>>;
 }
 
@@ -147,6 +153,8 @@ export interface BusTypeSpec {
 export interface SysfsApi {
   /** `cat path`: the text, or a negative errno. */
   read(path: string): string | number;
+  /** read(2) of the whole file: a binary attribute's bytes (`config`), a text one's UTF-8, or a negative errno. */
+  readBytes(path: string): Uint8Array | number;
   /** `echo text > path`: bytes written or a negative errno; null if the writing task died in an oops. */
   write(path: string, text: string): number | null;
   /** `readlink path`: the target relative to the link, or a negative errno. */

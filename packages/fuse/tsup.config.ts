@@ -1,0 +1,2 @@
+import { config } from '../../tsup.shared.ts';
+export default config;
