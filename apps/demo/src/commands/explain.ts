@@ -1,9 +1,9 @@
 import { SimError } from '@sim/core';
 import { wrap } from '../format/style.ts';
+import { explainPage, pageSource } from '../html/pages.ts';
 import { EXIT_OK, EXIT_USAGE } from '../io.ts';
 import { runScenario } from '../run/run.ts';
-import type { Scenario } from '../scenario/types.ts';
-import { formatWhatIf, parseActions, whatIf } from '../whatif/whatif.ts';
+import { formatWhatIf, parseActions, whatIf, whatIfProfiles } from '../whatif/whatif.ts';
 import { type CommandSpec, INJECT_OPTION, PLUGIN_OPTION } from './command.ts';
 import { textWidth } from './width.ts';
 
@@ -32,7 +32,7 @@ export const explainCommand: CommandSpec = {
     inject: INJECT_OPTION,
     plugin: PLUGIN_OPTION,
   },
-  formats: ['text', 'json'],
+  formats: ['text', 'json', 'html'],
   run(ctx) {
     const scenario = ctx.load(ctx.args[0]);
     if (typeof scenario === 'number') return scenario;
@@ -52,6 +52,11 @@ export const explainCommand: CommandSpec = {
       const profiles = one !== undefined ? [one] : whatIfProfiles(scenario);
       for (const p of profiles) if (!ctx.checkProfile(scenario, p)) return EXIT_USAGE;
       const result = whatIf(scenario, profiles, actions, after);
+      if (ctx.format === 'html') {
+        const src = pageSource(scenario, ctx.args[0]!, ctx.io.cwd);
+        ctx.io.stdout.write(explainPage(scenario, profiles, src, { explain: null, whatIf: result }));
+        return EXIT_OK;
+      }
       ctx.io.stdout.write(ctx.format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : formatWhatIf(result));
       return EXIT_OK;
     }
@@ -86,6 +91,11 @@ export const explainCommand: CommandSpec = {
       },
     });
     if (error !== null) return ctx.usage(error);
+    if (ctx.format === 'html') {
+      const src = pageSource(scenario, ctx.args[0]!, ctx.io.cwd);
+      ctx.io.stdout.write(explainPage(scenario, [profile], src, { explain: { group, text }, whatIf: null }));
+      return EXIT_OK;
+    }
     const last = run.steps.filter((st) => st.ran).at(-1);
     const { io, style } = ctx;
     io.stdout.write(
@@ -101,8 +111,3 @@ export const explainCommand: CommandSpec = {
     return EXIT_OK;
   },
 };
-
-/** The profiles a what-if is tried under by default: the scenario's own, but those it does not apply to. */
-export function whatIfProfiles(scenario: Scenario): string[] {
-  return scenario.profiles.filter((p) => !Object.hasOwn(scenario.inapplicable, p));
-}

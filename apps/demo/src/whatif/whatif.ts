@@ -251,3 +251,9 @@ export function formatWhatIf(r: WhatIfResult): string {
   }
   return `${out.join('\n')}\n`;
 }
+
+/** The profiles a what-if is tried under by default: the scenario's own, but those it does not apply to. */
+export function whatIfProfiles(scenario: Scenario, first?: string): string[] {
+  const own = scenario.profiles.filter((p) => !Object.hasOwn(scenario.inapplicable, p));
+  return first === undefined || own.includes(first) ? own : [first, ...own];
+}
