@@ -13,6 +13,7 @@ export const PAGE_CSS = `
 * { box-sizing: border-box; }
 body { margin: 0; font: 1rem/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg);
   background: var(--bg); }
+code { overflow-wrap: anywhere; }
 code, pre, .mono { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 0.9rem; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0.25rem 0; }
 header, main, footer { padding: 0.75rem 1rem; }
