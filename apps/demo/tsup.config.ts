@@ -1,8 +1,10 @@
-import { defineConfig } from 'tsup';
+import { build, defineConfig } from 'tsup';
 
 /**
  * The app is one bundled file (dist/sim.js) with @sim/* and yaml inlined, so `sim` starts by reading one module
- * instead of resolving a package graph.
+ * instead of resolving a package graph. Then the html page's script (src/html/page.ts: the page's drawing and its
+ * what-if, with @sim/core, the plugins and the scenario loader the command runs) is bundled for the browser into
+ * dist/sim-page.global.js, which `--format html` inlines into every page (src/page-bundle.ts).
  */
 export default defineConfig({
   entry: { sim: 'src/cli.ts' },
@@ -17,5 +19,22 @@ export default defineConfig({
   // yaml is CommonJS: its require() calls go through a real require in the ESM bundle.
   banner: {
     js: "#!/usr/bin/env node\nimport { createRequire as __simCreateRequire } from 'node:module';\nconst require = __simCreateRequire(import.meta.url);",
+  },
+  async onSuccess() {
+    await build({
+      config: false,
+      entry: { 'sim-page': 'src/html/page.ts' },
+      format: ['iife'],
+      platform: 'browser',
+      target: 'es2022',
+      outDir: 'dist',
+      clean: false,
+      dts: false,
+      sourcemap: false,
+      minify: true,
+      treeshake: true,
+      noExternal: [/.*/],
+      silent: true,
+    });
   },
 });

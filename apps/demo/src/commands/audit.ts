@@ -6,9 +6,11 @@ import {
   formatAuditReport,
   recordAudit,
 } from '@sim/core';
+import { auditPage } from '../html/pages.ts';
 import { EXIT_OK, EXIT_USAGE } from '../io.ts';
 import { DUE_DILIGENCE_MACHINE, dueDiligencePlugins } from '../plugins/registry.ts';
 import { runScenario } from '../run/run.ts';
+import type { Scenario } from '../scenario/types.ts';
 import { type CommandSpec, INJECT_OPTION, PLUGIN_OPTION } from './command.ts';
 
 /** `sim audit`: notifier answers other than 0/NOTIFY_OK/NOTIFY_DONE, and what the kernel did with them. */
@@ -28,9 +30,10 @@ export const auditCommand: CommandSpec = {
     inject: INJECT_OPTION,
     plugin: PLUGIN_OPTION,
   },
-  formats: ['text', 'json'],
+  formats: ['text', 'json', 'html'],
   run(ctx) {
     let report: AuditReport;
+    let audited: Scenario | null = null;
     if (ctx.args[0] === undefined) {
       if (ctx.list('inject').length > 0) {
         return ctx.usage('--inject needs a scenario to inject into: sim audit <scenario> --inject SPEC');
@@ -44,11 +47,16 @@ export const auditCommand: CommandSpec = {
     } else {
       const scenario = ctx.load(ctx.args[0]);
       if (typeof scenario === 'number') return scenario;
+      audited = scenario;
       const profile = ctx.string('profile') ?? scenario.profile;
       if (!ctx.checkProfile(scenario, profile)) return EXIT_USAGE;
       let recording: AuditRecording | null = null;
       runScenario(scenario, profile, { onKernel: (kernel) => (recording = recordAudit(kernel)) });
       report = (recording as AuditRecording | null)!.stop();
+    }
+    if (ctx.format === 'html') {
+      ctx.io.stdout.write(auditPage(report, audited));
+      return EXIT_OK;
     }
     ctx.io.stdout.write(ctx.format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatAuditReport(report));
     return EXIT_OK;

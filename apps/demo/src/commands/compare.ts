@@ -1,4 +1,5 @@
 import { formatCompare } from '../format/compare.ts';
+import { pageSource, runsPage } from '../html/pages.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../io.ts';
 import { runScenario } from '../run/run.ts';
 import { type CommandSpec, INJECT_OPTION, PLUGIN_OPTION } from './command.ts';
@@ -21,7 +22,7 @@ export const compareCommand: CommandSpec = {
     inject: INJECT_OPTION,
     plugin: PLUGIN_OPTION,
   },
-  formats: ['text'],
+  formats: ['text', 'html'],
   run(ctx) {
     const scenario = ctx.load(ctx.args[0]);
     if (typeof scenario === 'number') return scenario;
@@ -35,6 +36,11 @@ export const compareCommand: CommandSpec = {
             .filter(Boolean);
     if (profiles.length < 1) return ctx.usage('--profiles needs at least one profile, such as v4.12,v4.12+bind-veto');
     for (const p of profiles) if (!ctx.checkProfile(scenario, p)) return EXIT_USAGE;
+    if (ctx.format === 'html') {
+      const page = runsPage('compare', scenario, profiles, pageSource(scenario, ctx.args[0]!, ctx.io.cwd), profiles);
+      ctx.io.stdout.write(page.html);
+      return page.ok ? EXIT_OK : EXIT_FAILED;
+    }
     const runs = profiles.map((p) => runScenario(scenario, p));
     ctx.io.stdout.write(formatCompare(runs, { style: ctx.style, width: textWidth(ctx.io) }));
     return runs.every((r) => r.ok) ? EXIT_OK : EXIT_FAILED;

@@ -1,6 +1,8 @@
 import { FORMATS, render } from '../format/render.ts';
+import { pageSource, runsPage } from '../html/pages.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../io.ts';
 import { runScenario } from '../run/run.ts';
+import { whatIfProfiles } from '../whatif/whatif.ts';
 import { type CommandSpec, INJECT_OPTION, PLUGIN_OPTION } from './command.ts';
 import { textWidth } from './width.ts';
 
@@ -18,12 +20,18 @@ export const runCommand: CommandSpec = {
     inject: INJECT_OPTION,
     plugin: PLUGIN_OPTION,
   },
-  formats: FORMATS,
+  formats: [...FORMATS, 'html'],
   run(ctx) {
     const scenario = ctx.load(ctx.args[0]);
     if (typeof scenario === 'number') return scenario;
     const profile = ctx.string('profile') ?? scenario.profile;
     if (!ctx.checkProfile(scenario, profile)) return EXIT_USAGE;
+    if (ctx.format === 'html') {
+      const src = pageSource(scenario, ctx.args[0]!, ctx.io.cwd);
+      const page = runsPage('run', scenario, [profile], src, whatIfProfiles(scenario, profile));
+      ctx.io.stdout.write(page.html);
+      return page.ok ? EXIT_OK : EXIT_FAILED;
+    }
     const run = runScenario(scenario, profile);
     ctx.io.stdout.write(
       render(run, ctx.format, { style: ctx.style, verbose: ctx.flag('verbose'), width: textWidth(ctx.io) }),

@@ -31,7 +31,8 @@ function shortOops(where: string): string {
   return `BUG at ${where.replace(/^.*\//, '')}`;
 }
 
-function signature(s: StepRun): string {
+/** What compare compares at a step: the result, the oops and the facts (exported for the html page). */
+export function signature(s: StepRun): string {
   return JSON.stringify([s.ran, s.result, s.oops, stepFacts(s)]);
 }
 

@@ -1,4 +1,5 @@
 import { dmesgLines, type RunResult } from '../run/run.ts';
+import { type ChainCallJson, chainCalls } from './calls.ts';
 
 /** The json output: one object per run. README.md documents it; it is an interface, change it with care. */
 export interface RunJson {
@@ -16,6 +17,8 @@ export interface RunJson {
     readonly result: number | null;
     readonly errno: string | null;
     readonly output: string | null;
+    /** The step's notifier chain calls (added with the html format; see format/calls.ts). */
+    readonly calls: readonly ChainCallJson[];
   }[];
   readonly state: {
     readonly devices: Readonly<Record<string, { bus: string; driver: string | null; iommuGroup: number | null }>>;
@@ -49,6 +52,7 @@ export function formatJson(run: RunResult): RunJson {
       result: s.result,
       errno: s.errno,
       output: s.output,
+      calls: chainCalls(s.events),
     })),
     state: { devices: run.devices },
     oops:

@@ -63,14 +63,18 @@ export function runScenario(
     readonly onKernel?: (kernel: Kernel) => void;
     /** Called after the last step, before the kernel is closed (sim explain reads the kernel there). */
     readonly inspect?: (kernel: Kernel) => void;
+    /** Called once the machine is up (index -1) and after each step, run or not (the html page's states). */
+    readonly afterStep?: (kernel: Kernel, index: number) => void;
   } = {},
 ): RunResult {
   const session = new Session(scenario, profile, hooks.onKernel);
   const k = session.kernel;
   const steps: StepRun[] = [];
+  hooks.afterStep?.(k, -1);
   scenario.steps.forEach((step, index) => {
     if (k.oops !== null) {
       steps.push({ index, step, ran: false, result: null, errno: null, output: null, oops: false, events: [] });
+      hooks.afterStep?.(k, index);
       return;
     }
     const from = session.events.length;
@@ -85,6 +89,7 @@ export function runScenario(
       oops: result === null && k.oops !== null,
       events: session.events.slice(from),
     });
+    hooks.afterStep?.(k, index);
   });
   session.recording.stop();
   const devices = session.devices();

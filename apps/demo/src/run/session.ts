@@ -83,6 +83,8 @@ export class Session {
     readonly profile: string,
     /** Called with the kernel once its plugins are set up, before the topology boots (e.g. to start an audit). */
     onKernel?: (kernel: Kernel) => void,
+    /** createKernel() options besides the scenario's (the page runs with { compileChains: false }). */
+    kernelOptions: { readonly compileChains?: boolean } = {},
   ) {
     // One stream from the kernel's first event: the plugins' setups (their dmesg lines, drivers, notifiers) are
     // the boot's events as much as the topology's are, in every output format.
@@ -95,6 +97,7 @@ export class Session {
       },
     };
     this.kernel = createKernel({
+      ...kernelOptions,
       profile,
       plugins: makePlugins(scenario),
       ...(scenario.machine === null ? {} : { machine: scenario.machine }),

@@ -158,6 +158,8 @@ export class KernelImpl implements Kernel {
   private readonly containers = new Map<string, DeviceContainer>();
   /** Devices directly under /sys/devices. */
   readonly topContainer: DeviceContainer;
+  /** createKernel({ compileChains }): false keeps every chain on the interpreted walk (no generated code). */
+  private readonly compileChains: boolean;
   readonly sysClass = new StaticDir();
   readonly sysKernel = new StaticDir();
 
@@ -165,6 +167,7 @@ export class KernelImpl implements Kernel {
     const o = resolveKernelOptions(options);
     const plugins = o.plugins;
     this.dynamicDebug = o.dynamicDebug;
+    this.compileChains = o.compileChains;
     this.dbg = this.dynamicDebug;
     this.log = new LogBuffer(o.logRecords);
     this.machine = o.machine;
@@ -831,6 +834,7 @@ export class KernelImpl implements Kernel {
       onSplat: (s) => this.reportSplat(s),
       journal: (undo) => this.journalUndo(undo),
       base: this.version.base,
+      ...(this.compileChains ? {} : { compileAfter: Number.POSITIVE_INFINITY }),
     });
     this.chainFrames.set(chain, `${kind}_notifier_call_chain(${name})`);
     const entry: ChainEntry = { chain: chain as unknown as NotifierHead<unknown>, namer: actionName, undo: null };

@@ -62,6 +62,12 @@ export interface KernelOptions {
    * for the kernel's life.
    */
   readonly trace?: (event: TraceEvent) => void;
+  /**
+   * Whether hot chains compile their walk (generated code, the fast tier). Default true. false keeps every chain on
+   * the interpreted walk, for a page under a Content-Security-Policy without 'unsafe-eval' (code generation would be
+   * refused there and reported as a violation). Behaviour is identical either way.
+   */
+  readonly compileChains?: boolean;
 }
 
 /** A PCI device as topology (hot-plugged by addDevice, found again by a rescan after its removal). */

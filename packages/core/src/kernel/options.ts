@@ -11,12 +11,13 @@ export interface ResolvedKernelOptions {
   readonly logRecords: number;
   readonly machine: Machine;
   readonly trace: ((event: TraceEvent) => void) | null;
+  readonly compileChains: boolean;
 }
 
 /** The largest log buffer: 16 Mi records (the kernel's log_buf is at most 2^25 bytes, CONFIG_LOG_BUF_SHIFT=25). */
 export const LOG_RECORDS_MAX = 1 << 24;
 
-const OPTION_KEYS = ['profile', 'plugins', 'dynamicDebug', 'logRecords', 'machine', 'trace'];
+const OPTION_KEYS = ['profile', 'plugins', 'dynamicDebug', 'logRecords', 'machine', 'trace', 'compileChains'];
 const MACHINE_KEYS = ['compatible', 'model'];
 
 function bad(message: string): SimError {
@@ -60,8 +61,13 @@ export function resolveKernelOptions(options: unknown): ResolvedKernelOptions {
   if (trace !== null && typeof trace !== 'function') {
     throw bad(`trace must be a listener function (event) => void, got ${show(trace)}`);
   }
+  const compileChains = o.compileChains ?? true;
+  if (typeof compileChains !== 'boolean') {
+    throw bad(`compileChains must be true or false, got ${show(compileChains)}`);
+  }
   return {
     trace,
+    compileChains,
     profile: o.profile ?? 'v4.12',
     plugins: [...plugins],
     dynamicDebug,
