@@ -1,8 +1,10 @@
 import { defineConfig } from 'tsup';
 
 /**
- * The app is one bundled file (dist/sim.js) with @sim/* and yaml inlined, so `sim` starts by reading one module
- * instead of resolving a package graph.
+ * The app is one file (dist/sim.js) with yaml inlined. The @sim/* packages stay imports of the installed packages
+ * (its dependencies), not inlined: a `--plugin` module that imports @sim/core or @sim/iommu-group must get the very
+ * copy the app runs, and the app resolves those imports to its own (src/plugins/modules.ts). See
+ * docs/decisions/2026-12-02-one-copy-for-plugins.md.
  */
 export default defineConfig({
   entry: { sim: 'src/cli.ts' },
@@ -13,7 +15,8 @@ export default defineConfig({
   target: 'node20',
   platform: 'node',
   treeshake: true,
-  noExternal: [/.*/],
+  external: [/^@sim\//],
+  noExternal: [/^(?!@sim\/)/],
   // yaml is CommonJS: its require() calls go through a real require in the ESM bundle.
   banner: {
     js: "#!/usr/bin/env node\nimport { createRequire as __simCreateRequire } from 'node:module';\nconst require = __simCreateRequire(import.meta.url);",
