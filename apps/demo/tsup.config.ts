@@ -1,10 +1,13 @@
 import { build, defineConfig } from 'tsup';
 
 /**
- * The app is one bundled file (dist/sim.js) with @sim/* and yaml inlined, so `sim` starts by reading one module
- * instead of resolving a package graph. Then the html page's script (src/html/page.ts: the page's drawing and its
- * what-if, with @sim/core, the plugins and the scenario loader the command runs) is bundled for the browser into
- * dist/sim-page.global.js, which `--format html` inlines into every page (src/page-bundle.ts).
+ * The app is one file (dist/sim.js) with yaml inlined. The @sim/* packages stay imports of the installed packages
+ * (its dependencies), not inlined: a `--plugin` module that imports @sim/core or @sim/iommu-group must get the very
+ * copy the app runs, and the app resolves those imports to its own (src/plugins/modules.ts). See
+ * docs/decisions/2026-12-02-one-copy-for-plugins.md. Then the html page's script (src/html/page.ts: the page's
+ * drawing and its what-if, with @sim/core, the plugins and the scenario loader the command runs) is bundled for the
+ * browser into dist/sim-page.global.js, which `--format html` inlines into every page (src/page-bundle.ts); the
+ * page has no packages to share, so there everything is inlined.
  */
 export default defineConfig({
   entry: { sim: 'src/cli.ts' },
@@ -15,7 +18,8 @@ export default defineConfig({
   target: 'node20',
   platform: 'node',
   treeshake: true,
-  noExternal: [/.*/],
+  external: [/^@sim\//],
+  noExternal: [/^(?!@sim\/)/],
   // yaml is CommonJS: its require() calls go through a real require in the ESM bundle.
   banner: {
     js: "#!/usr/bin/env node\nimport { createRequire as __simCreateRequire } from 'node:module';\nconst require = __simCreateRequire(import.meta.url);",

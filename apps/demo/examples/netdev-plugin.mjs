@@ -8,11 +8,14 @@ const NETDEV_REGISTER = 0x0005;
 const NETDEV_UNREGISTER = 0x0006;
 const NAMES = { [NETDEV_REGISTER]: 'NETDEV_REGISTER', [NETDEV_UNREGISTER]: 'NETDEV_UNREGISTER' };
 
+/** The plugin's name, which scenarios use in `plugins:`; sim reads it without calling the factory. */
+export const pluginName = 'netdev';
+
 /** The factory: sim calls it with the scenario's options, once for each kernel it boots. */
 export default function netdevPlugin(options = {}) {
   const ids = options.ids ?? [];
   return {
-    name: 'netdev',
+    name: pluginName,
     setup(kernel) {
       const chain = kernel.createChain('raw', 'netdev', (a) => NAMES[a] ?? `action ${a}`);
       const names = new Map();

@@ -107,7 +107,7 @@ describe('plugin modules', () => {
     [
       'a factory that refuses {}',
       'export default (o) => { if (!o.must) throw new Error("must is required"); };',
-      /^sim run: --plugin '.*': its factory refuses the default options \(\{\}\): must is required\n$/,
+      /^sim run: --plugin '.*': its factory refuses the default options \(\{\}\): must is required; a factory that requires options exports its plugin's name beside it \(export const pluginName = '…'\) and is then called only with the scenario's options\n$/,
     ],
     [
       'a name of a built-in plugin',

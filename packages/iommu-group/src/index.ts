@@ -18,6 +18,7 @@ export {
   deviceIommuGroup,
   findIommuGroup,
   IOMMU_GROUPS_DIR,
+  IOMMU_STATE_LAYOUT,
   type IommuDomainKind,
   type IommuGroup,
   iommuAttachGroup,

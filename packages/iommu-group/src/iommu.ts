@@ -73,8 +73,30 @@ interface GroupDevice {
   readonly name: string;
 }
 
+/**
+ * The layout of the objects this package keeps on a kernel (its state, its groups). Every copy of the package loaded
+ * in one process (a bundle and a plugin's node_modules, two versions side by side) reads the state of a kernel and
+ * the groups on its devices through registry-wide symbols, so a copy with the same layout works on what another
+ * copy made; a copy with another layout is refused by name instead of misreading it.
+ */
+export const IOMMU_STATE_LAYOUT = 1;
+/** Where the state sits on a kernel: a registry-wide symbol, the same in every copy of the package. */
+const STATE_KEY = Symbol.for('@sim/iommu-group/state');
+/** The brand of a group made by any copy of the package, valued with its layout. */
+const GROUP_BRAND = Symbol.for('@sim/iommu-group/group');
+
 /** The group as this package holds it. */
 export class IommuGroupImpl implements IommuGroup {
+  /** `instanceof IommuGroupImpl` is a brand check, true for the groups of every copy of the package. */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return (
+      typeof value === 'object' &&
+      value !== null &&
+      (value as { [GROUP_BRAND]?: unknown })[GROUP_BRAND] === IOMMU_STATE_LAYOUT
+    );
+  }
+
+  readonly [GROUP_BRAND] = IOMMU_STATE_LAYOUT;
   refs = 1;
   released = false;
   name: string | null = null;
@@ -145,7 +167,29 @@ export interface IommuState {
   readonly dmaOwnership: boolean;
 }
 
-const states = new WeakMap<Kernel, IommuState>();
+/** What a kernel carries under STATE_KEY. */
+interface StateSlot {
+  readonly layout: number;
+  readonly state: IommuState;
+}
+
+function slot(kernel: unknown): StateSlot | undefined {
+  if ((typeof kernel !== 'object' && typeof kernel !== 'function') || kernel === null) return undefined;
+  return (kernel as { [STATE_KEY]?: StateSlot })[STATE_KEY];
+}
+
+/** The state of any copy of the package on a kernel, or undefined; a SimError for a copy of another layout. */
+function stateOf(kernel: unknown, who: string): IommuState | undefined {
+  const s = slot(kernel);
+  if (s === undefined) return undefined;
+  if (s.layout !== IOMMU_STATE_LAYOUT) {
+    throw new SimError(
+      'SIM_ERR_IOMMU_NOT_IN_USE',
+      `${who}: this kernel uses another version of @sim/iommu-group (state layout ${s.layout}; this copy reads layout ${IOMMU_STATE_LAYOUT}); install one version of @sim/iommu-group (a peer dependency of the plugins that use it)`,
+    );
+  }
+  return s.state;
+}
 
 /** Creates the state at setup (iommu_init()). */
 export function createState(kernel: Kernel, options: ResolvedOptions, percolate: boolean): IommuState {
@@ -161,18 +205,23 @@ export function createState(kernel: Kernel, options: ResolvedOptions, percolate:
     groupChain: kernel.version.iommuGroupChain,
     dmaOwnership: kernel.version.dmaOwnership,
   };
-  states.set(kernel, state);
+  Object.defineProperty(kernel, STATE_KEY, {
+    value: { layout: IOMMU_STATE_LAYOUT, state } satisfies StateSlot,
+    configurable: true,
+    enumerable: false,
+    writable: false,
+  });
   return state;
 }
 
 /** Forgets the state (teardown). */
 export function dropState(kernel: Kernel): void {
-  states.delete(kernel);
+  delete (kernel as { [STATE_KEY]?: StateSlot })[STATE_KEY];
 }
 
 /** The state of a kernel that uses the plugin; a SimError naming the fix otherwise. */
 export function iommuState(kernel: Kernel, who: string): IommuState {
-  const st = typeof kernel === 'object' && kernel !== null ? states.get(kernel) : undefined;
+  const st = stateOf(kernel, who);
   if (st === undefined) {
     throw new SimError(
       'SIM_ERR_IOMMU_NOT_IN_USE',
@@ -184,7 +233,7 @@ export function iommuState(kernel: Kernel, who: string): IommuState {
 
 /** True when the kernel uses the plugin. */
 export function usesIommuGroups(kernel: Kernel): boolean {
-  return states.has(kernel);
+  return slot(kernel) !== undefined;
 }
 
 function checkGroup(group: unknown, who: string): IommuGroupImpl {

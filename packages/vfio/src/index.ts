@@ -35,6 +35,7 @@ export {
   isUnbindBlocked,
   isVfioDriver,
   VFIO_CONTAINER_PATH,
+  VFIO_STATE_LAYOUT,
   VFIO_VERSION_LINE,
   type VfioContainer,
   type VfioDevice,

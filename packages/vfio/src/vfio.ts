@@ -118,8 +118,29 @@ export interface VfioContainer {
   readonly refcount: number;
 }
 
+/**
+ * The layout of the objects this package keeps on a kernel. Every copy of the package loaded in one process finds a
+ * kernel's state and recognises the devices, groups and containers of another copy through registry-wide symbols; a
+ * copy with another layout is refused by name.
+ */
+export const VFIO_STATE_LAYOUT = 1;
+const STATE_KEY = Symbol.for('@sim/vfio/state');
+const DEVICE_BRAND = Symbol.for('@sim/vfio/device');
+const GROUP_BRAND = Symbol.for('@sim/vfio/group');
+const CONTAINER_BRAND = Symbol.for('@sim/vfio/container');
+
+function hasBrand(value: unknown, brand: symbol): boolean {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === VFIO_STATE_LAYOUT;
+}
+
 /** @internal shared with group.ts. */
 export class VfioDeviceImpl implements VfioDevice {
+  /** `instanceof VfioDeviceImpl` is a brand check, true for the objects of every copy of the package. */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, DEVICE_BRAND);
+  }
+
+  readonly [DEVICE_BRAND] = VFIO_STATE_LAYOUT;
   kref = 1;
   constructor(
     readonly dev: Device,
@@ -133,6 +154,12 @@ export class VfioDeviceImpl implements VfioDevice {
 
 /** @internal shared with group.ts. */
 export class VfioGroupImpl implements VfioGroup {
+  /** `instanceof VfioGroupImpl` is a brand check, true for the objects of every copy of the package. */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, GROUP_BRAND);
+  }
+
+  readonly [GROUP_BRAND] = VFIO_STATE_LAYOUT;
   kref = 1;
   containerUsers = 0;
   opened = false;
@@ -188,6 +215,12 @@ export const TYPE1: IommuBackend = {
 
 /** @internal shared with group.ts. */
 export class ContainerImpl implements VfioContainer {
+  /** `instanceof ContainerImpl` is a brand check, true for the objects of every copy of the package. */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, CONTAINER_BRAND);
+  }
+
+  readonly [CONTAINER_BRAND] = VFIO_STATE_LAYOUT;
   kref = 1;
   readonly groupList: VfioGroupImpl[] = [];
   backend: IommuBackend | null = null;
@@ -232,7 +265,16 @@ export interface VfioState {
   readonly warnedOnce: Set<string>;
 }
 
-const states = new WeakMap<Kernel, VfioState>();
+/** What a kernel carries under STATE_KEY. */
+interface StateSlot {
+  readonly layout: number;
+  readonly state: VfioState;
+}
+
+function slot(kernel: unknown): StateSlot | undefined {
+  if ((typeof kernel !== 'object' && typeof kernel !== 'function') || kernel === null) return undefined;
+  return (kernel as { [STATE_KEY]?: StateSlot })[STATE_KEY];
+}
 
 /** Creates the state at setup. */
 export function createVfioState(kernel: Kernel, vetoBind: boolean): VfioState {
@@ -248,18 +290,30 @@ export function createVfioState(kernel: Kernel, vetoBind: boolean): VfioState {
     containers: new Set(),
     warnedOnce: new Set(),
   };
-  states.set(kernel, st);
+  Object.defineProperty(kernel, STATE_KEY, {
+    value: { layout: VFIO_STATE_LAYOUT, state: st } satisfies StateSlot,
+    configurable: true,
+    enumerable: false,
+    writable: false,
+  });
   return st;
 }
 
 /** Forgets the state (teardown). */
 export function dropVfioState(kernel: Kernel): void {
-  states.delete(kernel);
+  delete (kernel as { [STATE_KEY]?: StateSlot })[STATE_KEY];
 }
 
 /** The state of a kernel that uses the plugin; a SimError naming the fix otherwise. */
 export function vfioState(kernel: Kernel, who: string): VfioState {
-  const st = typeof kernel === 'object' && kernel !== null ? states.get(kernel) : undefined;
+  const s = slot(kernel);
+  if (s !== undefined && s.layout !== VFIO_STATE_LAYOUT) {
+    throw new SimError(
+      'SIM_ERR_VFIO_NOT_IN_USE',
+      `${who}: this kernel uses another version of @sim/vfio (state layout ${s.layout}; this copy reads layout ${VFIO_STATE_LAYOUT}); install one version of @sim/vfio`,
+    );
+  }
+  const st = s?.state;
   if (st === undefined) {
     throw new SimError(
       'SIM_ERR_VFIO_NOT_IN_USE',

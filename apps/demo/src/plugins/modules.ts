@@ -1,3 +1,4 @@
+import { register } from 'node:module';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describeThrown, type Kernel, type Plugin, SimError } from '@sim/core';
@@ -8,7 +9,37 @@ import { PLUGINS, type PluginEntry, type Registry } from './registry.ts';
 
 /** The shape a module's default export must have, for messages. */
 export const PLUGIN_MODULE_FORM =
-  'a default export that is a plugin factory, export default function (options) { return { name, setup(kernel) { … } } }, or a plugin object { name, setup(kernel) { … } }';
+  "a default export that is a plugin factory with its name exported beside it, export const pluginName = 'x'; export default function (options) { return { name: 'x', setup(kernel) { … } } }, or a plugin object { name, setup(kernel) { … } }";
+
+/**
+ * The module resolution hook that makes `@sim/*` imports of plugin modules (and of what they import) resolve as
+ * they do from the app itself: the plugin gets the very copy of @sim/core, @sim/iommu-group, … that the app runs,
+ * whether or not it has a node_modules of its own, so a plugin's objects and the app's are one package's objects.
+ * An `@sim/*` package the app does not have resolves from the plugin as usual. A data: URL, so the hook needs no
+ * file of its own beside the bundle.
+ */
+const SHARE_SIM_PACKAGES_HOOK = `let app;
+export function initialize(data) { app = data.app; }
+export async function resolve(specifier, context, next) {
+  if (specifier.startsWith('@sim/') && context.parentURL !== app) {
+    try {
+      return await next(specifier, { ...context, parentURL: app });
+    } catch {}
+  }
+  return next(specifier, context);
+}
+`;
+
+let sharing = false;
+
+/** Registers SHARE_SIM_PACKAGES_HOOK once per process (Node >= 20.6 runs it on the loader thread). */
+function shareSimPackages(): void {
+  if (sharing) return;
+  sharing = true;
+  register(`data:text/javascript,${encodeURIComponent(SHARE_SIM_PACKAGES_HOOK)}`, {
+    data: { app: import.meta.url },
+  });
+}
 
 const message = (e: unknown) => describeThrown(e).split('\n')[0]!;
 
@@ -64,27 +95,43 @@ export async function loadPluginModules(
   const entries: PluginEntry[] = [...PLUGINS];
   for (const path of paths) {
     const fail = (what: string) => ({ error: `--plugin '${path}': ${what}` });
-    let mod: { default?: unknown };
+    let mod: { default?: unknown; pluginName?: unknown };
+    shareSimPackages();
     try {
-      mod = (await import(pathToFileURL(resolve(cwd, path)).href)) as { default?: unknown };
+      mod = (await import(pathToFileURL(resolve(cwd, path)).href)) as { default?: unknown; pluginName?: unknown };
     } catch (e) {
       return fail(`the module does not load: ${message(e)}`);
     }
     const exported = mod.default;
+    // A factory's plugin name comes from `export const pluginName`: the factory is called only with a scenario's
+    // options, so it may require some. A module without pluginName has its factory called once with {} to learn
+    // the name (the form before pluginName existed); a factory that refuses {} is told to export pluginName.
     let sample: unknown;
-    if (typeof exported === 'function') {
-      try {
-        sample = (exported as (options: object) => unknown)({});
-      } catch (e) {
-        return fail(`its factory refuses the default options ({}): ${message(e)}`);
+    let name: string;
+    if (typeof exported === 'function' && mod.pluginName !== undefined) {
+      if (typeof mod.pluginName !== 'string' || !/^\S+$/.test(mod.pluginName)) {
+        return fail(
+          `its pluginName export is ${showShort(mod.pluginName)}; expected the plugin's name, a string such as 'my-plugin'`,
+        );
       }
-    } else sample = exported;
-    if (!isPlugin(sample)) {
-      return fail(
-        `${typeof exported === 'function' ? 'its factory returns' : 'its default export is'} ${showShort(sample)}, not a sim plugin; expected ${PLUGIN_MODULE_FORM}`,
-      );
+      name = mod.pluginName;
+    } else {
+      if (typeof exported === 'function') {
+        try {
+          sample = (exported as (options: object) => unknown)({});
+        } catch (e) {
+          return fail(
+            `its factory refuses the default options ({}): ${message(e)}; a factory that requires options exports its plugin's name beside it (export const pluginName = '…') and is then called only with the scenario's options`,
+          );
+        }
+      } else sample = exported;
+      if (!isPlugin(sample)) {
+        return fail(
+          `${typeof exported === 'function' ? 'its factory returns' : 'its default export is'} ${showShort(sample)}, not a sim plugin; expected ${PLUGIN_MODULE_FORM}`,
+        );
+      }
+      name = sample.name;
     }
-    const name = sample.name;
     const clash = entries.find((e) => e.name === name);
     if (clash !== undefined) {
       return fail(
@@ -96,7 +143,7 @@ export async function loadPluginModules(
       name,
       package: path,
       description: `a plugin module (${path}).`,
-      dependencies: [...(sample.dependencies ?? [])],
+      dependencies: isPlugin(sample) ? [...(sample.dependencies ?? [])] : [],
       options: { type: 'object', description: `Options handed to the factory of ${path}.` },
       module: path,
       create: (options) => {
