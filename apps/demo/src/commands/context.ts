@@ -59,6 +59,7 @@ export function makeContext(init: {
         `no scenario file or built-in scenario named '${arg}'; built-in scenarios: ${builtinNames().join(', ')}`,
       );
     }
+    if ('unreadable' in r) return usage(r.unreadable);
     if (!r.ok) return problems(r.problems);
     if (injectSpecs.length === 0) return r.scenario;
     const injected = withInjections(r.scenario, injectSpecs);
