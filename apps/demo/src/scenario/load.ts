@@ -10,6 +10,7 @@ import {
   type Scalar,
   visit,
 } from 'yaml';
+import { moduleTeardownFailures } from '../plugins/modules.ts';
 import { knownProfiles, PLUGINS, type PluginEntry, pluginEntry, type Registry } from '../plugins/registry.ts';
 import { driverSpec } from '../run/session.ts';
 import { checkOnKernel, type InjectContext, kernelContext, resolveInject } from './inject.ts';
@@ -962,6 +963,10 @@ function trialBoot(ctx: Ctx, sc: Scenario, raw: Raw, trialProfile: string): void
     );
   });
   kernel.close();
+  // A plugin module whose teardown threw: refused here, naming the module, rather than after a run.
+  for (const what of moduleTeardownFailures(kernel)) {
+    ctx.problem(['plugins'], what, 'a plugin whose teardown returns normally');
+  }
 }
 
 /** Where a field of an inject step's line starts (the token that gives it), for positions. */
