@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -51,8 +52,6 @@ describe('sim shell', () => {
   });
 
   it('a directory on stdin: exit 2 naming it', () => {
-    const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
-    const { openSync, closeSync } = require('node:fs') as typeof import('node:fs');
     const fd = openSync(dir, 'r');
     try {
       const r = spawnSync(process.execPath, [join(__dirname, '..', 'dist', 'sim.js'), 'shell'], {
@@ -147,4 +146,36 @@ describe('plugin modules that throw what is not an Error', () => {
       expect(r.stdout).toBe('');
     });
   }
+});
+
+describe('output that cannot be written', () => {
+  const bin = join(__dirname, '..', 'dist', 'sim.js');
+  it('a closed pipe (sim run … | head -1): ends quietly, no trace', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [bin, 'run', 'seed', '--format', 'jsonl'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const code = await new Promise<number | null>((done) => child.on('close', (c) => done(c)));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+  });
+
+  it('a full disk (> /dev/full): says so and exits 1', async () => {
+    const fd = openSync('/dev/full', 'w');
+    try {
+      const r = spawnSync(process.execPath, [bin, 'run', 'seed', '--format', 'jsonl'], {
+        stdio: ['ignore', fd, 'pipe'],
+        encoding: 'utf8',
+      });
+      expect(r.stderr).toBe('sim: write error: No space left on device (ENOSPC)\n');
+      expect(r.status).toBe(1);
+    } finally {
+      closeSync(fd);
+    }
+  });
 });
