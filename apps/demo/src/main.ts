@@ -8,6 +8,7 @@ import { EXIT_OK, EXIT_USAGE, type Io } from './io.ts';
 import { loadPluginModules } from './plugins/modules.ts';
 import { PLUGINS, type Registry } from './plugins/registry.ts';
 import { oneLine } from './scenario/load.ts';
+import { terminalSafe } from './terminal.ts';
 
 export { FORMATS, render } from './format/render.ts';
 export { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type Io } from './io.ts';
@@ -81,8 +82,12 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     if ('error' in r) return usage(who, r.error);
     registry = r.registry;
   }
+  // On a terminal, control characters from scenario text are shown, not obeyed. The shell's prompt (readline) writes
+  // its own cursor codes, so the shell neutralises what it prints itself.
+  const out: Io =
+    command.name === 'shell' ? io : { ...io, stdout: terminalSafe(io.stdout), stderr: terminalSafe(io.stderr) };
   const ctx = makeContext({
-    io,
+    io: out,
     command,
     args: positionals,
     options,

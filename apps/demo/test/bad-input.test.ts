@@ -19,7 +19,7 @@ describe('a scenario file that does not load', () => {
 
   it('reports a key given twice', () => {
     expect(problems('steps: ["ls /sys"]\nsteps: ["ls /sys"]\n')).toEqual([
-      "bad.yaml:2:1: YAML duplicate key: Map keys must be unique at 'steps'; expected each key once per mapping",
+      "bad.yaml:2:1: YAML duplicate key: 'steps' is given twice in this mapping; expected each key once per mapping",
     ]);
   });
 

@@ -121,8 +121,8 @@ describe('inject: in a scenario file', () => {
       "bad.yaml:2:50: inject[0].nth: unknown key 'nth'; expected one of chain, action, answer, priority, times, name",
       'bad.yaml:3:24: inject[1].errno: -5000 is out of range; expected an integer from -4095 to -1',
       'bad.yaml:3:36: inject[1].nth: 0 is out of range; expected an integer from 1 to 2147483647',
-      "bad.yaml:4:27: inject[2].action: 'bind' is not allowed here; expected a string",
-      "bad.yaml:4:41: inject[2].answer: 'BAD' is not allowed here; expected a string (NOTIFY_DONE, NOTIFY_OK, NOTIFY_BAD, NOTIFY_STOP, -EBUSY or notifier_from_errno(-EBUSY))",
+      "bad.yaml:4:27: inject[2].action: 'bind' is not an accepted value here; expected an action name (BUS_NOTIFY_BIND_DRIVER, IOMMU_GROUP_NOTIFY_BIND_DRIVER ...), a number, or any",
+      "bad.yaml:4:41: inject[2].answer: 'BAD' is not an accepted value here; expected NOTIFY_DONE, NOTIFY_OK, NOTIFY_BAD, NOTIFY_STOP, a raw errno such as -EBUSY, notifier_from_errno(-EBUSY) or an integer",
     ]);
   });
 });

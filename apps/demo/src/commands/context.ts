@@ -46,9 +46,11 @@ export function makeContext(init: {
     }
     injectSpecs.push({ spec, raw });
   }
-  const problems = (ps: readonly Problem[]): number => {
+  const problems = (ps: readonly Problem[], omitted = 0): number => {
     for (const p of ps) io.stderr.write(`${errStyle.red(formatProblem(p))}\n`);
-    io.stderr.write(`sim: ${ps.length} problem${ps.length === 1 ? '' : 's'}; nothing was run\n`);
+    const n = ps.length + omitted;
+    const more = omitted === 0 ? '' : ` (the first ${ps.length} shown, ${omitted} more left out)`;
+    io.stderr.write(`sim: ${n} problem${n === 1 ? '' : 's'}${more}; nothing was run\n`);
     return EXIT_USAGE;
   };
   const load = (arg: string | undefined): Scenario | number => {
@@ -59,7 +61,8 @@ export function makeContext(init: {
         `no scenario file or built-in scenario named '${arg}'; built-in scenarios: ${builtinNames().join(', ')}`,
       );
     }
-    if (!r.ok) return problems(r.problems);
+    if ('unreadable' in r) return usage(r.unreadable);
+    if (!r.ok) return problems(r.problems, r.omitted);
     if (injectSpecs.length === 0) return r.scenario;
     const injected = withInjections(r.scenario, injectSpecs);
     if ('errors' in injected) {

@@ -1,3 +1,4 @@
+import { fstatSync } from 'node:fs';
 import { EXIT_USAGE } from '../io.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { runShell } from '../shell/shell.ts';
@@ -17,6 +18,8 @@ export const shellCommand: CommandSpec = {
     plugin: PLUGIN_OPTION,
   },
   run(ctx) {
+    const bad = stdinProblem(ctx.io.stdin);
+    if (bad !== null) return ctx.usage(bad);
     let scenario: Scenario | null = null;
     if (ctx.args[0] !== undefined) {
       const s = ctx.load(ctx.args[0]);
@@ -30,3 +33,17 @@ export const shellCommand: CommandSpec = {
     return runShell(scenario, profile, ctx.io, ctx.style);
   },
 };
+
+/** Why stdin cannot be read as the shell's input (a directory), or null. Checked before anything boots. */
+function stdinProblem(stdin: NodeJS.ReadableStream): string | null {
+  const fd = (stdin as { fd?: unknown }).fd;
+  if (typeof fd !== 'number') return null;
+  try {
+    if (fstatSync(fd).isDirectory()) {
+      return 'stdin is a directory; give the shell a terminal, or a file of commands: sim shell [<scenario>] < FILE';
+    }
+  } catch {
+    // A closed stdin reads as end of input: the shell boots and exits at once, as sh does.
+  }
+  return null;
+}

@@ -54,6 +54,27 @@ function isPlugin(p: unknown): p is Plugin {
 }
 
 /**
+ * A module's plugin read once into a plain object (its getters may throw anything, a non-Error included): the
+ * copy, or the message saying what was thrown.
+ */
+function readPlugin(p: unknown): { plugin: Plugin | null } | { thrown: string } {
+  try {
+    if (!isPlugin(p)) return { plugin: null };
+    return { plugin: { ...p, name: p.name, setup: p.setup, dependencies: [...(p.dependencies ?? [])] } };
+  } catch (e) {
+    return { thrown: message(e) };
+  }
+}
+
+/** Teardowns of plugin modules that threw, by kernel: the loader's trial boot reports them before anything runs. */
+const teardownFailures = new WeakMap<Kernel, string[]>();
+
+/** The teardown failures of plugin modules on a closed kernel (empty when none threw). */
+export function moduleTeardownFailures(kernel: Kernel): readonly string[] {
+  return teardownFailures.get(kernel) ?? [];
+}
+
+/**
  * A module's plugin with its code guarded: what its factory or setup throws becomes a SimError naming the module, so
  * the loader reports it at the scenario's `plugins:` as it reports a built-in plugin's refusal.
  */
@@ -73,11 +94,11 @@ function guard(plugin: Plugin, path: string): Plugin {
         try {
           teardown();
         } catch (e) {
-          // A module's teardown that throws is reported as the kernel reports a broken module exit: a WARN.
-          kernel.warn(
-            `${plugin.name} teardown`,
-            `plugin '${plugin.name}' (${path}): its teardown threw: ${message(e)}`,
-          );
+          // A module's teardown that throws is reported as the kernel reports a broken module exit: a WARN; and
+          // recorded, so that the scenario loader's trial boot refuses the module before a run.
+          const what = `plugin '${plugin.name}' (${path}): its teardown threw: ${message(e)}`;
+          teardownFailures.set(kernel, [...moduleTeardownFailures(kernel), what]);
+          kernel.warn(`${plugin.name} teardown`, what);
         }
       };
     },
@@ -108,6 +129,7 @@ export async function loadPluginModules(
     // the name (the form before pluginName existed); a factory that refuses {} is told to export pluginName.
     let sample: unknown;
     let name: string;
+    let first: Plugin | null = null;
     if (typeof exported === 'function' && mod.pluginName !== undefined) {
       if (typeof mod.pluginName !== 'string' || !/^\S+$/.test(mod.pluginName)) {
         return fail(
@@ -125,12 +147,15 @@ export async function loadPluginModules(
           );
         }
       } else sample = exported;
-      if (!isPlugin(sample)) {
+      const read = readPlugin(sample);
+      if ('thrown' in read) return fail(`its plugin cannot be read: a property threw ${read.thrown}`);
+      if (read.plugin === null) {
         return fail(
           `${typeof exported === 'function' ? 'its factory returns' : 'its default export is'} ${showShort(sample)}, not a sim plugin; expected ${PLUGIN_MODULE_FORM}`,
         );
       }
-      name = sample.name;
+      first = read.plugin;
+      name = first.name;
     }
     const clash = entries.find((e) => e.name === name);
     if (clash !== undefined) {
@@ -143,7 +168,7 @@ export async function loadPluginModules(
       name,
       package: path,
       description: `a plugin module (${path}).`,
-      dependencies: isPlugin(sample) ? [...(sample.dependencies ?? [])] : [],
+      dependencies: first === null ? [] : [...(first.dependencies ?? [])],
       options: { type: 'object', description: `Options handed to the factory of ${path}.` },
       module: path,
       create: (options) => {
@@ -154,7 +179,7 @@ export async function loadPluginModules(
               `plugin '${name}' (${path}) takes no options: its module exports a plugin object; export a factory (options) => plugin to take options`,
             );
           }
-          return guard(sample as Plugin, path);
+          return guard(first as Plugin, path);
         }
         let plugin: unknown;
         try {
@@ -166,13 +191,20 @@ export async function loadPluginModules(
             `plugin '${name}' (${path}): its factory threw: ${message(e)}`,
           );
         }
-        if (!isPlugin(plugin) || plugin.name !== name) {
+        const made = readPlugin(plugin);
+        if ('thrown' in made) {
+          throw new SimError(
+            'SIM_ERR_PLUGIN_BAD',
+            `plugin '${name}' (${path}): a property of its plugin threw ${made.thrown}`,
+          );
+        }
+        if (made.plugin === null || made.plugin.name !== name) {
           throw new SimError(
             'SIM_ERR_PLUGIN_BAD',
             `plugin '${name}' (${path}): its factory returned ${showShort(plugin)}; expected a plugin named '${name}'`,
           );
         }
-        return guard(plugin, path);
+        return guard(made.plugin, path);
       },
     });
   }
@@ -186,7 +218,7 @@ function showShort(v: unknown): string {
   try {
     s = JSON.stringify(v) ?? String(v);
   } catch {
-    s = String(v);
+    s = message(v);
   }
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }

@@ -307,7 +307,10 @@ export function parseInjectOption(spec: string): RawNotifierInject | RawProbeInj
     const m = /^(priority|times)=(.*)$/.exec(o);
     const n = m === null ? null : intText(m[2]!);
     if (m === null || n === null) return { error: `'${o}' is not priority=N or times=N` };
-    extra[m[1] as 'priority' | 'times'] = n;
+    const key = m[1] as 'priority' | 'times';
+    // As the step form does: each option once.
+    if (extra[key] !== undefined) return { error: `${key}= is given twice; give it once` };
+    extra[key] = n;
   }
   const actionText = left.slice(colon + 1);
   return {

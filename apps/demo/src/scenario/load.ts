@@ -10,11 +10,13 @@ import {
   type Scalar,
   visit,
 } from 'yaml';
+import { moduleTeardownFailures } from '../plugins/modules.ts';
 import { knownProfiles, PLUGINS, type PluginEntry, pluginEntry, type Registry } from '../plugins/registry.ts';
 import { driverSpec } from '../run/session.ts';
 import { checkOnKernel, type InjectContext, kernelContext, resolveInject } from './inject.ts';
 import { BUS_NOTIFY_NAMES, scenarioSchema } from './schema.ts';
 import { parseStep, tokenize, VERBS } from './steps.ts';
+import { checkStructure, MAX_DEPTH } from './structure.ts';
 import type {
   Command,
   DeviceDecl,
@@ -66,7 +68,7 @@ export function oneLine(text: string): string {
 
 export type LoadResult =
   | { readonly ok: true; readonly scenario: Scenario }
-  | { readonly ok: false; readonly problems: Problem[] };
+  | { readonly ok: false; readonly problems: Problem[]; readonly omitted: number };
 
 type Path = readonly (string | number)[];
 
@@ -96,27 +98,85 @@ export interface LoadOptions {
   readonly plugins?: Registry;
 }
 
-/** Parses and validates a scenario file's text. Nothing runs: the result is a scenario or every problem found. */
+/** How many problems a file's report lists; the rest are counted ("and N more"). */
+export const MAX_PROBLEMS = 100;
+
+/**
+ * Parses and validates a scenario file's text. Nothing runs: the result is a scenario or the problems found (at most
+ * MAX_PROBLEMS of them, `omitted` counting the rest). The cost is linear in the text, however many problems it has.
+ */
 export function loadScenario(text: string, file: string, options: LoadOptions = {}): LoadResult {
   const registry = options.plugins ?? PLUGINS;
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const problems: Problem[] = [];
-  const at = (offset: number) => lineCounter.linePos(offset);
+  // uniqueKeys off: the parser's own duplicate-key check is quadratic; checkStructure() does it with a Set.
+  let doc: Document;
+  try {
+    doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
+  } catch (e) {
+    // The parser recursed past the stack (thousands of nested mappings); it may also report this as an error.
+    if (!(e instanceof RangeError)) throw e;
+    const { line, col } = lineCounter.linePos(deepestOffset(text));
+    return {
+      ok: false,
+      omitted: 0,
+      problems: [
+        {
+          file,
+          line,
+          column: col,
+          where: '',
+          message: 'mappings and lists nest too deep for the YAML parser',
+          expected: `at most ${MAX_DEPTH} levels of nesting`,
+        },
+      ],
+    };
+  }
+  const ctx = new Ctx(doc, lineCounter, file, []);
+  const fail = (): LoadResult => ({ ok: false, problems: ctx.problems, omitted: ctx.omitted });
+  let deepReported = false;
   for (const e of doc.errors) {
-    const { line, col } = at(e.pos[0]);
-    const rest = text.slice(e.pos[0]).split('\n')[0] ?? '';
-    const snippet = (e.code === 'DUPLICATE_KEY' ? rest.replace(/\s*:.*$/, '') : rest).trim().slice(0, 40);
-    problems.push({
+    if (ctx.full()) {
+      ctx.omitted++;
+      continue;
+    }
+    const { line, col } = lineCounter.linePos(e.pos[0]);
+    if (e.message.includes('Maximum call stack size exceeded') || e.message.includes('too much recursion')) {
+      // The parser itself recursed too deep (thousands of nested mappings): say so once.
+      if (!deepReported) {
+        ctx.problems.push({
+          file,
+          line,
+          column: col,
+          where: '',
+          message: 'mappings and lists nest too deep for the YAML parser',
+          expected: `at most ${MAX_DEPTH} levels of nesting`,
+        });
+      }
+      deepReported = true;
+      continue;
+    }
+    const eol = text.indexOf('\n', e.pos[0]);
+    const rest = text.slice(e.pos[0], eol === -1 ? text.length : eol);
+    const snippet = rest.trim().slice(0, 40);
+    ctx.problems.push({
       file,
       line,
       column: col,
       where: '',
-      message: `YAML ${e.code === 'DUPLICATE_KEY' ? 'duplicate key' : 'syntax error'}: ${e.message.split('\n')[0]} at ${showValue(snippet)}`,
-      expected: e.code === 'DUPLICATE_KEY' ? 'each key once per mapping' : 'valid YAML 1.2',
+      message: `YAML syntax error: ${e.message.split('\n')[0]} at ${showValue(snippet)}`,
+      expected: 'valid YAML 1.2',
     });
   }
-  if (problems.length > 0) return { ok: false, problems };
+  if (ctx.problems.length > 0 || ctx.omitted > 0) return fail();
+  checkStructure(doc, text, (p) => {
+    if (ctx.full()) {
+      ctx.omitted++;
+      return;
+    }
+    const { line, col } = lineCounter.linePos(p.offset);
+    ctx.problems.push({ file, line, column: col, where: '', message: p.message, expected: p.expected });
+  });
+  if (ctx.problems.length > 0 || ctx.omitted > 0) return fail();
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: 100 });
@@ -132,6 +192,7 @@ export function loadScenario(text: string, file: string, options: LoadOptions = 
     const { line, col } = at === undefined ? { line: 1, col: 1 } : lineCounter.linePos(at);
     return {
       ok: false,
+      omitted: 0,
       problems: [
         {
           file,
@@ -147,29 +208,97 @@ export function loadScenario(text: string, file: string, options: LoadOptions = 
   if (data === null || data === undefined) {
     return {
       ok: false,
+      omitted: 0,
       problems: [
         { file, line: 1, column: 1, where: '', message: 'the file is empty', expected: 'a mapping with steps' },
       ],
     };
   }
-  const ctx = new Ctx(doc, lineCounter, file, problems);
-  for (const issue of validate(data, schema(registry))) {
-    ctx.problem(issue.path, issue.message, issue.expected, issue.atKey);
-  }
-  if (problems.length > 0) return { ok: false, problems };
-  const scenario = check(ctx, data as Raw, options.name ?? file.replace(/^.*\//, '').replace(/\.ya?ml$/, ''), registry);
-  if (problems.length > 0 || scenario === null) return { ok: false, problems };
+  const issues = validate(data, schema(registry));
+  for (const issue of issues) ctx.problem(issue.path, issue.message, issue.expected, issue.atKey);
+  // The names (devices, drivers, paths in steps ...) are checked even when the schema found problems, as long as
+  // what they are checked against (plugins, topology) is sound; entries with a schema problem are left out.
+  const skip = skipped(issues);
+  if (skip === null) return fail();
+  const raw = prune(data as Raw, skip);
+  const scenario = check(ctx, raw, options.name ?? file.replace(/^.*\//, '').replace(/\.ya?ml$/, ''), registry, skip);
+  if (ctx.problems.length > 0 || ctx.omitted > 0 || scenario === null) return fail();
   return { ok: true, scenario };
+}
+
+/**
+ * Where a document nests past MAX_DEPTH, found without parsing it: the first line indented more than two columns a
+ * level, or the first bracket past MAX_DEPTH open ones (0 when neither).
+ */
+function deepestOffset(text: string): number {
+  let open = 0;
+  let lineStart = true;
+  let indent = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) {
+      lineStart = true;
+      indent = 0;
+      continue;
+    }
+    if (lineStart && c === 32) {
+      if (++indent > 2 * MAX_DEPTH) return i;
+      continue;
+    }
+    lineStart = false;
+    if (c === 91 || c === 123) {
+      if (++open > MAX_DEPTH) return i;
+    } else if (c === 93 || c === 125) open = Math.max(0, open - 1);
+  }
+  return 0;
+}
+
+/** The entries of a file that the schema refused, which check() leaves out: whole keys, or items of a list. */
+interface Skip {
+  readonly keys: ReadonlySet<string>;
+  readonly steps: ReadonlySet<number>;
+  readonly notifiers: ReadonlySet<number>;
+  readonly inject: ReadonlySet<number>;
+}
+
+/** What to leave out after schema issues; null when an issue is in what names are checked against. */
+function skipped(issues: readonly { path: readonly (string | number)[] }[]): Skip | null {
+  const keys = new Set<string>();
+  const lists = { steps: new Set<number>(), notifiers: new Set<number>(), inject: new Set<number>() };
+  for (const { path } of issues) {
+    const top = path[0];
+    if (top === undefined || top === 'plugins' || top === 'topology') return null;
+    if ((top === 'steps' || top === 'notifiers' || top === 'inject') && typeof path[1] === 'number') {
+      lists[top].add(path[1]);
+    } else keys.add(String(top));
+  }
+  return { keys, ...lists };
+}
+
+/** The raw file without the keys the schema refused (items of lists are skipped by index in check()). */
+function prune(raw: Raw, skip: Skip): Raw {
+  if (skip.keys.size === 0) return raw;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw)) if (!skip.keys.has(k)) out[k] = v;
+  return out as unknown as Raw;
 }
 
 /** Positions and problem collection over one document. */
 class Ctx {
+  /** Problems found past MAX_PROBLEMS: counted, not located (locating each would cost a search of its mapping). */
+  omitted = 0;
+
   constructor(
     readonly doc: Document,
     readonly lines: LineCounter,
     readonly file: string,
     readonly problems: Problem[],
   ) {}
+
+  /** Whether the report is full. */
+  full(): boolean {
+    return this.problems.length >= MAX_PROBLEMS;
+  }
 
   node(path: Path): Node | undefined {
     return (path.length === 0 ? this.doc.contents : this.doc.getIn(path, true)) as Node | undefined;
@@ -198,8 +327,13 @@ class Ctx {
     return this.pos(path).line;
   }
 
-  problem(path: Path, message: string, expected: string, atKey = false, columnOffset = 0): void {
-    const { line, col } = this.pos(path, atKey);
+  /** Records a problem at `path` (its position: `posPath`'s when given, `columnOffset` columns into it). */
+  problem(path: Path, message: string, expected: string, atKey = false, columnOffset = 0, posPath?: Path): void {
+    if (this.full()) {
+      this.omitted++;
+      return;
+    }
+    const { line, col } = this.pos(posPath ?? path, atKey);
     this.problems.push({ file: this.file, line, column: col + columnOffset, where: pathText(path), message, expected });
   }
 
@@ -292,7 +426,7 @@ function deviceName(d: Record<string, unknown>): string {
   }
 }
 
-function check(ctx: Ctx, raw: Raw, defaultName: string, registry: Registry): Scenario | null {
+function check(ctx: Ctx, raw: Raw, defaultName: string, registry: Registry, skip: Skip): Scenario | null {
   const profiles = knownProfiles(registry);
   // Plugins first: the profiles a scenario may use depend on them.
   const plugins: PluginUse[] = [];
@@ -582,6 +716,7 @@ function check(ctx: Ctx, raw: Raw, defaultName: string, registry: Registry): Sce
   // Notifiers.
   const notifiers: NotifierDecl[] = [];
   (raw.notifiers ?? []).forEach((n, i) => {
+    if (skip.notifiers.has(i)) return;
     const path = ['notifiers', i];
     busKnown(n.bus, [...path, 'bus']);
     const answer = decodeAnswer(n.answer);
@@ -622,6 +757,7 @@ function check(ctx: Ctx, raw: Raw, defaultName: string, registry: Registry): Sce
   });
   const inject: InjectDecl[] = [];
   (raw.inject ?? []).forEach((x, i) => {
+    if (skip.inject.has(i)) return;
     const r = resolveInject(x, injectContext(true), ctx.line(['inject', i]));
     if ('problems' in r) {
       for (const p of r.problems) ctx.problem(['inject', i, p.field], p.message, p.expected, !(p.field in x));
@@ -655,7 +791,8 @@ function check(ctx: Ctx, raw: Raw, defaultName: string, registry: Registry): Sce
     return { result: resultSpec(x, path), output: null, line: ctx.line(path) };
   };
   const steps: Step[] = [];
-  raw.steps.forEach((s, i) => {
+  (raw.steps ?? []).forEach((s, i) => {
+    if (skip.steps.has(i)) return;
     const textPath: Path = typeof s === 'string' ? ['steps', i] : ['steps', i, 'run'];
     const text = typeof s === 'string' ? s : s.run;
     const parsed = parseStep(text);
@@ -666,12 +803,20 @@ function check(ctx: Ctx, raw: Raw, defaultName: string, registry: Registry): Sce
         parsed.expected,
         false,
         ctx.scalarOffset(textPath, parsed.offset),
+        textPath,
       );
       return;
     }
     const bad = checkCommand(parsed, paths, drivers, text, injectContext(false));
     if (bad !== null) {
-      ctx.problem(['steps', i], bad.message, bad.expected, false, ctx.scalarOffset(textPath, Math.max(0, bad.offset)));
+      ctx.problem(
+        ['steps', i],
+        bad.message,
+        bad.expected,
+        false,
+        ctx.scalarOffset(textPath, Math.max(0, bad.offset)),
+        textPath,
+      );
       return;
     }
     const byProfile: Record<string, StepExpect> = {};
@@ -814,9 +959,14 @@ function trialBoot(ctx: Ctx, sc: Scenario, raw: Raw, trialProfile: string): void
       bad.expected,
       false,
       ctx.scalarOffset(textPath, fieldOffset(st.text, c, bad.field)),
+      textPath,
     );
   });
   kernel.close();
+  // A plugin module whose teardown threw: refused here, naming the module, rather than after a run.
+  for (const what of moduleTeardownFailures(kernel)) {
+    ctx.problem(['plugins'], what, 'a plugin whose teardown returns normally');
+  }
 }
 
 /** Where a field of an inject step's line starts (the token that gives it), for positions. */

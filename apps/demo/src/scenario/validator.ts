@@ -63,6 +63,8 @@ export interface Issue {
   readonly atKey: boolean;
   readonly message: string;
   readonly expected: string;
+  /** A string of the right type that does not have an accepted form (a pattern mismatch). */
+  readonly form?: true;
 }
 
 /** Throws when the schema uses a keyword this validator does not implement (checked by a test). */
@@ -82,12 +84,18 @@ export function checkSupported(schema: JsonSchema, where = '#'): void {
 function typeOf(v: unknown): JsonType {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'array';
-  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? 'integer' : 'number';
   return typeof v as JsonType;
+}
+
+/** How YAML writes a number that JSON cannot (.nan, .inf, -.inf). */
+function yamlNumber(v: number): string {
+  return Number.isNaN(v) ? '.nan' : v > 0 ? '.inf' : '-.inf';
 }
 
 /** Shows a value in a message, short. */
 export function showValue(v: unknown): string {
+  if (typeof v === 'number' && !Number.isFinite(v)) return yamlNumber(v);
   const s = typeof v === 'string' ? `'${v}'` : JSON.stringify(v);
   if (s === undefined) return String(v);
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
@@ -116,7 +124,10 @@ function resolve(schema: JsonSchema, root: JsonSchema): JsonSchema {
   for (let hops = 0; s.$ref !== undefined; hops++) {
     if (hops > 32) throw new Error(`$ref loop at ${s.$ref}`);
     const m = /^#\/definitions\/(.+)$/.exec(s.$ref);
-    const target = m === null ? undefined : root.definitions?.[m[1]!];
+    const target =
+      m === null || root.definitions === undefined || !Object.hasOwn(root.definitions, m[1]!)
+        ? undefined
+        : root.definitions[m[1]!];
     if (target === undefined) throw new Error(`unresolvable $ref ${s.$ref}`);
     s = target;
   }
@@ -150,6 +161,16 @@ function walk(v: unknown, schema: JsonSchema, root: JsonSchema, path: (string | 
   if (s.type !== undefined) {
     const types = Array.isArray(s.type) ? s.type : [s.type];
     const t = typeOf(v);
+    if (typeof v === 'number' && !Number.isFinite(v) && (types.includes('number') || types.includes('integer'))) {
+      fail(`${yamlNumber(v)} is not a finite number`);
+      return;
+    }
+    if (typeof v === 'number' && Number.isInteger(v) && types.includes('integer') && !types.includes('number')) {
+      if (!Number.isSafeInteger(v)) {
+        fail(`${v} is too large for an integer (beyond 2^53)`);
+        return;
+      }
+    }
     if (!types.includes(t) && !(t === 'integer' && types.includes('number'))) {
       fail(
         `${showValue(v)} is ${t === 'object' ? 'a mapping' : t === 'array' ? 'a list' : `${t === 'integer' ? 'an' : 'a'} ${t}`}`,
@@ -167,7 +188,16 @@ function walk(v: unknown, schema: JsonSchema, root: JsonSchema, path: (string | 
   }
   if (typeof v === 'string') {
     if (s.minLength !== undefined && v.length < s.minLength) fail('empty text');
-    else if (s.pattern !== undefined && !regex(s.pattern).test(v)) fail(`${showValue(v)} is not allowed here`);
+    else if (s.pattern !== undefined && !regex(s.pattern).test(v)) {
+      // A string, as the schema asks, but not one of the accepted spellings: say that, not "expected a string".
+      out.push({
+        path,
+        atKey: false,
+        message: `${showValue(v)} is not an accepted value here`,
+        expected: s.description === undefined ? `a string matching /${s.pattern}/` : describe(s, root),
+        form: true,
+      });
+    }
   }
   if (typeof v === 'number') {
     if ((s.minimum !== undefined && v < s.minimum) || (s.maximum !== undefined && v > s.maximum)) {
@@ -192,7 +222,8 @@ function walk(v: unknown, schema: JsonSchema, root: JsonSchema, path: (string | 
       }
     }
     for (const [key, val] of Object.entries(obj)) {
-      const prop = s.properties?.[key];
+      // Own properties only: a key named toString or __proto__ is not a schema's property.
+      const prop = s.properties !== undefined && Object.hasOwn(s.properties, key) ? s.properties[key] : undefined;
       if (prop !== undefined) walk(val, prop, root, [...path, key], out);
       else if (s.additionalProperties === false) {
         const known = Object.keys(s.properties ?? {});
@@ -277,7 +308,15 @@ function oneOf(v: unknown, s: JsonSchema, root: JsonSchema, path: (string | numb
     return;
   }
   if (pick !== undefined) {
-    out.push(...pick.issues);
+    // A string without an accepted form is best explained by what the whole choice accepts.
+    const title = s.title;
+    out.push(
+      ...pick.issues.map((i) =>
+        title !== undefined && i.form === true && i.path.length === path.length
+          ? { ...i, expected: describe(s, root) }
+          : i,
+      ),
+    );
     return;
   }
   const discriminated = typed.filter((r) => discriminators(r.branch, root).length > 0);

@@ -5,8 +5,10 @@ import { notifyName } from '../format/style.ts';
 import { narrateEvents } from '../format/text.ts';
 import type { Io } from '../io.ts';
 import { Session } from '../run/session.ts';
+import { BUS_NOTIFY_NAMES } from '../scenario/schema.ts';
 import { parseStep, VERBS } from '../scenario/steps.ts';
 import type { Command, Scenario } from '../scenario/types.ts';
+import { neutralise } from '../terminal.ts';
 
 const SHELL_WORDS = ['help', 'history', 'exit', 'trace'];
 
@@ -100,6 +102,27 @@ function failure(c: Command, result: number): string {
   }
 }
 
+/**
+ * What the scenario loader checks of a `notify` step, against the live kernel: the bus exists, the event is one of
+ * the running kernel's BUS_NOTIFY_* names, and the device (unless NULL) is on that bus. The message, or null.
+ */
+export function checkNotify(k: Kernel, c: Command): string | null {
+  if (c.verb !== 'notify') return null;
+  const buses = k.buses().map((b) => b.name);
+  if (!buses.includes(c.bus)) return `notify: unknown bus '${c.bus}'; expected one of ${buses.join(', ')}`;
+  if (k.busEvents.value(c.event) === undefined) {
+    return `notify: unknown event '${c.event}'; expected one of ${BUS_NOTIFY_NAMES.filter((n) => k.busEvents.value(n) !== undefined).join(', ')}`;
+  }
+  if (c.device !== null && k.device(c.device, c.bus) === undefined) {
+    const names = k
+      .bus(c.bus)
+      .devices()
+      .map((d) => d.name);
+    return `notify: unknown device '${c.device}' on bus '${c.bus}'; expected one of ${[...names, 'NULL'].join(', ')}`;
+  }
+  return null;
+}
+
 /** `sim shell`: a prompt over a live kernel. Reads commands until end of input or `exit`. */
 export async function runShell(scenario: Scenario | null, profile: string, io: Io, style: Style): Promise<number> {
   const sc = scenario ?? emptyScenario(profile);
@@ -119,7 +142,10 @@ export async function runShell(scenario: Scenario | null, profile: string, io: I
     historySize: 1000,
     prompt: style.bold(`root@sim:~# `),
   });
-  const say = (text: string) => io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  // On a terminal, control characters from scenario text are shown, not obeyed (the prompt's own codes are
+  // readline's, written past this).
+  const show = io.stdout.isTTY === true ? neutralise : (t: string) => t;
+  const say = (text: string) => io.stdout.write(show(text.endsWith('\n') ? text : `${text}\n`));
   say(
     style.dim(
       `sim shell: ${sc.name === 'shell' ? 'an empty machine' : `scenario ${sc.name}`}, profile ${profile}. Type help.`,
@@ -154,6 +180,8 @@ export async function runShell(scenario: Scenario | null, profile: string, io: I
         say(
           `modprobe: FATAL: Module ${c.driver} not found (the scenario's drivers: ${sc.drivers.map((d) => d.name).join(', ') || 'none'})`,
         );
+      } else if (checkNotify(k, c) !== null) {
+        say(`sh: ${checkNotify(k, c)}`);
       } else if ((c.verb === 'open' || c.verb === 'ioctl' || c.verb === 'close') && !k.dev.exists(c.path)) {
         say(`${c.verb}: ${c.path}: No such file or directory`);
       } else {
@@ -163,7 +191,7 @@ export async function runShell(scenario: Scenario | null, profile: string, io: I
           const lines = narrateEvents(session.events.slice(from), { style, width: 80 }, '  ');
           if (lines.length > 0) say(style.dim(lines.join('\n')));
         }
-        if (output !== null && output !== '') io.stdout.write(output);
+        if (output !== null && output !== '') io.stdout.write(show(output));
         if (result === null)
           say(style.red(`${(k as Kernel).oops?.message ?? 'oops'}\nSegmentation fault (the task died in the oops)`));
         else if (result < 0) say(failure(c, result));
