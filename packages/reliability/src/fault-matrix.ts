@@ -103,7 +103,7 @@ export function busFamily(
   profiles: readonly string[],
   plugins?: () => readonly Plugin[],
   instead?: BusFamilyDevice,
-  more: Pick<ChainFamily, 'extra' | 'pmDomain' | 'title'> = {},
+  more: Partial<Pick<ChainFamily, 'extra' | 'pmDomain' | 'title'>> = {},
 ): ChainFamily {
   const device: DeviceSpec = instead?.device ?? defaultDevice(bus);
   const name = instead?.name ?? (bus === 'pci' ? '0000:01:00.0' : bus === 'platform' ? 'serial8250' : '0-0050');
@@ -134,7 +134,7 @@ function busFamilyOf(
   device: DeviceSpec,
   name: string,
   driver: DriverSpec,
-  more: Pick<ChainFamily, 'extra' | 'pmDomain' | 'title'>,
+  more: Partial<Pick<ChainFamily, 'extra' | 'pmDomain' | 'title'>>,
 ): ChainFamily {
   const driverDir = `/sys/bus/${bus}/drivers/${driver.name}`;
   const actions = [
