@@ -154,7 +154,7 @@ describe('a scenario file that does not load', () => {
 
   it('checks plugin names, dependencies and options, and the profiles that come with a plugin', () => {
     expect(problems('plugins: [nvme]\nsteps: [ls /sys]\n')).toEqual([
-      "bad.yaml:1:11: plugins[0]: 'nvme' is not allowed here; expected one of 'iommu-group', 'vfio', 'keystone', 'i2cdev', 'tce-iommu'",
+      "bad.yaml:1:11: plugins[0]: 'nvme' is not allowed here; expected one of 'iommu-group', 'vfio', 'keystone', 'i2cdev', 'tce-iommu', 'acpi-lpss'",
     ]);
     expect(
       problems('plugins:\n  - { name: iommu-group, options: { buses: [pci, pci] } }\n  - vfio\nsteps: [ls /sys]\n'),

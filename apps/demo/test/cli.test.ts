@@ -102,7 +102,7 @@ describe('sim run, as a process', () => {
     expect(sim(['frobnicate']).stderr).toContain("sim: unknown command 'frobnicate'");
     expect(sim(['frobnicate']).status).toBe(2);
     expect(sim(['run', 'nosuch']).stderr).toBe(
-      "sim run: no scenario file or built-in scenario named 'nosuch'; built-in scenarios: bind-veto, deferred-probe, driver-override, due-diligence, fault-injection, i2c-minors, keystone-null-data, seed, tce-already-grouped\n",
+      "sim run: no scenario file or built-in scenario named 'nosuch'; built-in scenarios: acpi-lpss, bind-veto, deferred-probe, driver-override, due-diligence, fault-injection, i2c-minors, keystone-null-data, seed, tce-already-grouped\n",
     );
     expect(sim(['run', 'bind-veto', '--format', 'svg']).stderr).toBe(
       "sim run: unknown format 'svg'; formats: text, json, jsonl, mermaid, perfetto, ktap\n",
@@ -244,11 +244,38 @@ describe('sim audit', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('Notifier answer audit (due-diligence), profile v4.12');
     expect(r.stdout).toContain(
-      'Verdict: 3 notifiers answered something else: 3 on BUS_NOTIFY_ADD_DEVICE (3 ineffective); none on BUS_NOTIFY_BIND_DRIVER.',
+      'Verdict: 4 notifiers answered something else: 4 on BUS_NOTIFY_ADD_DEVICE (4 ineffective); none on BUS_NOTIFY_BIND_DRIVER; left out of the claim: platform/acpi_lpss_platform_notify.',
     );
-    for (const block of ['keystone_platform_notifier', 'tce_iommu_bus_notifier', 'i2cdev_notifier_call']) {
+    for (const block of [
+      'keystone_platform_notifier',
+      'tce_iommu_bus_notifier',
+      'i2cdev_notifier_call',
+      'acpi_lpss_platform_notify',
+    ]) {
       expect(r.stdout).toContain(block);
     }
+    expect(r.stdout).toContain('Left out of the claim: platform/acpi_lpss_platform_notify\n');
+  });
+
+  it('under v6.12: tce-iommu refused, two ineffective ADD_DEVICE answers (keystone, acpi-lpss)', () => {
+    const r = sim(['audit', '--profile', 'v6.12']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('Not on Linux 6.12: tce-iommu: ');
+    expect(r.stdout).toContain(
+      'Verdict: 2 notifiers answered something else: 2 on BUS_NOTIFY_ADD_DEVICE (2 ineffective); none on BUS_NOTIFY_BIND_DRIVER; left out of the claim: platform/acpi_lpss_platform_notify.',
+    );
+    expect(r.stdout).toContain('Claimed but not found: tce_iommu_bus_notifier, i2cdev_notifier_call\n');
+  });
+
+  it('over the acpi-lpss scenario under the seed: the veto honoured, acpi-lpss called before it and told on DRIVER_NOT_BOUND', () => {
+    const seed = sim(['audit', 'acpi-lpss', '--profile', 'v4.12+bind-veto']);
+    expect(seed.stdout).toContain('-12 (ENOMEM), device INT33C2:00: ignored by device_add()');
+    expect(seed.stdout).toContain(
+      'called before it, on a bind that did not happen: acpi_lpss_platform_notify (answered 0; told on BUS_NOTIFY_DRIVER_NOT_BOUND, its chance to undo)',
+    );
+    const plain = sim(['audit', 'acpi-lpss']);
+    expect(plain.stdout).toContain('NOTIFY_BAD (0x8002), device INT33C2:00: ignored by driver_sysfs_add()');
+    expect(plain.stdout).not.toContain('called before it');
   });
 
   it('over a scenario, audits its run, collateral included', () => {

@@ -214,7 +214,7 @@ describe('sim run --inject', () => {
 
   it('exits 2 naming the spec and the accepted forms; nothing runs', async () => {
     const FORMS =
-      'expected CHAIN:ACTION=ANSWER[,priority=N][,times=N] (e.g. pci:BUS_NOTIFY_BIND_DRIVER=NOTIFY_BAD) or probe:[BUS/]DRIVER=ERRNO[@N] (e.g. probe:snd_hda_intel=-ENOMEM@1)';
+      'expected CHAIN:ACTION=ANSWER[,priority=N][,times=N] (e.g. pci:BUS_NOTIFY_BIND_DRIVER=NOTIFY_BAD), probe:[BUS/]DRIVER=ERRNO[@N] (e.g. probe:snd_hda_intel=-ENOMEM@1) or sysfs:NAME=ERRNO[,times=N] (e.g. sysfs:lpss_ltr=-ENOMEM,times=1)';
     const bad = await simInProcess(['run', 'bind-veto', '--inject', 'pci=NOTIFY_BAD']);
     expect(bad).toEqual({
       status: 2,
@@ -292,5 +292,63 @@ describe('the fault-injection scenario', () => {
       s.events.filter((e) => e.type === 'probe' && e.driver === 'e1000e').map((e) => (e as { ret: number }).ret),
     );
     expect(probes).toEqual([0, -12, 0]);
+  });
+});
+
+describe('sysfs creation faults (inject: { sysfs }, --inject sysfs:NAME=ERRNO)', () => {
+  const LPSS = [
+    'plugins: [acpi-lpss]',
+    'topology:',
+    '  devices:',
+    '    - { bus: platform, name: "INT33C2:00", acpi: { hid: INT33C2, mmio: 0x1000 } }',
+    'steps: [ls /sys]',
+    '',
+  ].join('\n');
+
+  it('is in place from boot: the device added at boot has no group, the fault is listed', () => {
+    const sc = load(
+      `${LPSS}inject:\n  - { sysfs: lpss_ltr, under: /sys/devices/platform, errno: -ENOMEM, times: 1 }\n`,
+    );
+    expect(sc.inject).toEqual([
+      {
+        kind: 'sysfs',
+        line: 7,
+        name: 'lpss_ltr',
+        under: '/sys/devices/platform',
+        errno: -12,
+        times: 1,
+        text: 'sysfs lpss_ltr under /sys/devices/platform -ENOMEM times 1',
+      },
+    ]);
+    let group: boolean | null = null;
+    let log: string[] = [];
+    const r = runScenario(sc, 'v4.12', {
+      inspect: (k) => {
+        group = k.sysfs.exists('/sys/devices/platform/INT33C2:00/lpss_ltr');
+        log = k.dmesg.lines({ timestamps: false });
+      },
+    });
+    expect(group).toBe(false);
+    expect(log).toContain('Injecting -12 to the creation of /sys/devices/platform/INT33C2:00/lpss_ltr');
+    expect(r.injections).toEqual(['sysfs lpss_ltr under /sys/devices/platform -> -12 (1x)']);
+  });
+
+  it.each([
+    ['{ sysfs: "a/b", errno: -ENOMEM }', 'inject[0].sysfs'],
+    ['{ sysfs: lpss_ltr, errno: -EFROB }', 'inject[0].errno'],
+    ['{ sysfs: lpss_ltr, errno: -ENOMEM, under: devices }', 'inject[0].under'],
+    ['{ sysfs: lpss_ltr, errno: -ENOMEM, times: 0 }', 'inject[0].times'],
+  ])('refuses %s, naming the field', (entry, field) => {
+    expect(problems(`${LPSS}inject:\n  - ${entry}\n`).join('\n')).toContain(field);
+  });
+
+  it('--inject sysfs:NAME=ERRNO,times=N is the same fault from the command line; a bad one exits 2', async () => {
+    await ensureBuilt();
+    const ok = sim(['run', 'acpi-lpss', '--inject', 'sysfs:lpss_ltr=-ENOMEM,times=2', '--format', 'json']);
+    const json = JSON.parse(ok.stdout);
+    expect(json.injections).toContain('sysfs lpss_ltr -> -12 (2x)');
+    const bad = await simInProcess(['run', 'acpi-lpss', '--inject', 'sysfs:lpss_ltr=-ENOMEM,often']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("--inject 'sysfs:lpss_ltr=-ENOMEM,often': 'often' is not times=N");
   });
 });

@@ -45,7 +45,7 @@ describe('the plugin module example', () => {
     expect(r).toEqual({
       status: 2,
       stdout: '',
-      stderr: `examples/netdev.yaml:7:13: plugins[0].name: 'netdev' is not a known name; expected { name: iommu-group, options }; or { name: vfio, options }; or { name: keystone, options }; or { name: i2cdev, options }; or { name: tce-iommu, options }\nsim: 1 problem; nothing was run\n`,
+      stderr: `examples/netdev.yaml:7:13: plugins[0].name: 'netdev' is not a known name; expected { name: iommu-group, options }; or { name: vfio, options }; or { name: keystone, options }; or { name: i2cdev, options }; or { name: tce-iommu, options }; or { name: acpi-lpss, options }\nsim: 1 problem; nothing was run\n`,
     });
   });
 

@@ -120,3 +120,28 @@ export function expectedGroupOutcome(action: number, answer: InjectAnswer, flags
       return { ...base, result: 'unbind -> 13', driver: null };
   }
 }
+
+/**
+ * What acpi_lpss_platform_notify() (drivers/acpi/acpi_lpss.c v4.12, drivers/acpi/x86/lpss.c 6.12) leaves on the
+ * platform family's LPSS device, whatever the injected block (registered after it) answers: it sets the PM domain on
+ * ADD_DEVICE and BIND_DRIVER and clears it on DRIVER_NOT_BOUND, UNBOUND_DRIVER and DEL_DEVICE, so the device has
+ * the domain exactly when it ends bound (a bind the seed stops is followed by DRIVER_NOT_BOUND, which clears it).
+ */
+export function withLpssPmDomain(o: Outcome): Outcome {
+  return { ...o, pmDomain: o.driver === null ? null : 'acpi_lpss_pm_domain' };
+}
+
+/**
+ * acpi_lpss_platform_notify()'s own answer on ADD_DEVICE when sysfs_create_group() fails (-ENOMEM): device_add()
+ * ignores it (v4.12; 6.12's bus_notify() returns nothing), so the device is added and bound by autoprobe; a raw
+ * negative errno has NOTIFY_STOP_MASK set, so the later block is not called.
+ */
+export function expectedLpssOwnAnswer(): Outcome {
+  return {
+    result: 'add -> 0',
+    driver: 'i2c_designware',
+    oops: null,
+    skipped: ['observer (platform)'],
+    pmDomain: 'acpi_lpss_pm_domain',
+  };
+}

@@ -39,6 +39,17 @@ export interface Outcome {
   readonly oops: string | null;
   /** Blocks of the injected chain that were not called for the action because of the answer. */
   readonly skipped: readonly string[];
+  /** The device's PM domain afterwards, for a family that reads one (the platform chain with acpi-lpss). */
+  readonly pmDomain?: string | null;
+}
+
+/** How a cell's fault is made: an answer injected on the chain, or a fault of its own (e.g. a sysfs one). */
+export interface Fault {
+  readonly label: string;
+  /** An injecting block's answer (notifier-error-inject). */
+  readonly answer?: InjectAnswer;
+  /** Or a fault put in some other way before the operation (the chain then gets no injecting block). */
+  readonly inject?: (k: Kernel) => void;
 }
 
 /** One cell of the matrix. */
@@ -66,6 +77,21 @@ export interface ChainFamily {
   exercise(k: Kernel, action: number): string;
   /** The device whose driver the cell reports. */
   readonly device: string;
+  /** Rows of the family's own beyond action x ANSWERS (e.g. a plugin's own answer, made by a fault). */
+  readonly extra?: readonly {
+    readonly action: { readonly value: number; readonly name: string };
+    readonly fault: Fault;
+  }[];
+  /** Reads what else the family reports of the device (its PM domain). */
+  readonly pmDomain?: (k: Kernel) => string | null;
+}
+
+/** The device and driver a bus family uses instead of its default ones. */
+export interface BusFamilyDevice {
+  readonly device: DeviceSpec;
+  /** dev_name() of the device. */
+  readonly name: string;
+  readonly driver: DriverSpec;
 }
 
 const fmt = (op: string, ret: number | null) =>
@@ -76,20 +102,40 @@ export function busFamily(
   bus: 'pci' | 'platform' | 'i2c',
   profiles: readonly string[],
   plugins?: () => readonly Plugin[],
+  instead?: BusFamilyDevice,
+  more: Partial<Pick<ChainFamily, 'extra' | 'pmDomain' | 'title'>> = {},
 ): ChainFamily {
-  const device: DeviceSpec =
-    bus === 'pci'
-      ? { bus: 'pci', address: '0000:01:00.0', vendor: 0x10de, device: 0x1b80, class: 0x030000 }
-      : bus === 'platform'
-        ? { bus: 'platform', name: 'serial8250' }
-        : { bus: 'i2c', kind: 'client', name: '24c02', adapter: 0, addr: 0x50 };
-  const name = bus === 'pci' ? '0000:01:00.0' : bus === 'platform' ? 'serial8250' : '0-0050';
-  const driver: DriverSpec =
-    bus === 'pci'
-      ? { name: 'nouveau', bus: 'pci', ids: [{ vendor: 0x10de, device: 0x1b80 }], probe: 'ok' }
-      : bus === 'platform'
-        ? { name: 'serial8250', bus: 'platform', probe: 'ok' }
-        : { name: 'at24', bus: 'i2c', ids: ['24c02'], probe: 'ok' };
+  const device: DeviceSpec = instead?.device ?? defaultDevice(bus);
+  const name = instead?.name ?? (bus === 'pci' ? '0000:01:00.0' : bus === 'platform' ? 'serial8250' : '0-0050');
+  const driver: DriverSpec = instead?.driver ?? defaultDriver(bus);
+  return busFamilyOf(bus, profiles, plugins, device, name, driver, more);
+}
+
+function defaultDevice(bus: 'pci' | 'platform' | 'i2c'): DeviceSpec {
+  return bus === 'pci'
+    ? { bus: 'pci', address: '0000:01:00.0', vendor: 0x10de, device: 0x1b80, class: 0x030000 }
+    : bus === 'platform'
+      ? { bus: 'platform', name: 'serial8250' }
+      : { bus: 'i2c', kind: 'client', name: '24c02', adapter: 0, addr: 0x50 };
+}
+
+function defaultDriver(bus: 'pci' | 'platform' | 'i2c'): DriverSpec {
+  return bus === 'pci'
+    ? { name: 'nouveau', bus: 'pci', ids: [{ vendor: 0x10de, device: 0x1b80 }], probe: 'ok' }
+    : bus === 'platform'
+      ? { name: 'serial8250', bus: 'platform', probe: 'ok' }
+      : { name: 'at24', bus: 'i2c', ids: ['24c02'], probe: 'ok' };
+}
+
+function busFamilyOf(
+  bus: 'pci' | 'platform' | 'i2c',
+  profiles: readonly string[],
+  plugins: (() => readonly Plugin[]) | undefined,
+  device: DeviceSpec,
+  name: string,
+  driver: DriverSpec,
+  more: Partial<Pick<ChainFamily, 'extra' | 'pmDomain' | 'title'>>,
+): ChainFamily {
   const driverDir = `/sys/bus/${bus}/drivers/${driver.name}`;
   const actions = [
     BUS_NOTIFY_ADD_DEVICE,
@@ -103,11 +149,13 @@ export function busFamily(
   ].map((value) => ({ value, name: busNotifyName(value)! }));
   return {
     chain: bus,
-    title: `The ${bus} bus chain (bus->p->bus_notifier)`,
+    title: more.title ?? `The ${bus} bus chain (bus->p->bus_notifier)`,
     actions,
     profiles,
     plugins,
     device: name,
+    ...(more.extra === undefined ? {} : { extra: more.extra }),
+    ...(more.pmDomain === undefined ? {} : { pmDomain: more.pmDomain }),
     setup(k, action) {
       if (bus === 'i2c') k.addDevice({ bus: 'i2c', kind: 'adapter', name: 'SMBus' });
       // A later block on the chain: an answer with the stop bit keeps it from being called (collateral).
@@ -144,7 +192,7 @@ export function busFamily(
         case BUS_NOTIFY_UNBOUND_DRIVER:
           return fmt('unbind', k.sysfs.write(`${driverDir}/unbind`, `${name}\n`));
         default:
-          return fmt('remove', k.removeDevice(name));
+          return fmt('remove', k.removeDevice(name, bus));
       }
     },
   };
@@ -154,13 +202,16 @@ export function busFamily(
 export function runCell(
   family: ChainFamily,
   action: { value: number; name: string },
-  answer: (typeof ANSWERS)[number],
+  answer: Fault,
   profile: string,
 ): Cell {
   const k = createKernel({ profile, plugins: family.plugins?.() ?? [], dynamicDebug: false });
   const chain = family.setup(k, action.value);
   // A bus event is injected under the running kernel's number for it (BIND_DRIVER is 4 on v4.12, 3 on 6.12).
-  k.inject.notifier({ chain, action: k.busEvents.value(action.name) ?? action.value, answer: answer.answer });
+  if (answer.answer !== undefined) {
+    k.inject.notifier({ chain, action: k.busEvents.value(action.name) ?? action.value, answer: answer.answer });
+  }
+  answer.inject?.(k);
   const { events } = k.trace.record();
   let result: string;
   try {
@@ -184,6 +235,7 @@ export function runCell(
       driver: k.device(family.device)?.driver?.name ?? null,
       oops: k.oops?.message ?? null,
       skipped: [...skipped].sort(),
+      ...(family.pmDomain === undefined ? {} : { pmDomain: family.pmDomain(k) }),
     },
   };
 }
@@ -195,6 +247,9 @@ export function runFamily(family: ChainFamily): Cell[] {
     for (const answer of ANSWERS)
       for (const profile of family.profiles) cells.push(runCell(family, action, answer, profile));
   }
+  for (const { action, fault } of family.extra ?? []) {
+    for (const profile of family.profiles) cells.push(runCell(family, action, fault, profile));
+  }
   return cells;
 }
 
@@ -203,6 +258,7 @@ export function describeOutcome(o: Outcome): string {
   const parts = [o.result, o.driver === null ? 'unbound' : `bound to ${o.driver}`];
   if (o.skipped.length > 0) parts.push(`skipped ${o.skipped.join(', ')}`);
   if (o.oops !== null) parts.push(`oops: ${o.oops}`);
+  if (o.pmDomain !== undefined) parts.push(o.pmDomain === null ? 'no PM domain' : `PM domain ${o.pmDomain}`);
   return parts.join('; ');
 }
 
@@ -220,7 +276,10 @@ export function renderMatrix(families: readonly ChainFamily[], cells: readonly C
     'the answer kept from being called, and any oops. The expectations the test checks every cell against are',
     'written from the v4.12 and 6.12 sources (packages/reliability/src/expectations.ts). Actions are named: under',
     "v6.12 each is sent with 6.12's number for it (BUS_NOTIFY_BIND_DRIVER is 3 there, 4 on v4.12). 6.12 has no",
-    'IOMMU group chain (removed in v5.19), so that table has no v6.12 column.',
+    'IOMMU group chain (removed in v5.19), so that table has no v6.12 column. The platform table runs with',
+    'acpi-lpss in use and an Intel LPSS device (INT33C2:00): each cell shows the PM domain acpi_lpss_platform_notify',
+    "left (it runs before the injecting block), and its last row is acpi-lpss's own answer: sysfs_create_group()'s",
+    'raw -ENOMEM on ADD_DEVICE, made by a sysfs fault (kernel.inject.sysfs) instead of an injecting block.',
   ];
   for (const family of families) {
     lines.push(
@@ -244,6 +303,16 @@ export function renderMatrix(families: readonly ChainFamily[], cells: readonly C
         });
         lines.push(`| ${action.name} | ${answer.label} | ${row.join(' | ')} |`);
       }
+    }
+    for (const { action, fault } of family.extra ?? []) {
+      const row = family.profiles.map((profile) => {
+        const cell = cells.find(
+          (c) =>
+            c.chain === family.chain && c.action === action.name && c.answer === fault.label && c.profile === profile,
+        );
+        return cell === undefined ? '(missing)' : describeOutcome(cell.outcome);
+      });
+      lines.push(`| ${action.name} | ${fault.label} | ${row.join(' | ')} |`);
     }
   }
   return `${lines.join('\n')}\n`;

@@ -1,11 +1,18 @@
-export { expectedBusOutcome, expectedBusOutcomeModern, expectedGroupOutcome } from './expectations.ts';
-export { BUS_DEVICES, families, GROUP_PROFILES, PROFILES } from './families.ts';
+export {
+  expectedBusOutcome,
+  expectedBusOutcomeModern,
+  expectedGroupOutcome,
+  expectedLpssOwnAnswer,
+  withLpssPmDomain,
+} from './expectations.ts';
+export { BUS_DEVICES, families, GROUP_PROFILES, LPSS_DEVICE, LPSS_OWN_ANSWER, PROFILES } from './families.ts';
 export {
   ANSWERS,
   busFamily,
   type Cell,
   type ChainFamily,
   describeOutcome,
+  type Fault,
   type Outcome,
   renderMatrix,
   runCell,

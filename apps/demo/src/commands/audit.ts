@@ -8,7 +8,7 @@ import {
 } from '@sim/core';
 import { auditPage } from '../html/pages.ts';
 import { EXIT_OK, EXIT_USAGE } from '../io.ts';
-import { DUE_DILIGENCE_MACHINE, dueDiligencePlugins } from '../plugins/registry.ts';
+import { DUE_DILIGENCE_MACHINE, dueDiligencePlugins, SEED_CLAIM } from '../plugins/registry.ts';
 import { runScenario } from '../run/run.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { type CommandSpec, INJECT_OPTION, PLUGIN_OPTION } from './command.ts';
@@ -20,7 +20,7 @@ export const auditCommand: CommandSpec = {
   maxArgs: 1,
   summary: 'answers other than 0/NOTIFY_OK/NOTIFY_DONE, and what the kernel did with them',
   description:
-    "Records every notifier answer other than 0, NOTIFY_OK and NOTIFY_DONE during a scenario's run, with what its caller did with it (honoured, ignored, ineffective) and the blocks it kept from being called. Without a scenario: the seed's due diligence, every notifier of keystone, tce-iommu and i2cdev driven through its non-OK paths.",
+    "Records every notifier answer other than 0, NOTIFY_OK and NOTIFY_DONE during a scenario's run, with what its caller did with it (honoured, ignored, ineffective) and the blocks it kept from being called. Without a scenario: the seed's due diligence, every notifier of the six plugins (keystone, iommu-group, tce-iommu, vfio, i2cdev, acpi-lpss) driven through its non-OK paths, and the findings the seed's paragraph left out.",
   options: {
     profile: {
       type: 'string',
@@ -38,12 +38,18 @@ export const auditCommand: CommandSpec = {
       if (ctx.list('inject').length > 0) {
         return ctx.usage('--inject needs a scenario to inject into: sim audit <scenario> --inject SPEC');
       }
-      // The seed's due diligence: every notifier of the three plugins driven through its non-OK paths.
+      // The seed's due diligence: every notifier of the six plugins driven through its non-OK paths, checked
+      // against the blocks the seed's paragraph names.
       const profile = ctx.string('profile') ?? 'v4.12';
       if (!CORE_PROFILES.some((p) => p.name === profile)) {
         return ctx.usage(`the due-diligence run takes a core profile: ${CORE_PROFILES.map((p) => p.name).join(', ')}`);
       }
-      report = auditDueDiligence({ plugins: dueDiligencePlugins, machine: DUE_DILIGENCE_MACHINE, profile });
+      report = auditDueDiligence({
+        plugins: dueDiligencePlugins,
+        machine: DUE_DILIGENCE_MACHINE,
+        profile,
+        claimed: SEED_CLAIM,
+      });
     } else {
       const scenario = ctx.load(ctx.args[0]);
       if (typeof scenario === 'number') return scenario;

@@ -100,7 +100,7 @@ export const INJECT_OPTION: OptionSpec = {
   type: 'string',
   multiple: true,
   value: 'SPEC',
-  help: 'fault injection once the machine is up (repeatable): CHAIN:ACTION=ANSWER[,priority=N][,times=N] or probe:[BUS/]DRIVER=ERRNO[@N]',
+  help: 'fault injection once the machine is up (repeatable): CHAIN:ACTION=ANSWER[,priority=N][,times=N] or probe:[BUS/]DRIVER=ERRNO[@N]; from boot: sysfs:NAME=ERRNO[,times=N]',
 };
 
 /** Every option a command takes: its own, `--format` when it has formats, and the common ones. */

@@ -5,10 +5,10 @@ import { knownProfiles, type Registry } from '../plugins/registry.ts';
 import { Session } from '../run/session.ts';
 import { checkOnKernel, INJECT_FORMS, kernelContext, parseInjectOption, resolveInject } from '../scenario/inject.ts';
 import { formatProblem, oneLine, type Problem } from '../scenario/load.ts';
-import type { InjectDecl, RawNotifierInject, RawProbeInject, Scenario } from '../scenario/types.ts';
+import type { InjectDecl, RawNotifierInject, RawProbeInject, RawSysfsInject, Scenario } from '../scenario/types.ts';
 import type { CommandContext, CommandSpec, OptionValues } from './command.ts';
 
-type InjectSpec = { readonly spec: string; readonly raw: RawNotifierInject | RawProbeInject };
+type InjectSpec = { readonly spec: string; readonly raw: RawNotifierInject | RawProbeInject | RawSysfsInject };
 
 /**
  * The context of one command's run. `--inject` specs are parsed here (their syntax; what they name is checked once
@@ -42,7 +42,9 @@ export function makeContext(init: {
   for (const spec of list('inject')) {
     const raw = parseInjectOption(spec);
     if ('error' in raw) {
-      return usage(`--inject '${spec}': ${raw.error}; expected ${INJECT_FORMS.option} or ${INJECT_FORMS.probeOption}`);
+      return usage(
+        `--inject '${spec}': ${raw.error}; expected ${INJECT_FORMS.option}, ${INJECT_FORMS.probeOption} or ${INJECT_FORMS.sysfsOption}`,
+      );
     }
     injectSpecs.push({ spec, raw });
   }

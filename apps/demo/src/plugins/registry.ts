@@ -1,3 +1,4 @@
+import { acpiLpssPlugin } from '@sim/acpi-lpss';
 import { CORE_PROFILES, type Kernel, type Plugin, type ProfileDef } from '@sim/core';
 import { i2cdevPlugin } from '@sim/i2cdev';
 import { IOMMU_GROUP_NOTIFY_EVENTS, iommuGroupNotifyName, iommuGroupPlugin } from '@sim/iommu-group';
@@ -58,6 +59,8 @@ export interface PluginEntry {
    * device's `props` under the same name.
    */
   readonly deviceFields?: Readonly<Record<string, JsonSchema>>;
+  /** The same for platform devices (e.g. acpi-lpss's `acpi`, the ACPI companion). */
+  readonly platformDeviceFields?: Readonly<Record<string, JsonSchema>>;
   /**
    * The notifier chains it makes, by name pattern, with their action names, so that `inject:` can name an action
    * (`IOMMU_GROUP_NOTIFY_BIND_DRIVER`) on them. Bus chains take the BUS_NOTIFY_* names without an entry here.
@@ -261,6 +264,40 @@ export const PLUGINS: readonly PluginEntry[] = [
       },
     },
   },
+  {
+    name: 'acpi-lpss',
+    package: '@sim/acpi-lpss',
+    description:
+      "Intel LPSS's acpi_lpss_platform_notify: the PM domain on ADD/BIND, the lpss_ltr group and its raw errno on ADD_DEVICE.",
+    dependencies: [],
+    options: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        acpi: {
+          title: "'auto', true or false",
+          oneOf: [{ const: 'auto' }, { type: 'boolean' }],
+          description: "An x86 ACPI kernel with CONFIG_X86_INTEL_LPSS. Default 'auto' (a machine without compatible).",
+        },
+      },
+    },
+    create: (options) => acpiLpssPlugin(options),
+    platformDeviceFields: {
+      acpi: {
+        type: 'object',
+        description:
+          "The device's ACPI companion (acpi-lpss): its _HID (name the device '<HID>:00'), _CIDs, memory resource size, _STA present.",
+        additionalProperties: false,
+        required: ['hid'],
+        properties: {
+          hid: { type: 'string', pattern: '^[A-Z0-9]{7,8}$' },
+          cids: { type: 'array', items: { type: 'string', pattern: '^[A-Z0-9]{7,8}$' } },
+          mmio: { type: 'integer', minimum: 1, maximum: 0xffffffff },
+          present: { type: 'boolean' },
+        },
+      },
+    },
+  },
 ];
 
 /** The entry of a name, or undefined. */
@@ -303,14 +340,31 @@ export function pluginsForProfile(name: string): string[] {
   return [...(entry?.dependencies ?? []), p.plugin];
 }
 
-/** The machine of the seed's due-diligence run: a Keystone 2 board (keystone's notifier registers only there). */
+/**
+ * The machine of the seed's due-diligence run: a Keystone 2 board (keystone's notifier registers only there; the
+ * others are told their platform: PowerNV for tce-iommu, an ACPI x86 kernel for acpi-lpss).
+ */
 export const DUE_DILIGENCE_MACHINE = { compatible: ['ti,k2hk-evm', 'ti,k2hk', 'ti,keystone'], model: 'K2HK EVM' };
 
+/** The blocks the seed's due-diligence paragraph names as the only ones answering anything but 0/OK/DONE. */
+export const SEED_CLAIM: readonly string[] = [
+  'keystone_platform_notifier',
+  'tce_iommu_bus_notifier',
+  'i2cdev_notifier_call',
+];
+
 /**
- * The plugins of the seed's due diligence ("keystone_platform_notifier(), tce_iommu_bus_notifier() and
- * i2cdev_notifier_call()"), fresh for each kernel of the run: keystone, a PowerNV TCE IOMMU without the generic
- * IOMMU driver on PCI, and i2c-dev.
+ * The plugins of the due diligence, fresh for each kernel of the run: all six: keystone, a PowerNV TCE IOMMU
+ * without the generic IOMMU driver on PCI, vfio, i2c-dev (the seed's paragraph names keystone's, tce-iommu's and
+ * i2c-dev's notifiers), and Intel LPSS on an ACPI x86 kernel, the one the paragraph left out.
  */
 export function dueDiligencePlugins(): Plugin[] {
-  return [keystonePlugin(), iommuGroupPlugin({ buses: [] }), tceIommuPlugin({ platform: 'powernv' }), i2cdevPlugin()];
+  return [
+    keystonePlugin(),
+    iommuGroupPlugin({ buses: [] }),
+    tceIommuPlugin({ platform: 'powernv' }),
+    vfioPlugin(),
+    i2cdevPlugin(),
+    acpiLpssPlugin({ acpi: true }),
+  ];
 }

@@ -114,6 +114,8 @@ export class Session {
     const k = this.kernel;
     for (const bus of scenario.buses) k.busRegister({ name: bus });
     for (const n of scenario.notifiers) k.bus(n.bus).registerNotifier(notifierBlock(k, n));
+    // sysfs creation faults are in place from boot, as failslab= on the kernel command line.
+    for (const x of scenario.inject) if (x.kind === 'sysfs') applyInject(k, x);
     for (const d of scenario.devices) {
       if (k.oops !== null) break;
       k.addDevice(d.spec as never);
@@ -125,7 +127,7 @@ export class Session {
     // Injections once the machine is up, as notifier-error-inject is loaded and set up after boot.
     for (const x of scenario.inject) {
       if (k.oops !== null) break;
-      applyInject(k, x);
+      if (x.kind !== 'sysfs') applyInject(k, x);
     }
     this.bootEvents = this.recording.events.length;
   }

@@ -2,7 +2,7 @@ import { errnoValue, type InjectAnswer, type Kernel, MAX_ERRNO, SimError } from 
 import type { PluginEntry } from '../plugins/registry.ts';
 import { BUS_NOTIFY_NAMES } from './schema.ts';
 import { INJECT_FORMS, intText } from './steps.ts';
-import type { InjectDecl, RawNotifierInject, RawProbeInject } from './types.ts';
+import type { InjectDecl, RawNotifierInject, RawProbeInject, RawSysfsInject } from './types.ts';
 import { showValue } from './validator.ts';
 
 export { INJECT_FORMS, intText };
@@ -71,12 +71,64 @@ function answerText(answer: string | number): string {
   return typeof answer === 'number' ? String(answer) : answer;
 }
 
+/** An errno as written (-ENOMEM or -12), or a problem. */
+function errnoOf(errno: string | number, problems: InjectProblem[]): number | null {
+  if (typeof errno === 'number') {
+    if (Number.isInteger(errno) && errno < 0 && errno >= -MAX_ERRNO) return errno;
+    problems.push({
+      field: 'errno',
+      message: `errno ${errno} is out of range`,
+      expected: `a negative errno from -1 to -${MAX_ERRNO}, or a name such as -ENOMEM`,
+    });
+    return null;
+  }
+  const e = typeof errno === 'string' && /^-E[A-Z0-9_]+$/.test(errno) ? errnoValue(errno.slice(1)) : undefined;
+  if (e === undefined) {
+    problems.push({
+      field: 'errno',
+      message: `unknown errno ${showValue(errno)}`,
+      expected: 'a negative errno name such as -ENOMEM or -ENODEV',
+    });
+    return null;
+  }
+  return -e;
+}
+
+/** Checks and decodes a sysfs creation fault. */
+function resolveSysfs(raw: RawSysfsInject, line: number | null): { decl: InjectDecl } | { problems: InjectProblem[] } {
+  const problems: InjectProblem[] = [];
+  if (typeof raw.sysfs !== 'string' || raw.sysfs === '' || /[/\s]/.test(raw.sysfs)) {
+    problems.push({
+      field: 'sysfs',
+      message: `${showValue(raw.sysfs)} is not the name of one sysfs entry`,
+      expected: 'a name without slashes or blanks, such as lpss_ltr',
+    });
+  }
+  if (raw.under !== undefined && !(typeof raw.under === 'string' && /^\/sys(\/\S*)?$/.test(raw.under))) {
+    problems.push({
+      field: 'under',
+      message: `${showValue(raw.under)} is not a sysfs directory`,
+      expected: 'an absolute path under /sys, such as /sys/devices/platform',
+    });
+  }
+  const errno = errnoOf(raw.errno, problems);
+  if (raw.times !== undefined && !(Number.isInteger(raw.times) && raw.times >= 1 && raw.times <= INT32_MAX)) {
+    problems.push({ field: 'times', message: `times ${raw.times} is out of range`, expected: 'a count >= 1' });
+  }
+  if (problems.length > 0 || errno === null) return { problems };
+  const times = raw.times ?? null;
+  const under = raw.under ?? null;
+  const text = `sysfs ${raw.sysfs}${under === null ? '' : ` under ${under}`} ${answerText(raw.errno)}${times === null ? '' : ` times ${times}`}`;
+  return { decl: { kind: 'sysfs', line, name: raw.sysfs, under, errno, times, text } };
+}
+
 /** Checks and decodes one injection. */
 export function resolveInject(
-  raw: RawNotifierInject | RawProbeInject,
+  raw: RawNotifierInject | RawProbeInject | RawSysfsInject,
   ctx: InjectContext,
   line: number | null,
 ): { readonly decl: InjectDecl } | { readonly problems: InjectProblem[] } {
+  if ('sysfs' in raw) return resolveSysfs(raw, line);
   const problems: InjectProblem[] = [];
   if ('probe' in raw) {
     if (raw.bus !== undefined && !ctx.buses.includes(raw.bus)) {
@@ -238,7 +290,8 @@ export function checkOnKernel(decl: InjectDecl, kernel: Kernel, plugins: readonl
   }
   const r = applyInject(kernel, decl);
   if (typeof r === 'number') return null;
-  return { field: decl.kind === 'notifier' ? 'chain' : 'probe', message: r.error, expected: 'what the kernel accepts' };
+  const field = decl.kind === 'notifier' ? 'chain' : decl.kind === 'probe' ? 'probe' : 'sysfs';
+  return { field, message: r.error, expected: 'what the kernel accepts' };
 }
 
 /** Puts an injection in place: the kernel's int of registering, or the kernel's refusal. */
@@ -254,6 +307,14 @@ export function applyInject(kernel: Kernel, decl: InjectDecl): number | { readon
         ...(decl.priority === null ? {} : { priority: decl.priority }),
         ...(decl.times === null ? {} : { times: decl.times }),
         ...(decl.name === null ? {} : { name: decl.name }),
+      }).ret;
+    }
+    if (decl.kind === 'sysfs') {
+      return kernel.inject.sysfs({
+        name: decl.name,
+        errno: decl.errno,
+        ...(decl.under === null ? {} : { under: decl.under }),
+        ...(decl.times === null ? {} : { times: decl.times }),
       }).ret;
     }
     return kernel.inject.probe({
@@ -278,9 +339,29 @@ export function kernelContext(kernel: Kernel, plugins: readonly PluginEntry[]): 
   };
 }
 
-/** Parses `--inject SPEC`: CHAIN:ACTION=ANSWER[,priority=N][,times=N] or probe:[BUS/]DRIVER=ERRNO[@N]. */
-export function parseInjectOption(spec: string): RawNotifierInject | RawProbeInject | { readonly error: string } {
+/**
+ * Parses `--inject SPEC`: CHAIN:ACTION=ANSWER[,priority=N][,times=N], probe:[BUS/]DRIVER=ERRNO[@N] or
+ * sysfs:NAME=ERRNO[,times=N].
+ */
+export function parseInjectOption(
+  spec: string,
+): RawNotifierInject | RawProbeInject | RawSysfsInject | { readonly error: string } {
   const eq = spec.indexOf('=');
+  if (spec.startsWith('sysfs:')) {
+    if (eq === -1) return { error: "no '=' before the errno" };
+    const name = spec.slice('sysfs:'.length, eq);
+    if (name === '') return { error: 'no entry name' };
+    const [errnoText = '', ...opts] = spec.slice(eq + 1).split(',');
+    if (errnoText === '') return { error: 'no errno after the =' };
+    let times: number | undefined;
+    for (const o of opts) {
+      const m = /^times=(.*)$/.exec(o);
+      const n = m === null ? null : intText(m[1]!);
+      if (n === null) return { error: `'${o}' is not times=N` };
+      times = n;
+    }
+    return { sysfs: name, errno: intText(errnoText) ?? errnoText, ...(times === undefined ? {} : { times }) };
+  }
   if (spec.startsWith('probe:')) {
     if (eq === -1) return { error: "no '=' before the errno" };
     const who = spec.slice('probe:'.length, eq);

@@ -29,6 +29,7 @@ import type {
   ProbeDecl,
   RawNotifierInject,
   RawProbeInject,
+  RawSysfsInject,
   ResultSpec,
   Scenario,
   Step,
@@ -363,7 +364,7 @@ interface Raw {
     drivers?: RawDriver[];
   };
   notifiers?: RawNotifier[];
-  inject?: (RawNotifierInject | RawProbeInject)[];
+  inject?: (RawNotifierInject | RawProbeInject | RawSysfsInject)[];
   steps: (string | { run: string; expect?: RawStepExpect; byProfile?: Record<string, RawStepExpect> })[];
   expect?: RawEnd & { byProfile?: Record<string, RawEnd> };
 }
@@ -497,7 +498,7 @@ function check(ctx: Ctx, raw: Raw, defaultName: string, registry: Registry, skip
     delete spec.iommuGroup;
     const props: Record<string, unknown> = {};
     for (const entry of registry) {
-      for (const field of Object.keys(entry.deviceFields ?? {})) {
+      for (const field of Object.keys({ ...entry.deviceFields, ...entry.platformDeviceFields })) {
         if (d[field] === undefined) continue;
         if (!listed.includes(entry.name)) {
           ctx.problem(

@@ -232,6 +232,7 @@ export function scenarioSchema(registry: Registry = PLUGINS): JsonSchema {
               compatible: { type: 'array', items: { type: 'string', minLength: 1 } },
               parent: { type: 'string', pattern: NAME },
               iommuGroup: { type: 'integer', minimum: 0 },
+              ...Object.fromEntries(registry.flatMap((p) => Object.entries(p.platformDeviceFields ?? {}))),
             },
           },
           {
@@ -326,7 +327,8 @@ export function scenarioSchema(registry: Registry = PLUGINS): JsonSchema {
         },
       },
       inject: {
-        title: 'an injection: { chain, action, answer, priority?, times? } or { probe, bus?, errno, nth? }',
+        title:
+          'an injection: { chain, action, answer, priority?, times? }, { probe, bus?, errno, nth? } or { sysfs, under?, errno, times? }',
         oneOf: [
           {
             type: 'object',
@@ -390,6 +392,35 @@ export function scenarioSchema(registry: Registry = PLUGINS): JsonSchema {
                 maximum: 2147483647,
                 description:
                   'The call that fails, counting from when the fault is put in (1: the next). Default: every call.',
+              },
+            },
+          },
+          {
+            type: 'object',
+            title: '{ sysfs, under?, errno, times? }',
+            description:
+              'A sysfs creation fault, in place from boot (as failslab= on the command line): creating an entry named `sysfs` (below `under`) fails with `errno`, as kernfs_new_node() failing its allocation makes sysfs_create_group() fail.',
+            additionalProperties: false,
+            required: ['sysfs', 'errno'],
+            properties: {
+              sysfs: { type: 'string', pattern: '^[^/\\s]+$', description: "The entry's name, e.g. lpss_ltr." },
+              under: {
+                type: 'string',
+                pattern: '^/sys(/\\S*)?$',
+                description: 'Only below this sysfs directory, e.g. /sys/devices/platform. Default anywhere.',
+              },
+              errno: {
+                title: 'a negative errno such as -ENOMEM, or an integer from -4095 to -1',
+                oneOf: [
+                  { type: 'string', pattern: ERRNO },
+                  { type: 'integer', minimum: -4095, maximum: -1 },
+                ],
+              },
+              times: {
+                type: 'integer',
+                minimum: 1,
+                maximum: 2147483647,
+                description: 'Fail only this many creations, then create as usual. Default: every time.',
               },
             },
           },

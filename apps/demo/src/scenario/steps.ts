@@ -6,6 +6,7 @@ export const INJECT_FORMS = {
   probeStep: 'inject-probe DRIVER ERRNO [nth N] [bus BUS]',
   option: 'CHAIN:ACTION=ANSWER[,priority=N][,times=N] (e.g. pci:BUS_NOTIFY_BIND_DRIVER=NOTIFY_BAD)',
   probeOption: 'probe:[BUS/]DRIVER=ERRNO[@N] (e.g. probe:snd_hda_intel=-ENOMEM@1)',
+  sysfsOption: 'sysfs:NAME=ERRNO[,times=N] (e.g. sysfs:lpss_ltr=-ENOMEM,times=1)',
 } as const;
 
 /** An integer as a step or an option writes it (`-16`, `0x8002`), or null. */

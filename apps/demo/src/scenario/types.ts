@@ -41,6 +41,17 @@ export interface RawProbeInject {
   readonly nth?: number;
 }
 
+/**
+ * A sysfs creation fault as written: the entry's name, the directory below which (optional), the errno, how many
+ * times. It is in place from boot, before the topology's devices are added (as failslab= on the command line).
+ */
+export interface RawSysfsInject {
+  readonly sysfs: string;
+  readonly under?: string;
+  readonly errno: string | number;
+  readonly times?: number;
+}
+
 /** An injection checked and decoded, ready for `kernel.inject`. */
 export type InjectDecl =
   | {
@@ -65,6 +76,16 @@ export type InjectDecl =
       readonly bus: string;
       readonly errno: number;
       readonly nth: number | null;
+      readonly text: string;
+    }
+  | {
+      readonly kind: 'sysfs';
+      readonly line: number | null;
+      /** The entry's name, e.g. lpss_ltr. */
+      readonly name: string;
+      readonly under: string | null;
+      readonly errno: number;
+      readonly times: number | null;
       readonly text: string;
     };
 
