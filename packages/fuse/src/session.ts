@@ -77,7 +77,8 @@ export class FuseMount {
   private finish!: (why: string) => void;
 
   private constructor(
-    readonly mountpoint: string,
+    /** Where this process mounted it, or null when another process mounts the descriptor (detached()). */
+    readonly mountpoint: string | null,
     fs: FuseFs,
     options: MountOptions,
   ) {
@@ -88,16 +89,40 @@ export class FuseMount {
     this.fd = openSync('/dev/fuse', 'r+');
   }
 
+  /** The /dev/fuse descriptor (for a child process that mounts it: pass it as its fd 3). */
+  get descriptor(): number {
+    return this.fd;
+  }
+
+  /** The `-o` options of `mount -t fuse` for this descriptor when a child has it as fd 3. */
+  static mountOptions(options: MountOptions = {}): string {
+    const uid = process.getuid?.() ?? 0;
+    const gid = process.getgid?.() ?? 0;
+    const opts = ['fd=3', 'rootmode=40000', `user_id=${uid}`, `group_id=${gid}`];
+    if (options.allowOther ?? uid === 0) opts.push('allow_other');
+    return opts.join(',');
+  }
+
+  /**
+   * Serves `fs` on a fresh /dev/fuse descriptor that another process mounts (e.g. a child in its own mount
+   * namespace running `mount -t fuse -o <mountOptions()> sim /sys` with the descriptor as its fd 3). Serving ends
+   * when that mount goes away (the namespace ends) or on close().
+   */
+  static detached(fs: FuseFs, options: MountOptions = {}): FuseMount {
+    const why = fuseUnavailable();
+    if (why !== null) throw new Error(why);
+    const m = new FuseMount(null, fs, options);
+    m.start();
+    return m;
+  }
+
   /** Mounts `fs` at `mountpoint` and starts serving; a SimError-free Error saying what failed otherwise. */
   static mount(mountpoint: string, fs: FuseFs, options: MountOptions = {}): FuseMount {
     const why = fuseUnavailable();
     if (why !== null) throw new Error(why);
     const m = new FuseMount(mountpoint, fs, options);
-    const uid = process.getuid?.() ?? 0;
-    const gid = process.getgid?.() ?? 0;
-    const opts = [`fd=3`, 'rootmode=40000', `user_id=${uid}`, `group_id=${gid}`];
-    if (options.allowOther ?? uid === 0) opts.push('allow_other');
-    const r = spawnSync('mount', ['-t', 'fuse', '-o', opts.join(','), options.source ?? 'sim', mountpoint], {
+    const opts = FuseMount.mountOptions(options);
+    const r = spawnSync('mount', ['-t', 'fuse', '-o', opts, options.source ?? 'sim', mountpoint], {
       stdio: ['ignore', 'pipe', 'pipe', m.fd],
       encoding: 'utf8',
     });
@@ -132,7 +157,7 @@ export class FuseMount {
   /** Unmounts (lazily) and stops serving. Safe to call more than once. */
   close(): Promise<string> {
     if (!this.closed) {
-      spawnSync('umount', ['-l', this.mountpoint], { stdio: 'ignore' });
+      if (this.mountpoint !== null) spawnSync('umount', ['-l', this.mountpoint], { stdio: 'ignore' });
       // The kernel ends the connection once the mount is gone; the reader's read returns ENODEV.
       setTimeout(() => this.stop('closed'), 2000).unref();
     }
