@@ -25,6 +25,7 @@ const READER = `
 const { readSync } = require('node:fs');
 const { parentPort, workerData } = require('node:worker_threads');
 const buf = Buffer.alloc(workerData.size);
+const pause = new Int32Array(new SharedArrayBuffer(4));
 for (;;) {
   let n;
   try {
@@ -32,6 +33,8 @@ for (;;) {
   } catch (e) {
     // ENOENT: the request was interrupted before it was read; EINTR/EAGAIN: try again.
     if (e.code === 'ENOENT' || e.code === 'EINTR' || e.code === 'EAGAIN') continue;
+    // EPERM: no mount uses the descriptor yet (another process mounts it): wait for it.
+    if (e.code === 'EPERM') { Atomics.wait(pause, 0, 0, 2); continue; }
     parentPort.postMessage({ end: e.code === 'ENODEV' ? 'unmounted' : String(e.code || e.message) });
     break;
   }
@@ -167,9 +170,10 @@ export class FuseMount {
   private stop(why: string): void {
     if (this.closed) return;
     this.closed = true;
-    // The reader has ended (the mount is gone) or is blocked in read(2) on a busy lazy unmount: either way it
-    // must not keep the process alive.
+    // The reader has ended (the mount is gone), waits for a mount that never came (stopped here), or is blocked
+    // in read(2) on a busy lazy unmount: either way it must not keep the process alive.
     this.worker?.unref();
+    if (why === 'closed') void this.worker?.terminate();
     try {
       closeSync(this.fd);
     } catch {

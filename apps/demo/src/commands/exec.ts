@@ -6,7 +6,7 @@ import { FuseMount } from '@sim/fuse';
 import { builtinPath } from '../builtins.ts';
 import { FORMATS, render } from '../format/render.ts';
 import { EXIT_FAILED, EXIT_USAGE } from '../io.ts';
-import { liveUnavailable, oopsText, recordingHooks } from '../machine/live.ts';
+import { liveUnavailable, oopsText, recordingHooks, stepsUpTo } from '../machine/live.ts';
 import { sysfsFs } from '../machine/sysfs-fs.ts';
 import { runScenarioLive } from '../run/run.ts';
 import { type CommandSpec, PLUGIN_OPTION } from './command.ts';
@@ -20,11 +20,11 @@ import { textWidth } from './width.ts';
  */
 const SETUP = `set -e
 mount -t fuse -o "$SIM_FUSE_OPTS" "$SIM_FUSE_SOURCE" /sys
+exec 3<&-
 if [ -d /etc/driverctl.d ]; then mount --bind "$SIM_SCRATCH/driverctl.d" /etc/driverctl.d; fi
 for m in /usr/sbin/modprobe /sbin/modprobe; do
   if [ -f "$m" ] && [ ! -L "$m" ]; then mount --bind "$SIM_SCRATCH/modprobe" "$m"; fi
 done
-exec 3<&-
 set +e
 exec "$@"
 `;
@@ -45,6 +45,7 @@ export const execCommand: CommandSpec = {
   description:
     "Boots the scenario's machine (default: seed; the first argument is the scenario when it names a built-in or a .yaml file), runs its steps, then runs COMMAND in a private mount namespace (unshare --mount) where the live /sys is mounted over /sys (FUSE), a scratch directory over /etc/driverctl.d, and modprobe succeeds for a module the kernel has loaded. Every write COMMAND makes goes to the kernel and its errno back to COMMAND. /dev/vfio is not provided (its ioctls would need CUSE). Then prints the trace as sim run does, each write as a step. COMMAND's output goes to stdout with the text format, to stderr with the others. Exit: COMMAND's status (1 if the kernel died). The host's /sys is never touched. Needs /dev/fuse, unshare and root.",
   options: {
+    at: { type: 'string', value: 'STEP', help: 'run only the first STEP steps before serving (0: the boot only)' },
     profile: { type: 'string', value: 'P', help: "kernel behaviour (default: the scenario's profile)" },
     plugin: PLUGIN_OPTION,
   },
@@ -53,14 +54,14 @@ export const execCommand: CommandSpec = {
     const args = [...ctx.args];
     const first = args[0];
     const names =
-      first !== undefined && args.length > 1 && (/\.ya?ml$/.test(first) || builtinPath(first) !== null)
-        ? args.shift()!
-        : 'seed';
+      first !== undefined && (/\.ya?ml$/.test(first) || builtinPath(first) !== null) ? args.shift()! : 'seed';
     if (args.length === 0) return ctx.usage('name the command to run: sim exec [scenario] -- COMMAND [ARGS...]');
     const scenario = ctx.load(names);
     if (typeof scenario === 'number') return scenario;
     const profile = ctx.string('profile') ?? scenario.profile;
     if (!ctx.checkProfile(scenario, profile)) return EXIT_USAGE;
+    const steps = stepsUpTo(scenario, ctx.string('at'));
+    if (typeof steps === 'string') return ctx.usage(steps);
     const missing = liveUnavailable(true, onPath);
     if (missing !== null) {
       ctx.io.stderr.write(`sim exec: ${missing}\n`);
@@ -79,7 +80,7 @@ export const execCommand: CommandSpec = {
       writeFileSync(join(scratch, 'modprobe'), MODPROBE);
       chmodSync(join(scratch, 'modprobe'), 0o755);
       mkdirSync(join(scratch, 'driverctl.d'));
-      const run = await runScenarioLive(scenario, profile, async (kernel, record) => {
+      const run = await runScenarioLive({ ...scenario, steps }, profile, async (kernel, record) => {
         let m: FuseMount;
         try {
           m = FuseMount.detached(

@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { FuseMount } from '@sim/fuse';
 import { FORMATS, render } from '../format/render.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../io.ts';
-import { liveUnavailable, oopsText, recordingHooks } from '../machine/live.ts';
+import { liveUnavailable, oopsText, recordingHooks, stepsUpTo } from '../machine/live.ts';
 import { sysfsFs } from '../machine/sysfs-fs.ts';
 import { runScenarioLive } from '../run/run.ts';
 import { type CommandSpec, PLUGIN_OPTION } from './command.ts';
@@ -23,6 +23,7 @@ export const mountCommand: CommandSpec = {
   description:
     "Boots the scenario's machine (default: seed), runs its steps, and serves its /sys at MOUNTPOINT (an existing directory) until SIGINT or SIGTERM: every read is the attribute's show, every write goes to the kernel and its negative errno comes back to the writer (so `echo x > …/bind` prints 'No such device'), links are real symlinks, cache timeouts are zero. When the kernel oopses the oops is printed, every access gets EIO and the mount is removed. Then the trace (the steps, and each write through the mount as a step) is printed in the chosen format. Needs /dev/fuse and root (or unshare -rm). `lspci -O sysfs.path=MOUNTPOINT/bus/pci` reads it directly; for tools that hard-code /sys use sim exec.",
   options: {
+    at: { type: 'string', value: 'STEP', help: 'run only the first STEP steps before serving (0: the boot only)' },
     profile: { type: 'string', value: 'P', help: "kernel behaviour (default: the scenario's profile)" },
     plugin: PLUGIN_OPTION,
   },
@@ -41,6 +42,8 @@ export const mountCommand: CommandSpec = {
     if (typeof scenario === 'number') return scenario;
     const profile = ctx.string('profile') ?? scenario.profile;
     if (!ctx.checkProfile(scenario, profile)) return EXIT_USAGE;
+    const steps = stepsUpTo(scenario, ctx.string('at'));
+    if (typeof steps === 'string') return ctx.usage(steps);
     const missing = liveUnavailable(false, onPath);
     if (missing !== null) {
       ctx.io.stderr.write(`sim mount: ${missing}\n`);
@@ -48,7 +51,7 @@ export const mountCommand: CommandSpec = {
     }
     const { io } = ctx;
     let mountError: string | null = null;
-    const run = await runScenarioLive(scenario, profile, async (kernel, record) => {
+    const run = await runScenarioLive({ ...scenario, steps }, profile, async (kernel, record) => {
       let stop!: (why: string) => void;
       const stopped = new Promise<string>((r) => {
         stop = r;

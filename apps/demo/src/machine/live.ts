@@ -1,6 +1,7 @@
 import type { Kernel, Oops } from '@sim/core';
 import { fuseUnavailable } from '@sim/fuse';
 import type { LiveRecorder } from '../run/run.ts';
+import type { Scenario } from '../scenario/types.ts';
 import type { SysfsFsHooks } from './sysfs-fs.ts';
 
 /** The oops as the kernel prints it: the headline and the call path. */
@@ -41,4 +42,13 @@ export function watchOops(kernel: Kernel): { check(): void; died: Promise<void> 
     },
     died,
   };
+}
+
+/** The scenario's steps up to `--at STEP` (all without it), or the message for a bad STEP. */
+export function stepsUpTo(scenario: Scenario, at: string | undefined): Scenario['steps'] | string {
+  if (at === undefined) return scenario.steps;
+  if (!/^\d+$/.test(at) || Number(at) > scenario.steps.length) {
+    return `--at takes a step number from 0 to ${scenario.steps.length} (scenario '${scenario.name}' has ${scenario.steps.length} steps), got '${at}'`;
+  }
+  return scenario.steps.slice(0, Number(at));
 }
