@@ -155,3 +155,80 @@ describe('sim exec: real tools against the live kernel', () => {
     expect(bad.stderr).toMatch(/--at takes a step number/);
   });
 });
+
+/** A bash script: start `sim mount MNT ARGS` in the background, wait for the mount, run BODY, then stop it. */
+function mountScript(args: string, body: string, stop = 'kill -TERM $pid 2>/dev/null'): string {
+  return `M=$(mktemp -d)
+node '${BIN}' mount "$M" ${args} >"$M.out" 2>"$M.err" & pid=$!
+for i in $(seq 200); do grep -q " $M fuse" /proc/self/mounts && break; sleep 0.05; done
+${body}
+${stop}
+wait $pid; echo "exit $?"
+grep -c " $M fuse" /proc/self/mounts
+echo '--- stdout'; cat "$M.out"; echo '--- stderr'; cat "$M.err"; rm -rf "$M" "$M.out" "$M.err"`;
+}
+
+describe('sim mount: a live /sys at a mount point until interrupted', () => {
+  beforeAll(() => ensureBuilt());
+
+  it('serves reads and writes, unmounts on SIGTERM and prints the trace with each write as a step', () => {
+    const body = [
+      'cat "$M/bus/pci/devices/0000:01:00.1/vendor"',
+      'lspci -n -O sysfs.path="$M/bus/pci" | tail -1',
+      'echo 0000:01:00.1 > "$M/bus/pci/drivers/snd_hda_intel/bind"',
+    ].join('\n');
+    const r = spawnSync(
+      'unshare',
+      [
+        '--mount',
+        '--propagation',
+        'private',
+        'bash',
+        '-c',
+        mountScript(`seed --at ${BIND_STEP - 1} --profile v6.12`, body),
+      ],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
+    const [head, rest] = r.stdout.split('--- stdout\n');
+    expect(head).toBe('0x10de\n01:00.1 0403: 10de:10f0\nexit 0\n0\n');
+    expect(r.stderr).toContain('echo: write error: Device or resource busy');
+    const [trace, err] = rest!.split('--- stderr\n');
+    expect(trace).toContain(`${BIND_STEP}. $ ${BIND}`);
+    expect(trace).toContain('= -16 (EBUSY)');
+    expect(err).toMatch(/unmounted \(SIGTERM\)/);
+  });
+
+  it('when the kernel oopses: the writer gets EIO, the oops is printed, the mount goes, exit 1', () => {
+    const body = `echo 0000:01:00.1 > "$M/bus/pci/drivers/snd_hda_intel/bind"; sleep 0.3; cat "$M/bus/pci/devices/0000:01:00.1/vendor" 2>&1 | sed 's/.*: //'`;
+    const r = spawnSync(
+      'unshare',
+      [
+        '--mount',
+        '--propagation',
+        'private',
+        'bash',
+        '-c',
+        mountScript(`seed --at ${BIND_STEP - 1} --profile v4.12`, body, ':'),
+      ],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
+    expect(r.stderr).toContain('echo: write error: Input/output error');
+    const [head, rest] = r.stdout.split('--- stdout\n');
+    // After the oops the mount is gone: the path is the empty directory under it.
+    expect(head).toBe('No such file or directory\nexit 1\n0\n');
+    expect(rest).toContain('kernel BUG at drivers/vfio/vfio.c:733!');
+    expect(rest).toMatch(/the kernel died; every access now fails with EIO\. Unmounting\./);
+  });
+
+  it('refuses a mount point that is not a directory', () => {
+    const r = simExec(['mount', '/nonexistent-sim-mnt', 'seed']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/mount point '\/nonexistent-sim-mnt' is not a directory; create it first/);
+  });
+});
