@@ -148,3 +148,40 @@ describe('round trip on this machine: sim import /sys, sim export, the same tool
     expect(r.stderr).toMatch(/bus\/pci\/devices does not exist; give \/sys or a directory written by sim export/);
   });
 });
+
+describe('sim import of a tree written by sim export', () => {
+  beforeAll(() => ensureBuilt());
+
+  it("gives back the seed's machine: ids, class, topology, IOMMU groups, drivers and overrides", () => {
+    const dir = exportOf(['seed', '--profile', 'rfc-2017']);
+    const r = sim(['import', dir]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain(
+      '- { bus: pci, address: "0000:01:00.1", vendor: 0x10de, device: 0x10f0, class: 0x040300, parent: "0000:00:01.0", iommuGroup: 1 }',
+    );
+    expect(r.stdout).toContain(
+      '- { bus: pci, address: "0000:00:01.0", vendor: 0x8086, device: 0x1901, class: 0x060400, hdrType: 1, iommuGroup: 1 }',
+    );
+    expect(r.stdout).toContain('plugins: [iommu-group]');
+    expect(r.stdout).toContain('"echo vfio-pci > /sys/bus/pci/devices/0000:01:00.0/driver_override"');
+    const file = join(scratch, 'seed-again.yaml');
+    writeFileSync(file, r.stdout);
+    const run = sim(['run', file, '-f', 'json']);
+    const state = (JSON.parse(run.stdout) as { state: { devices: Record<string, { driver: string | null }> } }).state;
+    expect(Object.fromEntries(Object.entries(state.devices).map(([k, v]) => [k, v.driver]))).toEqual({
+      '0000:00:00.0': null,
+      '0000:00:01.0': 'pcieport',
+      '0000:01:00.0': 'vfio-pci',
+      '0000:01:00.1': null,
+    });
+  });
+
+  it('names the file and what is wrong in a tree that is not sysfs-shaped, and prints nothing on stdout', () => {
+    const dir = exportOf(['seed', '--at', '0']);
+    writeFileSync(join(dir, 'devices/pci0000:00/0000:00:00.0/vendor'), 'not hex\n');
+    const r = sim(['import', dir]);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/0000:00:00\.0\/vendor holds 'not hex', not a hex number up to 0xffff/);
+  });
+});
