@@ -232,3 +232,27 @@ describe('sim mount: a live /sys at a mount point until interrupted', () => {
     expect(r.stderr).toMatch(/mount point '\/nonexistent-sim-mnt' is not a directory; create it first/);
   });
 });
+
+describe('what sim mount and sim exec say when the machine cannot do it', () => {
+  it('names the missing program (mount, unshare) with its Debian package', async () => {
+    const { liveUnavailable } = await import('../src/machine/live.ts');
+    expect(liveUnavailable(true, () => false)).toBe('util-linux mount is not on PATH (Debian: mount)');
+    expect(liveUnavailable(true, (c) => c !== 'unshare')).toBe('unshare is not on PATH (Debian: util-linux)');
+    expect(liveUnavailable(false, (c) => c !== 'unshare')).toBeNull();
+  });
+
+  it('sim exec without root says it needs root, before doing anything', () => {
+    const r = spawnSync(
+      'setpriv',
+      ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, 'exec', 'seed', '--', 'true'],
+      {
+        encoding: 'utf8',
+        cwd: '/',
+      },
+    );
+    expect(r.stderr).toMatch(
+      /sim exec: (needs root to mount over \/sys|this machine cannot serve a FUSE mount: \/dev\/fuse cannot be opened)/,
+    );
+    expect(r.status).toBe(1);
+  });
+});

@@ -5,7 +5,7 @@
  * end state under each profile), not captured from sim.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -183,5 +183,27 @@ describe('sim import of a tree written by sim export', () => {
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/0000:00:00\.0\/vendor holds 'not hex', not a hex number up to 0xffff/);
+  });
+
+  it('refuses a FIFO (it would block), a file longer than any attribute, and a driver link with a strange name', () => {
+    const fifo = exportOf(['seed', '--at', '0']);
+    const dev = join(fifo, 'devices/pci0000:00/0000:00:00.0');
+    rmSync(join(dev, 'class'));
+    execFileSync('mkfifo', [join(dev, 'class')]);
+    const a = sim(['import', fifo]);
+    expect(a.status).toBe(2);
+    expect(a.stderr).toMatch(/0000:00:00\.0\/class is not a regular file \(sysfs attributes are\)/);
+    const huge = exportOf(['seed', '--at', '0']);
+    writeFileSync(join(huge, 'devices/pci0000:00/0000:00:00.0/config'), Buffer.alloc(1 << 20));
+    const b = sim(['import', huge]);
+    expect(b.status).toBe(2);
+    expect(b.stderr).toMatch(/config holds more than 4096 bytes; no PCI attribute does/);
+    const odd = exportOf(['seed', '--at', '0']);
+    const link = join(odd, 'devices/pci0000:00/0000:00:01.0/driver');
+    rmSync(link);
+    symlinkSync('../../../bus/pci/drivers/__proto__ x', link);
+    const c = sim(['import', odd]);
+    expect(c.status).toBe(2);
+    expect(c.stderr).toMatch(/points to a driver called "__proto__ x", not a kernel driver's name/);
   });
 });
