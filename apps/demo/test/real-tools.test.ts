@@ -5,7 +5,7 @@
  * end state under each profile), not captured from sim.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -146,5 +146,64 @@ describe('round trip on this machine: sim import /sys, sim export, the same tool
     const r = sim(['import', scratch]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/bus\/pci\/devices does not exist; give \/sys or a directory written by sim export/);
+  });
+});
+
+describe('sim import of a tree written by sim export', () => {
+  beforeAll(() => ensureBuilt());
+
+  it("gives back the seed's machine: ids, class, topology, IOMMU groups, drivers and overrides", () => {
+    const dir = exportOf(['seed', '--profile', 'rfc-2017']);
+    const r = sim(['import', dir]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain(
+      '- { bus: pci, address: "0000:01:00.1", vendor: 0x10de, device: 0x10f0, class: 0x040300, parent: "0000:00:01.0", iommuGroup: 1 }',
+    );
+    expect(r.stdout).toContain(
+      '- { bus: pci, address: "0000:00:01.0", vendor: 0x8086, device: 0x1901, class: 0x060400, hdrType: 1, iommuGroup: 1 }',
+    );
+    expect(r.stdout).toContain('plugins: [iommu-group]');
+    expect(r.stdout).toContain('"echo vfio-pci > /sys/bus/pci/devices/0000:01:00.0/driver_override"');
+    const file = join(scratch, 'seed-again.yaml');
+    writeFileSync(file, r.stdout);
+    const run = sim(['run', file, '-f', 'json']);
+    const state = (JSON.parse(run.stdout) as { state: { devices: Record<string, { driver: string | null }> } }).state;
+    expect(Object.fromEntries(Object.entries(state.devices).map(([k, v]) => [k, v.driver]))).toEqual({
+      '0000:00:00.0': null,
+      '0000:00:01.0': 'pcieport',
+      '0000:01:00.0': 'vfio-pci',
+      '0000:01:00.1': null,
+    });
+  });
+
+  it('names the file and what is wrong in a tree that is not sysfs-shaped, and prints nothing on stdout', () => {
+    const dir = exportOf(['seed', '--at', '0']);
+    writeFileSync(join(dir, 'devices/pci0000:00/0000:00:00.0/vendor'), 'not hex\n');
+    const r = sim(['import', dir]);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/0000:00:00\.0\/vendor holds 'not hex', not a hex number up to 0xffff/);
+  });
+
+  it('refuses a FIFO (it would block), a file longer than any attribute, and a driver link with a strange name', () => {
+    const fifo = exportOf(['seed', '--at', '0']);
+    const dev = join(fifo, 'devices/pci0000:00/0000:00:00.0');
+    rmSync(join(dev, 'class'));
+    execFileSync('mkfifo', [join(dev, 'class')]);
+    const a = sim(['import', fifo]);
+    expect(a.status).toBe(2);
+    expect(a.stderr).toMatch(/0000:00:00\.0\/class is not a regular file \(sysfs attributes are\)/);
+    const huge = exportOf(['seed', '--at', '0']);
+    writeFileSync(join(huge, 'devices/pci0000:00/0000:00:00.0/config'), Buffer.alloc(1 << 20));
+    const b = sim(['import', huge]);
+    expect(b.status).toBe(2);
+    expect(b.stderr).toMatch(/config holds more than 4096 bytes; no PCI attribute does/);
+    const odd = exportOf(['seed', '--at', '0']);
+    const link = join(odd, 'devices/pci0000:00/0000:00:01.0/driver');
+    rmSync(link);
+    symlinkSync('../../../bus/pci/drivers/__proto__ x', link);
+    const c = sim(['import', odd]);
+    expect(c.status).toBe(2);
+    expect(c.stderr).toMatch(/points to a driver called "__proto__ x", not a kernel driver's name/);
   });
 });

@@ -25,6 +25,7 @@ const READER = `
 const { readSync } = require('node:fs');
 const { parentPort, workerData } = require('node:worker_threads');
 const buf = Buffer.alloc(workerData.size);
+const pause = new Int32Array(new SharedArrayBuffer(4));
 for (;;) {
   let n;
   try {
@@ -32,6 +33,8 @@ for (;;) {
   } catch (e) {
     // ENOENT: the request was interrupted before it was read; EINTR/EAGAIN: try again.
     if (e.code === 'ENOENT' || e.code === 'EINTR' || e.code === 'EAGAIN') continue;
+    // EPERM: no mount uses the descriptor yet (another process mounts it): wait for it.
+    if (e.code === 'EPERM') { Atomics.wait(pause, 0, 0, 2); continue; }
     parentPort.postMessage({ end: e.code === 'ENODEV' ? 'unmounted' : String(e.code || e.message) });
     break;
   }
@@ -77,7 +80,8 @@ export class FuseMount {
   private finish!: (why: string) => void;
 
   private constructor(
-    readonly mountpoint: string,
+    /** Where this process mounted it, or null when another process mounts the descriptor (detached()). */
+    readonly mountpoint: string | null,
     fs: FuseFs,
     options: MountOptions,
   ) {
@@ -88,16 +92,40 @@ export class FuseMount {
     this.fd = openSync('/dev/fuse', 'r+');
   }
 
+  /** The /dev/fuse descriptor (for a child process that mounts it: pass it as its fd 3). */
+  get descriptor(): number {
+    return this.fd;
+  }
+
+  /** The `-o` options of `mount -t fuse` for this descriptor when a child has it as fd 3. */
+  static mountOptions(options: MountOptions = {}): string {
+    const uid = process.getuid?.() ?? 0;
+    const gid = process.getgid?.() ?? 0;
+    const opts = ['fd=3', 'rootmode=40000', `user_id=${uid}`, `group_id=${gid}`];
+    if (options.allowOther ?? uid === 0) opts.push('allow_other');
+    return opts.join(',');
+  }
+
+  /**
+   * Serves `fs` on a fresh /dev/fuse descriptor that another process mounts (e.g. a child in its own mount
+   * namespace running `mount -t fuse -o <mountOptions()> sim /sys` with the descriptor as its fd 3). Serving ends
+   * when that mount goes away (the namespace ends) or on close().
+   */
+  static detached(fs: FuseFs, options: MountOptions = {}): FuseMount {
+    const why = fuseUnavailable();
+    if (why !== null) throw new Error(why);
+    const m = new FuseMount(null, fs, options);
+    m.start();
+    return m;
+  }
+
   /** Mounts `fs` at `mountpoint` and starts serving; a SimError-free Error saying what failed otherwise. */
   static mount(mountpoint: string, fs: FuseFs, options: MountOptions = {}): FuseMount {
     const why = fuseUnavailable();
     if (why !== null) throw new Error(why);
     const m = new FuseMount(mountpoint, fs, options);
-    const uid = process.getuid?.() ?? 0;
-    const gid = process.getgid?.() ?? 0;
-    const opts = [`fd=3`, 'rootmode=40000', `user_id=${uid}`, `group_id=${gid}`];
-    if (options.allowOther ?? uid === 0) opts.push('allow_other');
-    const r = spawnSync('mount', ['-t', 'fuse', '-o', opts.join(','), options.source ?? 'sim', mountpoint], {
+    const opts = FuseMount.mountOptions(options);
+    const r = spawnSync('mount', ['-t', 'fuse', '-o', opts, options.source ?? 'sim', mountpoint], {
       stdio: ['ignore', 'pipe', 'pipe', m.fd],
       encoding: 'utf8',
     });
@@ -132,7 +160,7 @@ export class FuseMount {
   /** Unmounts (lazily) and stops serving. Safe to call more than once. */
   close(): Promise<string> {
     if (!this.closed) {
-      spawnSync('umount', ['-l', this.mountpoint], { stdio: 'ignore' });
+      if (this.mountpoint !== null) spawnSync('umount', ['-l', this.mountpoint], { stdio: 'ignore' });
       // The kernel ends the connection once the mount is gone; the reader's read returns ENODEV.
       setTimeout(() => this.stop('closed'), 2000).unref();
     }
@@ -142,9 +170,10 @@ export class FuseMount {
   private stop(why: string): void {
     if (this.closed) return;
     this.closed = true;
-    // The reader has ended (the mount is gone) or is blocked in read(2) on a busy lazy unmount: either way it
-    // must not keep the process alive.
+    // The reader has ended (the mount is gone), waits for a mount that never came (stopped here), or is blocked
+    // in read(2) on a busy lazy unmount: either way it must not keep the process alive.
     this.worker?.unref();
+    if (why === 'closed') void this.worker?.terminate();
     try {
       closeSync(this.fd);
     } catch {

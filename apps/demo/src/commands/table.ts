@@ -2,11 +2,13 @@ import { EXIT_OK } from '../io.ts';
 import { auditCommand } from './audit.ts';
 import type { CommandSpec } from './command.ts';
 import { compareCommand } from './compare.ts';
+import { execCommand } from './exec.ts';
 import { explainCommand } from './explain.ts';
 import { exportCommand } from './export.ts';
 import { commandHelp, usageText } from './help.ts';
 import { importCommand } from './import.ts';
 import { listCommand } from './list.ts';
+import { mountCommand } from './mount.ts';
 import { runCommand } from './run.ts';
 import { schemaCommand } from './schema.ts';
 import { shellCommand } from './shell.ts';
@@ -47,6 +49,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   shellCommand,
   exportCommand,
   importCommand,
+  mountCommand,
+  execCommand,
   helpCommand,
 ];
 

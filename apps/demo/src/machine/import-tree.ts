@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
 /** A PCI function as read from a /sys tree. */
@@ -36,14 +36,60 @@ const ADDRESS = /^[0-9a-f]{4}:[0-9a-f]{2}:[01][0-9a-f]\.[0-7]$/;
 /** An import problem: the path and what is wrong, for the user to fix. */
 export class ImportError extends Error {}
 
-function readHex(path: string, max: number, optional: number | null = null): number {
-  let text: string;
+/** The most an attribute can hold (PCIe config space); a longer file is not an attribute. */
+const MAX_ATTR = 4096;
+
+/**
+ * The bytes of an attribute file, or null when it is missing or unreadable. A FIFO, a device or a directory is
+ * refused (reading one could block forever), and at most MAX_ATTR bytes are read.
+ */
+function readAttr(path: string): Buffer | null {
+  let st: ReturnType<typeof statSync>;
   try {
-    text = readFileSync(path, 'latin1').trim();
-  } catch (e) {
-    if (optional !== null) return optional;
-    throw new ImportError(`cannot read ${path}: ${(e as Error).message}`);
+    st = statSync(path);
+  } catch {
+    return null;
   }
+  if (!st.isFile())
+    throw new ImportError(`${path} is not a regular file (sysfs attributes are); remove it or give another tree`);
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const buf = Buffer.alloc(MAX_ATTR + 1);
+    let n = 0;
+    for (let got = -1; got !== 0 && n < buf.length; n += got) got = readSync(fd, buf, n, buf.length - n, null);
+    if (n > MAX_ATTR) throw new ImportError(`${path} holds more than ${MAX_ATTR} bytes; no PCI attribute does`);
+    return buf.subarray(0, n);
+  } catch (e) {
+    if (e instanceof ImportError) throw e;
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const NAME = /^[A-Za-z0-9_.:+-]{1,64}$/;
+
+/** A driver's name from its link: what a kernel driver can be called, else an ImportError. */
+function driverName(path: string): string | null {
+  const name = linkBase(path);
+  if (name !== null && !NAME.test(name)) {
+    throw new ImportError(`${path} points to a driver called ${JSON.stringify(name)}, not a kernel driver's name`);
+  }
+  return name;
+}
+
+function readHex(path: string, max: number, optional: number | null = null): number {
+  const raw = readAttr(path);
+  if (raw === null) {
+    if (optional !== null) return optional;
+    throw new ImportError(`cannot read ${path}`);
+  }
+  const text = raw.toString('latin1').trim();
   if (!/^0x[0-9a-fA-F]+$/.test(text) || Number(text) > max) {
     throw new ImportError(`${path} holds '${text.slice(0, 40)}', not a hex number up to 0x${max.toString(16)}`);
   }
@@ -84,29 +130,17 @@ export function importTree(root: string): ImportedMachine {
     const up = parts.at(-2) ?? '';
     const parent = ADDRESS.test(up) ? up : null;
     const cls = readHex(join(at, 'class'), 0xffffff);
-    let config: Buffer | null = null;
-    try {
-      config = readFileSync(join(at, 'config'));
-    } catch {
-      config = null;
-    }
+    const config = readAttr(join(at, 'config'));
     const bridgeByClass = cls >> 8 === 0x0604 ? 1 : 0;
     const hdrType = config !== null && config.length > 0x0e ? config[0x0e]! & 0x7f : bridgeByClass;
     const pcie = config !== null ? config.length > 256 : false;
-    let irq = 0;
-    try {
-      const t = readFileSync(join(at, 'irq'), 'latin1').trim();
-      if (/^\d+$/.test(t)) irq = Number(t);
-    } catch {
-      irq = 0;
-    }
+    const irqText = readAttr(join(at, 'irq'))?.toString('latin1').trim() ?? '0';
+    const irq = /^\d{1,10}$/.test(irqText) && Number(irqText) <= 0xffffffff ? Number(irqText) : 0;
     const group = linkBase(join(at, 'iommu_group'));
-    let override: string | null = null;
-    try {
-      const t = readFileSync(join(at, 'driver_override'), 'latin1').replace(/\n$/, '');
-      override = t === '(null)' || t === '' ? null : t;
-    } catch {
-      override = null;
+    const overrideText = readAttr(join(at, 'driver_override'))?.toString('latin1').replace(/\n$/, '') ?? '';
+    const override = overrideText === '(null)' || overrideText === '' ? null : overrideText;
+    if (override !== null && !NAME.test(override)) {
+      throw new ImportError(`${join(at, 'driver_override')} holds ${JSON.stringify(override)}, not a driver's name`);
     }
     found.push({
       address,
@@ -121,7 +155,7 @@ export function importTree(root: string): ImportedMachine {
       pcie,
       parent,
       iommuGroup: group !== null && /^\d+$/.test(group) ? Number(group) : null,
-      driver: linkBase(join(at, 'driver')),
+      driver: driverName(join(at, 'driver')),
       driverOverride: override,
     });
   }
