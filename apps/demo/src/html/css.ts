@@ -25,8 +25,9 @@ a { color: var(--accent); }
 .muted { color: var(--muted); }
 .layout { display: grid; grid-template-columns: minmax(min(100%, 17rem), 22rem) minmax(0, 1fr); gap: 1rem; }
 @media (max-width: 50rem) { .layout { grid-template-columns: minmax(0, 1fr); } }
-.steps-panel { position: sticky; top: 0; align-self: start; max-height: 100vh; overflow: auto; }
-@media (max-width: 50rem) { .steps-panel { position: static; max-height: 22rem; } }
+.steps-panel { position: sticky; top: 0; align-self: start; }
+ol.steplist { max-height: 60vh; overflow: auto; border: 1px solid var(--line); border-radius: 0.3rem; }
+@media (max-width: 50rem) { .steps-panel { position: static; } ol.steplist { max-height: 16rem; } }
 .stepper { display: flex; flex-wrap: wrap; gap: 0.35rem; align-items: center; margin-bottom: 0.5rem; }
 button, select, textarea, input { font: inherit; color: inherit; }
 button { background: var(--panel); border: 1px solid var(--line); border-radius: 0.3rem; padding: 0.25rem 0.6rem;

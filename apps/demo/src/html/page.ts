@@ -280,6 +280,9 @@ function show(i: number, focus = false): void {
   data.runs.forEach((run, k) => {
     const sec = runSections[k]!;
     sec.replaceChildren(h('h2', {}, run.profile), ...runStep(run, i, differs.has(i)));
+    // dmesg "so far": its newest lines in view.
+    const log = sec.querySelector('pre.dmesg');
+    if (log !== null) log.scrollTop = log.scrollHeight;
   });
   const step = data.runs[0]?.steps[i];
   pos.textContent = nSteps === 0 ? 'No steps' : `Step ${i + 1} of ${nSteps}${step ? `: ${step.text}` : ''}`;
