@@ -11,7 +11,12 @@ function countCodeGeneration(): { count: () => number; restore: () => void } {
       return Reflect.construct(target, args);
     },
   });
-  return { count: () => n, restore: () => void (globalThis.Function = real) };
+  return {
+    count: () => n,
+    restore: () => {
+      globalThis.Function = real;
+    },
+  };
 }
 
 /** A kernel with one bus whose chain has a block, called 50 times unchanged (hot enough to compile). */
