@@ -23,7 +23,7 @@ function countCodeGeneration(): { count: () => number; restore: () => void } {
 function callHot(options: { compileChains?: boolean }): void {
   const k = createKernel(options);
   const bus = k.busRegister({ name: 'hot' });
-  bus.notifier.register({ name: 'listener', notifierCall: () => NOTIFY_DONE });
+  bus.registerNotifier({ name: 'listener', notifierCall: () => NOTIFY_DONE });
   for (let i = 0; i < 50; i++) expect(k.callChain(bus.notifier, 1, null, 'test')).toBe(NOTIFY_DONE);
   k.close();
 }
