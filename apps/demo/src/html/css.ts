@@ -37,7 +37,7 @@ button:disabled { opacity: 0.55; cursor: default; }
 :focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
 .pos { display: block; font-weight: 600; overflow-wrap: anywhere; margin-bottom: 0.5rem; }
 ol.steplist { list-style: none; margin: 0; padding: 0; }
-ol.steplist li { margin: 0; }
+ol.steplist li { margin: 0; content-visibility: auto; contain-intrinsic-size: auto 2.6rem; }
 ol.steplist button { width: 100%; text-align: left; border: 0; border-left: 0.3rem solid transparent;
   background: transparent; border-radius: 0; padding: 0.2rem 0.4rem; overflow-wrap: anywhere; }
 ol.steplist button[aria-current="step"] { background: var(--cur); border-left-color: var(--accent); font-weight: 600; }
@@ -48,7 +48,7 @@ ol.steplist button[aria-current="step"] { background: var(--cur); border-left-co
 .tag.ok, .ok-text { color: var(--ok); }
 .tag.warn { color: var(--warn); }
 .runs { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 24rem), 1fr)); gap: 1rem; }
-.run { border: 1px solid var(--line); border-radius: 0.4rem; padding: 0.5rem 0.75rem; min-width: 0; }
+.run { border: 1px solid var(--line); border-radius: 0.4rem; padding: 0.5rem 0.75rem; min-width: 0; contain: layout; }
 .run > h2 { margin-top: 0; }
 .result { font-size: 1.05rem; }
 .result output { font-weight: 700; }

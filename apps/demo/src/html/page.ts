@@ -290,11 +290,6 @@ function show(i: number, focus = false): void {
   controls.next!.disabled = controls.last!.disabled = i >= nSteps - 1;
   if (whatIfAfter !== null)
     whatIfAfter.textContent = `Tried on the machine after step ${i + 1} (the step shown above), under ${data.whatIfProfiles.join(', ')}.`;
-  try {
-    history.replaceState(null, '', `#step-${i + 1}`);
-  } catch {
-    // Some browsers refuse history on file:// pages; the page works without it.
-  }
 }
 
 function stepsPanel(): HTMLElement {
