@@ -105,7 +105,7 @@ describe('sim run, as a process', () => {
       "sim run: no scenario file or built-in scenario named 'nosuch'; built-in scenarios: acpi-lpss, bind-veto, deferred-probe, driver-override, due-diligence, fault-injection, i2c-minors, keystone-null-data, seed, tce-already-grouped\n",
     );
     expect(sim(['run', 'bind-veto', '--format', 'svg']).stderr).toBe(
-      "sim run: unknown format 'svg'; formats: text, json, jsonl, mermaid, perfetto, ktap\n",
+      "sim run: unknown format 'svg'; formats: text, json, jsonl, mermaid, perfetto, ktap, html\n",
     );
     expect(sim(['run', 'bind-veto', '--profile', 'v5.0']).stderr).toBe(
       "sim run: unknown profile 'v5.0'; known profiles: v4.12, v4.12+bind-veto, v6.12\n",

@@ -11,14 +11,19 @@ function countCodeGeneration(): { count: () => number; restore: () => void } {
       return Reflect.construct(target, args);
     },
   });
-  return { count: () => n, restore: () => void (globalThis.Function = real) };
+  return {
+    count: () => n,
+    restore: () => {
+      globalThis.Function = real;
+    },
+  };
 }
 
 /** A kernel with one bus whose chain has a block, called 50 times unchanged (hot enough to compile). */
 function callHot(options: { compileChains?: boolean }): void {
   const k = createKernel(options);
   const bus = k.busRegister({ name: 'hot' });
-  bus.notifier.register({ name: 'listener', notifierCall: () => NOTIFY_DONE });
+  bus.registerNotifier({ name: 'listener', notifierCall: () => NOTIFY_DONE });
   for (let i = 0; i < 50; i++) expect(k.callChain(bus.notifier, 1, null, 'test')).toBe(NOTIFY_DONE);
   k.close();
 }

@@ -25,8 +25,9 @@ a { color: var(--accent); }
 .muted { color: var(--muted); }
 .layout { display: grid; grid-template-columns: minmax(min(100%, 17rem), 22rem) minmax(0, 1fr); gap: 1rem; }
 @media (max-width: 50rem) { .layout { grid-template-columns: minmax(0, 1fr); } }
-.steps-panel { position: sticky; top: 0; align-self: start; max-height: 100vh; overflow: auto; }
-@media (max-width: 50rem) { .steps-panel { position: static; max-height: 22rem; } }
+.steps-panel { position: sticky; top: 0; align-self: start; }
+ol.steplist { max-height: 60vh; overflow: auto; border: 1px solid var(--line); border-radius: 0.3rem; }
+@media (max-width: 50rem) { .steps-panel { position: static; } ol.steplist { max-height: 16rem; } }
 .stepper { display: flex; flex-wrap: wrap; gap: 0.35rem; align-items: center; margin-bottom: 0.5rem; }
 button, select, textarea, input { font: inherit; color: inherit; }
 button { background: var(--panel); border: 1px solid var(--line); border-radius: 0.3rem; padding: 0.25rem 0.6rem;
@@ -36,7 +37,7 @@ button:disabled { opacity: 0.55; cursor: default; }
 :focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
 .pos { display: block; font-weight: 600; overflow-wrap: anywhere; margin-bottom: 0.5rem; }
 ol.steplist { list-style: none; margin: 0; padding: 0; }
-ol.steplist li { margin: 0; }
+ol.steplist li { margin: 0; content-visibility: auto; contain-intrinsic-size: auto 2.6rem; }
 ol.steplist button { width: 100%; text-align: left; border: 0; border-left: 0.3rem solid transparent;
   background: transparent; border-radius: 0; padding: 0.2rem 0.4rem; overflow-wrap: anywhere; }
 ol.steplist button[aria-current="step"] { background: var(--cur); border-left-color: var(--accent); font-weight: 600; }
@@ -47,7 +48,7 @@ ol.steplist button[aria-current="step"] { background: var(--cur); border-left-co
 .tag.ok, .ok-text { color: var(--ok); }
 .tag.warn { color: var(--warn); }
 .runs { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 24rem), 1fr)); gap: 1rem; }
-.run { border: 1px solid var(--line); border-radius: 0.4rem; padding: 0.5rem 0.75rem; min-width: 0; }
+.run { border: 1px solid var(--line); border-radius: 0.4rem; padding: 0.5rem 0.75rem; min-width: 0; contain: layout; }
 .run > h2 { margin-top: 0; }
 .result { font-size: 1.05rem; }
 .result output { font-weight: 700; }

@@ -280,6 +280,9 @@ function show(i: number, focus = false): void {
   data.runs.forEach((run, k) => {
     const sec = runSections[k]!;
     sec.replaceChildren(h('h2', {}, run.profile), ...runStep(run, i, differs.has(i)));
+    // dmesg "so far": its newest lines in view.
+    const log = sec.querySelector('pre.dmesg');
+    if (log !== null) log.scrollTop = log.scrollHeight;
   });
   const step = data.runs[0]?.steps[i];
   pos.textContent = nSteps === 0 ? 'No steps' : `Step ${i + 1} of ${nSteps}${step ? `: ${step.text}` : ''}`;
@@ -287,11 +290,6 @@ function show(i: number, focus = false): void {
   controls.next!.disabled = controls.last!.disabled = i >= nSteps - 1;
   if (whatIfAfter !== null)
     whatIfAfter.textContent = `Tried on the machine after step ${i + 1} (the step shown above), under ${data.whatIfProfiles.join(', ')}.`;
-  try {
-    history.replaceState(null, '', `#step-${i + 1}`);
-  } catch {
-    // Some browsers refuse history on file:// pages; the page works without it.
-  }
 }
 
 function stepsPanel(): HTMLElement {
