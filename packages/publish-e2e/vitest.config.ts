@@ -1,0 +1,11 @@
+import { defineProject } from 'vitest/config';
+
+export default defineProject({
+  test: {
+    name: 'publish-e2e',
+    include: ['test/**/*.test.ts'],
+    // Publishing every package (the release command builds first) and installing with npm take minutes.
+    hookTimeout: 900_000,
+    testTimeout: 300_000,
+  },
+});
