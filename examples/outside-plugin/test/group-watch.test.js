@@ -46,3 +46,11 @@ describe('group-watch', () => {
     expect(() => createKernel({ plugins: [groupWatch({ group: 1 })] })).toThrow(SimError);
   });
 });
+
+// The test docs/adding-a-plugin.md shows.
+it('logs the events of the group it watches', () => {
+  const kernel = createKernel({ plugins: [iommuGroupPlugin(), groupWatch({ group: 0 })] });
+  kernel.registerDriver({ name: 'e1000e', bus: 'pci', ids: [{ vendor: 0x8086, device: 0x10d3 }] });
+  kernel.addDevice({ bus: 'pci', address: '0000:03:00.0', vendor: 0x8086, device: 0x10d3 });
+  expect(kernel.dmesg.lines({ timestamps: false })).toContain('group-watch: watching group 0');
+});

@@ -349,6 +349,6 @@ describe('the sim command from the registry', () => {
       'vitest run in the plugin package',
     );
     // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI colour codes
-    expect(r.stdout.replace(/\u001b\[[0-9;]*m/g, '')).toMatch(/Tests\s+5 passed/);
+    expect(r.stdout.replace(/\u001b\[[0-9;]*m/g, '')).toMatch(/Tests\s+6 passed/);
   });
 });
