@@ -157,3 +157,34 @@ describe('a factory with required options (export const pluginName)', () => {
     expect(r.stderr).toContain("x is required; a factory that requires options exports its plugin's name beside it");
   });
 });
+
+describe('the example plugin package (examples/outside-plugin)', () => {
+  it('runs with the built sim from the repository, where it has no node_modules', () => {
+    const example = `${APP}../../examples/outside-plugin/`;
+    const r = sim(['run', `${example}watch.yaml`, '--plugin', `${example}index.js`]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('plugins: iommu-group, group-watch');
+    expect(r.stdout).toMatch(/expectations: \d+ passed, 0 failed/);
+  });
+});
+
+describe('docs/adding-a-plugin.md', () => {
+  const guide = readFileSync(`${APP}../../docs/adding-a-plugin.md`, 'utf8');
+  const example = (f: string) => readFileSync(`${APP}../../examples/outside-plugin/${f}`, 'utf8');
+
+  it("shows the example package's test verbatim (the end-to-end test runs it against the published packages)", () => {
+    const test = [...guide.matchAll(/^```js\n([\s\S]*?)^```$/gm)].map((m) => m[1]!).find((b) => b.includes("it('"));
+    expect(test).toBeDefined();
+    const body = test!.slice(test!.indexOf("it('"));
+    expect(example('test/group-watch.test.js')).toContain(body);
+  });
+
+  it("shows the example package's peer dependencies and its scenario's plugins", () => {
+    const pkg = JSON.parse(example('package.json')) as { peerDependencies: Record<string, string> };
+    expect(guide).toContain(
+      `"peerDependencies": ${JSON.stringify(pkg.peerDependencies).replaceAll(',', ', ').replaceAll('{', '{ ').replaceAll('}', ' }').replaceAll('":"', '": "')}`,
+    );
+    expect(example('watch.yaml')).toContain('  - iommu-group\n  - { name: group-watch, options: { group: 1 } }\n');
+  });
+});
