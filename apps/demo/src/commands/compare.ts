@@ -1,4 +1,4 @@
-import { formatCompare } from '../format/compare.ts';
+import { compareJson, formatCompare } from '../format/compare.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../io.ts';
 import { runScenario } from '../run/run.ts';
 import { type CommandSpec, INJECT_OPTION, PLUGIN_OPTION } from './command.ts';
@@ -21,7 +21,7 @@ export const compareCommand: CommandSpec = {
     inject: INJECT_OPTION,
     plugin: PLUGIN_OPTION,
   },
-  formats: ['text'],
+  formats: ['text', 'json'],
   run(ctx) {
     const scenario = ctx.load(ctx.args[0]);
     if (typeof scenario === 'number') return scenario;
@@ -36,7 +36,11 @@ export const compareCommand: CommandSpec = {
     if (profiles.length < 1) return ctx.usage('--profiles needs at least one profile, such as v4.12,v4.12+bind-veto');
     for (const p of profiles) if (!ctx.checkProfile(scenario, p)) return EXIT_USAGE;
     const runs = profiles.map((p) => runScenario(scenario, p));
-    ctx.io.stdout.write(formatCompare(runs, { style: ctx.style, width: textWidth(ctx.io) }));
+    ctx.io.stdout.write(
+      ctx.format === 'json'
+        ? `${JSON.stringify(compareJson(runs), null, 2)}\n`
+        : formatCompare(runs, { style: ctx.style, width: textWidth(ctx.io) }),
+    );
     return runs.every((r) => r.ok) ? EXIT_OK : EXIT_FAILED;
   },
 };
