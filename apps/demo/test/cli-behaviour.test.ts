@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Ajv from 'ajv';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { APP, ensureBuilt, sim } from './helpers.ts';
@@ -79,5 +82,39 @@ describe('the width of text output', () => {
     expect(longest(wide.stdout)).toBeLessThanOrEqual(200);
     const list80 = sim(['list'], { env: { COLUMNS: '80' } });
     expect(longest(list80.stdout)).toBeLessThanOrEqual(80);
+  });
+});
+
+describe('starting sim from the repository', () => {
+  const root = `${APP}../../`;
+  const rootPkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8'));
+  it('the workspace links the bin (pnpm --filter @sim/demo exec sim, pnpm exec sim) and pnpm sim runs it', () => {
+    expect(rootPkg.devDependencies['@sim/demo']).toBe('workspace:*');
+    expect(JSON.parse(readFileSync(`${APP}package.json`, 'utf8')).bin).toEqual({ sim: './bin/sim.js' });
+    expect(rootPkg.scripts.sim).toBe('node apps/demo/bin/sim.js');
+    // The link pnpm made at install (its target is committed, so it exists before any build).
+    const r = spawnSync(`${root}node_modules/.bin/sim`, ['--version'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^sim \d+\.\d+\.\d+/);
+  });
+
+  it('unbuilt, the bin says how to build instead of a module-not-found trace', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sim-unbuilt-'));
+    try {
+      mkdirSync(join(dir, 'bin'));
+      copyFileSync(`${APP}bin/sim.js`, join(dir, 'bin', 'sim.js'));
+      const r = spawnSync(process.execPath, [join(dir, 'bin', 'sim.js'), 'run', 'seed'], { encoding: 'utf8' });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/^sim: the command is not built yet; build it with `npx -y pnpm@10\.34\.9 build`/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("pnpm demo shows the build's progress on stderr and keeps stdout for the comparison", () => {
+    expect(rootPkg.scripts.demo).not.toContain('/dev/null');
+    expect(rootPkg.scripts.demo).toMatch(/--output-logs=hash-only >&2/);
+    const readme = readFileSync(`${root}README.md`, 'utf8');
+    expect(readme).toContain('npx -y pnpm@10.34.9 install && npx -y pnpm@10.34.9 demo');
   });
 });
