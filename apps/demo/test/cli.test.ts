@@ -120,7 +120,7 @@ describe('sim run, as a process', () => {
 
 describe('sim compare, list and schema', () => {
   it('puts the profiles side by side and marks the first difference', () => {
-    const r = sim(['compare', 'bind-veto', '--profiles', 'v4.12,v4.12+bind-veto']);
+    const r = sim(['compare', 'bind-veto', '--profiles', 'v4.12,v4.12+bind-veto'], { env: { COLUMNS: '80' } });
     expect(r.status).toBe(0);
     const lines = r.stdout.split('\n');
     expect(lines.every((l) => l.length <= 80)).toBe(true);
@@ -181,7 +181,8 @@ describe('the seed story through the command', () => {
   it('pnpm demo: the seed under v4.12, rfc-2017 and v6.12, in 80 columns: the BUG, the veto, the -EBUSY', () => {
     const demo = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')).scripts.demo;
     expect(demo).toContain('compare seed --profiles v4.12,rfc-2017,v6.12');
-    const r = sim(['compare', 'seed', '--profiles', 'v4.12,rfc-2017,v6.12']);
+    // As on an 80-column terminal (COLUMNS, as the terminal's width is honoured).
+    const r = sim(['compare', 'seed', '--profiles', 'v4.12,rfc-2017,v6.12'], { env: { COLUMNS: '80' } });
     expect(r.status).toBe(0);
     const lines = r.stdout.split('\n');
     expect(lines.filter((l) => l.length > 80)).toEqual([]);
@@ -215,7 +216,7 @@ describe('the seed story through the command', () => {
   });
 
   it('sim explain seed --group 1 says why the group is viable, and which bind would break it', () => {
-    const r = sim(['explain', 'seed', '--group', '1']);
+    const r = sim(['explain', 'seed', '--group', '1'], { env: { COLUMNS: '80' } });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('IOMMU group 1 (/sys/kernel/iommu_groups/1), profile rfc-2017');
     expect(r.stdout).toContain('0000:01:00.1 -> snd_hda_intel');

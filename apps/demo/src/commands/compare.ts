@@ -1,4 +1,4 @@
-import { formatCompare } from '../format/compare.ts';
+import { compareJson, formatCompare } from '../format/compare.ts';
 import { pageSource, runsPage } from '../html/pages.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../io.ts';
 import { runScenario } from '../run/run.ts';
@@ -22,7 +22,7 @@ export const compareCommand: CommandSpec = {
     inject: INJECT_OPTION,
     plugin: PLUGIN_OPTION,
   },
-  formats: ['text', 'html'],
+  formats: ['text', 'json', 'html'],
   run(ctx) {
     const scenario = ctx.load(ctx.args[0]);
     if (typeof scenario === 'number') return scenario;
@@ -42,7 +42,11 @@ export const compareCommand: CommandSpec = {
       return page.ok ? EXIT_OK : EXIT_FAILED;
     }
     const runs = profiles.map((p) => runScenario(scenario, p));
-    ctx.io.stdout.write(formatCompare(runs, { style: ctx.style, width: textWidth(ctx.io) }));
+    ctx.io.stdout.write(
+      ctx.format === 'json'
+        ? `${JSON.stringify(compareJson(runs), null, 2)}\n`
+        : formatCompare(runs, { style: ctx.style, width: textWidth(ctx.io) }),
+    );
     return runs.every((r) => r.ok) ? EXIT_OK : EXIT_FAILED;
   },
 };

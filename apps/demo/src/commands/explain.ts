@@ -79,11 +79,14 @@ export const explainCommand: CommandSpec = {
     const profile = ctx.string('profile') ?? scenario.profile;
     if (!ctx.checkProfile(scenario, profile)) return EXIT_USAGE;
     let text = '';
+    let data: unknown = null;
     let error: string | null = null;
+    const json = ctx.format === 'json';
     const run = runScenario(scenario, profile, {
       inspect: (kernel) => {
         try {
-          text = explainer.explain!(kernel, group);
+          if (json && explainer.explainJson !== undefined) data = explainer.explainJson(kernel, group);
+          else text = explainer.explain!(kernel, group);
         } catch (e) {
           if (!SimError.isInstance(e)) throw e;
           error = (e as Error).message;
@@ -98,6 +101,17 @@ export const explainCommand: CommandSpec = {
     }
     const last = run.steps.filter((st) => st.ran).at(-1);
     const { io, style } = ctx;
+    if (json) {
+      // explain-output.schema.json; a plugin module's explainer without data gives its text as { text }.
+      const out = {
+        scenario: scenario.name,
+        profile,
+        after: last === undefined ? null : { step: last.index + 1, text: last.step.text },
+        explanation: data ?? { text },
+      };
+      io.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+      return EXIT_OK;
+    }
     io.stdout.write(
       style.dim(
         `after ${last === undefined ? 'the boot' : `step ${last.index + 1} (\`${last.step.text}\`)`} of ${scenario.name}:\n`,

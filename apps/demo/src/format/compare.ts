@@ -1,6 +1,7 @@
 import type { TraceEvent } from '@sim/core';
 import { type RunResult, type StepRun, showResult, stepResultText } from '../run/run.ts';
-import { cut, notable, notifyName, pad, type Style, wrap } from './style.ts';
+import { formatJson } from './json.ts';
+import { cut, notable, notifyName, pad, type Style, visible, wrap } from './style.ts';
 
 /** Options of the side-by-side comparison. */
 export interface CompareOptions {
@@ -81,10 +82,16 @@ export function formatCompare(runs: readonly RunResult[], o: CompareOptions): st
   const devices = [...new Set(runs.flatMap((r) => Object.keys(r.devices)))];
   // A label column wide enough for device names (the end rows), then one column per profile.
   const margin = Math.min(16, Math.max(6, ...devices.map((d) => d.length + 3)));
-  const colW = Math.max(12, Math.floor((width - margin) / n));
+  // Without a width (stdout not a terminal, no COLUMNS) nothing is cut: the columns are as wide as their widest cell,
+  // known once every row is made, so rows are laid out at the end.
+  const unlimited = !Number.isFinite(width);
+  let colW = unlimited ? Number.POSITIVE_INFINITY : Math.max(12, Math.floor((width - margin) / n));
   const out: string[] = [];
-  const row = (cells: readonly string[], left = '') =>
-    out.push((pad(left, margin) + cells.map((c, i) => (i === n - 1 ? c : pad(c, colW))).join('')).replace(/\s+$/, ''));
+  const pending: { index: number; cells: readonly string[]; left: string }[] = [];
+  const row = (cells: readonly string[], left = '') => {
+    pending.push({ index: out.length, cells, left });
+    out.push('');
+  };
   out.push(s.bold(`sim compare ${sc.name}: ${runs.map((r) => r.profile).join(' | ')}`));
   if (sc.description !== '')
     for (const l of wrap(sc.description.replace(/\s+/g, ' '), width - 2)) out.push(`  ${s.dim(l)}`);
@@ -109,6 +116,10 @@ export function formatCompare(runs: readonly RunResult[], o: CompareOptions): st
     const res0 = st0.oops ? 'the task died' : stepResultText(st0);
     if (sigs.size === 1 && !st0.oops && st0.ran) {
       // The same everywhere: one line, the result at the end.
+      if (unlimited) {
+        out.push(`${num}$ ${step.text}  ${s.dim(res0)}`);
+        return;
+      }
       const room = width - num.length - 2 - res0.length - 2;
       out.push(`${num}$ ${pad(cut(step.text, room), room)}  ${s.dim(res0)}`);
       return;
@@ -196,5 +207,27 @@ export function formatCompare(runs: readonly RunResult[], o: CompareOptions): st
       }
     }
   }
+  if (unlimited) colW = Math.max(12, ...pending.flatMap((p) => p.cells.map((c) => visible(c) + 2)));
+  for (const p of pending) {
+    out[p.index] = (pad(p.left, margin) + p.cells.map((c, i) => (i === n - 1 ? c : pad(c, colW))).join('')).replace(
+      /\s+$/,
+      '',
+    );
+  }
   return `${out.join('\n')}\n`;
+}
+
+/** `sim compare --format json` (compare-output.schema.json): each run as run's json, and the first difference. */
+export function compareJson(runs: readonly RunResult[]) {
+  const first = runs[0]!;
+  const diff = firstDifference(runs);
+  const step = diff === -1 ? undefined : first.scenario.steps[diff];
+  return {
+    scenario: first.scenario.name,
+    file: first.scenario.file,
+    profiles: runs.map((r) => r.profile),
+    firstDifference: step === undefined ? null : { step: diff + 1, line: step.line, text: step.text },
+    runs: runs.map(formatJson),
+    ok: runs.every((r) => r.ok),
+  };
 }

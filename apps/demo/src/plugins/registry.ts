@@ -48,6 +48,8 @@ export interface PluginEntry {
   readonly ioctls?: Readonly<Record<string, { readonly out?: { make(): object; show(arg: object): string } }>>;
   /** `sim explain --group N`: the text explaining an IOMMU group of a kernel (the package's explainer). */
   readonly explain?: (kernel: Kernel, group: number) => string;
+  /** `sim explain --format json`: the same explanation as data (explain-output.schema.json's `explanation`). */
+  readonly explainJson?: (kernel: Kernel, group: number) => unknown;
   /** Whether it makes /sys/kernel/iommu_groups (so those paths validate). */
   readonly iommuGroups?: boolean;
   /** /dev nodes it creates, as patterns of the path after /dev/ (e.g. /^vfio\/(vfio|\d+)$/). */
@@ -189,6 +191,7 @@ export const PLUGINS: readonly PluginEntry[] = [
       VFIO_GROUP_GET_DEVICE_FD: {},
     },
     explain: (kernel, group) => explainGroup(kernel, group).text,
+    explainJson: (kernel, group) => explainGroup(kernel, group),
   },
   {
     name: 'keystone',
