@@ -67,7 +67,7 @@ export function runScenario(
     readonly afterStep?: (kernel: Kernel, index: number) => void;
   } = {},
 ): RunResult {
-  const { session, steps } = runSteps(scenario, profile, hooks.onKernel);
+  const { session, steps } = runSteps(scenario, profile, hooks);
   return endRun(scenario, profile, session, steps, hooks.inspect, true);
 }
 
@@ -114,9 +114,12 @@ export type LiveRecorder = (text: string, command: Step['command'], op: () => nu
 function runSteps(
   scenario: Scenario,
   profile: string,
-  onKernel?: (kernel: Kernel) => void,
+  hooks: {
+    readonly onKernel?: (kernel: Kernel) => void;
+    readonly afterStep?: (kernel: Kernel, index: number) => void;
+  } = {},
 ): { session: Session; steps: StepRun[] } {
-  const session = new Session(scenario, profile, onKernel);
+  const session = new Session(scenario, profile, hooks.onKernel);
   const k = session.kernel;
   const steps: StepRun[] = [];
   hooks.afterStep?.(k, -1);
