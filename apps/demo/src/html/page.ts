@@ -327,7 +327,7 @@ function stepsPanel(): HTMLElement {
     panel.append(h('p', {}, b));
   }
   panel.append(h('p', { class: 'muted' }, 'Keys: ← and → step, Home and End jump to the first and last step.'));
-  const ol = h('ol', { class: 'steplist', 'aria-label': 'Steps of the scenario' });
+  const ol = h('ol', { class: nSteps > 200 ? 'steplist long' : 'steplist', 'aria-label': 'Steps of the scenario' });
   const first = data.runs[0];
   for (let i = 0; i < nSteps; i++) {
     const s = first?.steps[i];
