@@ -478,6 +478,10 @@ function whatIfPanel(): HTMLElement {
   };
   const devSel = h('select', { id: 'wi-device' }) as HTMLSelectElement;
   for (const d of scenario.devices) devSel.append(h('option', { value: d.name }, `${d.name} (${d.bus})`));
+  // The device the opening step is about, if it names one.
+  const opening = data.runs[0]?.steps[current]?.text ?? '';
+  const named = scenario.devices.filter((d) => opening.includes(d.name)).at(-1);
+  if (named !== undefined) devSel.value = named.name;
   const actSel = h('select', { id: 'wi-action' }) as HTMLSelectElement;
   for (const [v, t] of [
     ['bind', 'bind to driver …'],
@@ -533,12 +537,23 @@ function whatIfPanel(): HTMLElement {
       .split('\n')
       .map((l) => l.trim())
       .filter(Boolean);
-    try {
-      const r = whatIf(scenario, data.whatIfProfiles, actions, current + 1, { compileChains: false });
-      out.replaceChildren(whatIfOutcomes(r));
-    } catch (err) {
-      out.replaceChildren(h('p', { class: 'bad-text', role: 'alert' }, `✗ ${(err as Error).message}`));
-    }
+    const after = current + 1;
+    // A long run takes a moment to replay under every profile: say so, then compute once the message is drawn.
+    out.replaceChildren(
+      h(
+        'p',
+        { class: 'muted' },
+        `Replaying ${after} step${after === 1 ? '' : 's'} under ${data.whatIfProfiles.join(', ')} …`,
+      ),
+    );
+    setTimeout(() => {
+      try {
+        const r = whatIf(scenario, data.whatIfProfiles, actions, after, { compileChains: false });
+        out.replaceChildren(whatIfOutcomes(r));
+      } catch (err) {
+        out.replaceChildren(h('p', { class: 'bad-text', role: 'alert' }, `✗ ${(err as Error).message}`));
+      }
+    }, 0);
   });
   fill();
   sec.append(
