@@ -36,7 +36,10 @@ const cycle = [
 ];
 const steps = Array.from({ length: STEPS }, (_, i) => `  - ${cycle[i % cycle.length]}`);
 const big = join(dir, 'big.yaml');
-writeFileSync(big, `${head.replace(/^description: >-\n(  .*\n)+/m, 'description: 3,000 steps on the seed machine.\n')}\nsteps:\n${steps.join('\n')}\n`);
+writeFileSync(
+  big,
+  `${head.replace(/^description: >-\n( {2}.*\n)+/m, 'description: 3,000 steps on the seed machine.\n')}\nsteps:\n${steps.join('\n')}\n`,
+);
 
 const rows = [];
 for (const [label, args] of [
@@ -52,7 +55,16 @@ for (const [label, args] of [
 
 const context = await chromium.launchPersistentContext(join(dir, 'profile'), {
   executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
   viewport: { width: 1400, height: 1000 },
 });
 const page = await context.newPage();
@@ -72,7 +84,13 @@ const stepping = await page.evaluate((n) => {
   }
   times.sort((a, b) => a - b);
   const cur = document.querySelector('.steplist button[aria-current="step"]').getAttribute('data-step');
-  return { total: times.reduce((a, b) => a + b, 0), median: times[times.length >> 1], p99: times[Math.floor(times.length * 0.99)], max: times.at(-1), at: Number(cur) };
+  return {
+    total: times.reduce((a, b) => a + b, 0),
+    median: times[times.length >> 1],
+    p99: times[Math.floor(times.length * 0.99)],
+    max: times.at(-1),
+    at: Number(cur),
+  };
 }, STEPS);
 if (stepping.at !== STEPS - 1) throw new Error(`the stepper stopped at step ${stepping.at + 1}`);
 // Twenty real key presses through the browser (input event, script, layout, paint), for the felt latency.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runScenario } from '../src/run/run.ts';
 import { whatIf } from '../src/whatif/whatif.ts';
-import { builtin, sim } from './helpers.ts';
+import { builtin, builtinNames, runnableProfiles, sim } from './helpers.ts';
 
 const BIND = 'echo 0000:01:00.1 > /sys/bus/pci/drivers/snd_hda_intel/bind';
 
@@ -26,6 +26,24 @@ describe('what-if', () => {
       const r = whatIf(scenario, [profile], [scenario.steps[13]!.text], 13);
       expect(r.outcomes[0]!.returns[0]!.result).toBe(run.steps[13]!.result);
     }
+  });
+
+  it("every sysfs write of every built-in run, tried as a what-if on the state before it, returns what the run's step did", () => {
+    let checked = 0;
+    for (const name of builtinNames()) {
+      const scenario = builtin(name);
+      for (const profile of runnableProfiles(scenario)) {
+        const run = runScenario(scenario, profile);
+        run.steps.forEach((s, i) => {
+          if (!s.ran || s.step.command.verb !== 'echo') return;
+          const o = whatIf(scenario, [profile], [s.step.text], i).outcomes[0]!;
+          expect(o.returns[0]!.result, `${name} ${profile} step ${i + 1}`).toBe(s.result);
+          expect(o.oops === null, `${name} ${profile} step ${i + 1}`).toBe(!s.oops);
+          checked++;
+        });
+      }
+    }
+    expect(checked).toBeGreaterThan(50);
   });
 
   it('after the kernel died it says so instead of trying', () => {

@@ -37,7 +37,9 @@ button:disabled { opacity: 0.55; cursor: default; }
 :focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
 .pos { display: block; font-weight: 600; overflow-wrap: anywhere; margin-bottom: 0.5rem; }
 ol.steplist { list-style: none; margin: 0; padding: 0; }
-ol.steplist li { margin: 0; content-visibility: auto; contain-intrinsic-size: auto 2.6rem; }
+ol.steplist li { margin: 0; }
+/* A long run (hundreds of steps): off-screen rows skip layout and paint. */
+ol.steplist.long li { content-visibility: auto; contain-intrinsic-size: auto 2.6rem; }
 ol.steplist button { width: 100%; text-align: left; border: 0; border-left: 0.3rem solid transparent;
   background: transparent; border-radius: 0; padding: 0.2rem 0.4rem; overflow-wrap: anywhere; }
 ol.steplist button[aria-current="step"] { background: var(--cur); border-left-color: var(--accent); font-weight: 600; }

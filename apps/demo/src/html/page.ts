@@ -327,7 +327,7 @@ function stepsPanel(): HTMLElement {
     panel.append(h('p', {}, b));
   }
   panel.append(h('p', { class: 'muted' }, 'Keys: ← and → step, Home and End jump to the first and last step.'));
-  const ol = h('ol', { class: 'steplist', 'aria-label': 'Steps of the scenario' });
+  const ol = h('ol', { class: nSteps > 200 ? 'steplist long' : 'steplist', 'aria-label': 'Steps of the scenario' });
   const first = data.runs[0];
   for (let i = 0; i < nSteps; i++) {
     const s = first?.steps[i];
@@ -478,6 +478,10 @@ function whatIfPanel(): HTMLElement {
   };
   const devSel = h('select', { id: 'wi-device' }) as HTMLSelectElement;
   for (const d of scenario.devices) devSel.append(h('option', { value: d.name }, `${d.name} (${d.bus})`));
+  // The device the opening step is about, if it names one.
+  const opening = data.runs[0]?.steps[current]?.text ?? '';
+  const named = scenario.devices.filter((d) => opening.includes(d.name)).at(-1);
+  if (named !== undefined) devSel.value = named.name;
   const actSel = h('select', { id: 'wi-action' }) as HTMLSelectElement;
   for (const [v, t] of [
     ['bind', 'bind to driver …'],
@@ -533,12 +537,23 @@ function whatIfPanel(): HTMLElement {
       .split('\n')
       .map((l) => l.trim())
       .filter(Boolean);
-    try {
-      const r = whatIf(scenario, data.whatIfProfiles, actions, current + 1, { compileChains: false });
-      out.replaceChildren(whatIfOutcomes(r));
-    } catch (err) {
-      out.replaceChildren(h('p', { class: 'bad-text', role: 'alert' }, `✗ ${(err as Error).message}`));
-    }
+    const after = current + 1;
+    // A long run takes a moment to replay under every profile: say so, then compute once the message is drawn.
+    out.replaceChildren(
+      h(
+        'p',
+        { class: 'muted' },
+        `Replaying ${after} step${after === 1 ? '' : 's'} under ${data.whatIfProfiles.join(', ')} …`,
+      ),
+    );
+    setTimeout(() => {
+      try {
+        const r = whatIf(scenario, data.whatIfProfiles, actions, after, { compileChains: false });
+        out.replaceChildren(whatIfOutcomes(r));
+      } catch (err) {
+        out.replaceChildren(h('p', { class: 'bad-text', role: 'alert' }, `✗ ${(err as Error).message}`));
+      }
+    }, 0);
   });
   fill();
   sec.append(
