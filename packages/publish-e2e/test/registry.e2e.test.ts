@@ -23,8 +23,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const PUBLIC = [
+  '@sim/acpi-lpss',
   '@sim/core',
   '@sim/demo',
+  '@sim/fuse',
   '@sim/i2cdev',
   '@sim/iommu-group',
   '@sim/keystone',
