@@ -6,9 +6,11 @@
  * (scripts/system-deps.txt): where they are missing these tests fail and say so.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fuseUnavailable } from '@sim/fuse';
+import { Ajv } from 'ajv';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BIN, builtin, ensureBuilt, runnableProfiles } from './helpers.ts';
+import { APP, BIN, builtin, ensureBuilt, runnableProfiles } from './helpers.ts';
 
 /** The seed's bind of the audio function to snd_hda_intel, and its step number. */
 const BIND_STEP = 14;
@@ -67,7 +69,12 @@ describe('sim exec: real tools against the live kernel', () => {
       expect(r.stderr).toContain(`echo: write error: ${want.bash}`);
       expect(r.status).toBe(1);
       const live = JSON.parse(r.stdout) as JsonRun;
+      // The documented json shape (apps/demo/run-output.schema.json), live steps included.
+      const shape = JSON.parse(readFileSync(`${APP}run-output.schema.json`, 'utf8'));
+      const check = new Ajv({ strict: true, allErrors: true }).compile(shape);
+      expect(check(live), JSON.stringify(check.errors)).toBe(true);
       const last = live.steps.at(-1)!;
+      expect(last).toMatchObject({ line: 0, ran: true });
       expect(last.step).toBe(BIND);
       expect(last.errno).toBe(want.errno);
       if (want.oops) {
