@@ -153,6 +153,11 @@ describe('sim exec: real tools against the live kernel', () => {
     expect(r.status).toBe(0);
   });
 
+  it("exits with the command's status, 128 + the signal for one killed by a signal", () => {
+    expect(simExec(['exec', 'seed', '--at', '0', '-f', 'json', '--', 'sh', '-c', 'exit 7']).status).toBe(7);
+    expect(simExec(['exec', 'seed', '--at', '0', '-f', 'json', '--', 'sh', '-c', 'kill -TERM $$']).status).toBe(143);
+  });
+
   it('refuses a missing command and a bad --at, before touching anything', () => {
     const none = simExec(['exec', 'seed']);
     expect(none.status).toBe(2);
