@@ -91,6 +91,25 @@ describe('sim exec: real tools against the live kernel', () => {
       expect(live.oops?.message ?? null).toBe(whole.oops?.message ?? null);
     });
 
+    it('driverctl unset-override before the group is opened: the override goes and the host driver binds', () => {
+      // After step 5 both functions are vfio-pci's by override, no container yet: giving the audio function back
+      // is allowed under every profile (the veto and the DMA ownership need a group in use).
+      const script = 'driverctl unset-override 0000:01:00.1 && driverctl list-devices && driverctl list-overrides';
+      const r = simExec(['exec', 'seed', '--at', '5', '--profile', profile, '-f', 'json', '--', 'sh', '-c', script]);
+      expect(r.status).toBe(0);
+      expect(r.stderr).toBe(
+        '0000:00:00.0 (none)\n0000:00:01.0 pcieport\n0000:01:00.0 vfio-pci [*]\n0000:01:00.1 snd_hda_intel\n' +
+          '0000:01:00.0 vfio-pci\n',
+      );
+      const live = (JSON.parse(r.stdout) as JsonRun).steps.slice(5);
+      // What driverctl writes (the reference's strace): unbind, an empty override, a probe.
+      expect(live.map((s) => [s.step, s.result])).toEqual([
+        ['echo 0000:01:00.1 > /sys/bus/pci/drivers/vfio-pci/unbind', 13],
+        ['echo > /sys/devices/pci0000:00/0000:00:01.0/0000:01:00.1/driver_override', 1],
+        ['echo 0000:01:00.1 > /sys/bus/pci/drivers_probe', 13],
+      ]);
+    });
+
     it('driverctl set-override at the end of the story: the kernel says no and driverctl says so', () => {
       const r = simExec([
         'exec',
