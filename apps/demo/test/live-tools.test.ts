@@ -6,9 +6,11 @@
  * (scripts/system-deps.txt): where they are missing these tests fail and say so.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fuseUnavailable } from '@sim/fuse';
+import { Ajv } from 'ajv';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BIN, builtin, ensureBuilt, runnableProfiles } from './helpers.ts';
+import { APP, BIN, builtin, ensureBuilt, runnableProfiles } from './helpers.ts';
 
 /** The seed's bind of the audio function to snd_hda_intel, and its step number. */
 const BIND_STEP = 14;
@@ -67,7 +69,12 @@ describe('sim exec: real tools against the live kernel', () => {
       expect(r.stderr).toContain(`echo: write error: ${want.bash}`);
       expect(r.status).toBe(1);
       const live = JSON.parse(r.stdout) as JsonRun;
+      // The documented json shape (apps/demo/run-output.schema.json), live steps included.
+      const shape = JSON.parse(readFileSync(`${APP}run-output.schema.json`, 'utf8'));
+      const check = new Ajv({ strict: true, allErrors: true }).compile(shape);
+      expect(check(live), JSON.stringify(check.errors)).toBe(true);
       const last = live.steps.at(-1)!;
+      expect(last).toMatchObject({ line: 0, ran: true });
       expect(last.step).toBe(BIND);
       expect(last.errno).toBe(want.errno);
       if (want.oops) {
@@ -82,6 +89,25 @@ describe('sim exec: real tools against the live kernel', () => {
       const whole = JSON.parse(ran.stdout) as JsonRun;
       expect(live.state).toEqual(whole.state);
       expect(live.oops?.message ?? null).toBe(whole.oops?.message ?? null);
+    });
+
+    it('driverctl unset-override before the group is opened: the override goes and the host driver binds', () => {
+      // After step 5 both functions are vfio-pci's by override, no container yet: giving the audio function back
+      // is allowed under every profile (the veto and the DMA ownership need a group in use).
+      const script = 'driverctl unset-override 0000:01:00.1 && driverctl list-devices && driverctl list-overrides';
+      const r = simExec(['exec', 'seed', '--at', '5', '--profile', profile, '-f', 'json', '--', 'sh', '-c', script]);
+      expect(r.status).toBe(0);
+      expect(r.stderr).toBe(
+        '0000:00:00.0 (none)\n0000:00:01.0 pcieport\n0000:01:00.0 vfio-pci [*]\n0000:01:00.1 snd_hda_intel\n' +
+          '0000:01:00.0 vfio-pci\n',
+      );
+      const live = (JSON.parse(r.stdout) as JsonRun).steps.slice(5);
+      // What driverctl writes (the reference's strace): unbind, an empty override, a probe.
+      expect(live.map((s) => [s.step, s.result])).toEqual([
+        ['echo 0000:01:00.1 > /sys/bus/pci/drivers/vfio-pci/unbind', 13],
+        ['echo > /sys/devices/pci0000:00/0000:00:01.0/0000:01:00.1/driver_override', 1],
+        ['echo 0000:01:00.1 > /sys/bus/pci/drivers_probe', 13],
+      ]);
     });
 
     it('driverctl set-override at the end of the story: the kernel says no and driverctl says so', () => {
@@ -144,6 +170,11 @@ describe('sim exec: real tools against the live kernel', () => {
         'group 0 0000:00:00.0\ngroup 1 0000:00:01.0\ngroup 1 0000:01:00.0\ngroup 1 0000:01:00.1\n',
     );
     expect(r.status).toBe(0);
+  });
+
+  it("exits with the command's status, 128 + the signal for one killed by a signal", () => {
+    expect(simExec(['exec', 'seed', '--at', '0', '-f', 'json', '--', 'sh', '-c', 'exit 7']).status).toBe(7);
+    expect(simExec(['exec', 'seed', '--at', '0', '-f', 'json', '--', 'sh', '-c', 'kill -TERM $$']).status).toBe(143);
   });
 
   it('refuses a missing command and a bad --at, before touching anything', () => {

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FuseMount } from '@sim/fuse';
 import { builtinPath } from '../builtins.ts';
@@ -113,7 +113,10 @@ export const execCommand: CommandSpec = {
             failure = `cannot run unshare: ${e.message}`;
             resolve(EXIT_FAILED);
           });
-          child.on('close', (code, signal) => resolve(code ?? (signal === null ? EXIT_FAILED : 128 + 2)));
+          child.on('close', (code, signal) =>
+            // Killed by a signal: 128 + its number, as a shell reports it.
+            resolve(code ?? (signal === null ? EXIT_FAILED : 128 + (constants.signals[signal] ?? 0))),
+          );
         });
         await m.close();
         if (kernel.oops !== null)

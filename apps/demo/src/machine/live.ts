@@ -14,7 +14,7 @@ export function recordingHooks(record: LiveRecorder, onOops: () => void): SysfsF
   return {
     write: (path, text, op) => {
       const shown = text.replace(/\n$/, '').replace(/\0/g, '\\0');
-      const ret = record(`echo ${shown} > ${path}`, { verb: 'echo', text, path }, op);
+      const ret = record(`echo ${shown === '' ? '' : `${shown} `}> ${path}`, { verb: 'echo', text, path }, op);
       return ret;
     },
     onOops,
