@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { formatProblem, loadScenario, MAX_PROBLEMS } from '../src/scenario/load.ts';
 import { MAX_DEPTH } from '../src/scenario/structure.ts';
+import { APP } from './helpers.ts';
 
 // Scenario files from an adversarial audit (issue 12): each is refused with a clear message at its position, in
 // time linear in its size, and nothing runs.
@@ -78,6 +80,17 @@ describe('numbers', () => {
     );
     expect(ps).toHaveLength(1);
     expect(ps[0]).toMatch(/^bad\.yaml:4:\d+: topology\.devices\[0\]\.iommuGroup: 1e\+300 is too large for an integer/);
+  });
+});
+
+describe('1e300 in a plugin option of a device', () => {
+  it('tce.pe: 1e300 is refused at the value', () => {
+    const text = readFileSync(`${APP}scenarios/tce-already-grouped.yaml`, 'utf8');
+    expect(text).toContain('tce: { pe: 1 }');
+    const ps = problems(text.replace('tce: { pe: 1 }', 'tce: { pe: 1e300 }'));
+    expect(ps).toEqual([
+      expect.stringMatching(/^bad\.yaml:\d+:\d+: topology\.devices\[0\]\.tce\.pe: 1e\+300 is too large for an integer/),
+    ]);
   });
 });
 

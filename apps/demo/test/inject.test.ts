@@ -167,14 +167,17 @@ describe('inject and inject-probe steps', () => {
 
 describe('sim run --inject', () => {
   it('adds injections after the scenario’s own, and lists them under boot', async () => {
-    const r = await simInProcess([
-      'run',
-      'deferred-probe',
-      '--inject',
-      'platform:BUS_NOTIFY_BIND_DRIVER=NOTIFY_BAD,priority=5,times=1',
-      '--profile',
-      'v4.12+bind-veto',
-    ]);
+    const r = await simInProcess(
+      [
+        'run',
+        'deferred-probe',
+        '--inject',
+        'platform:BUS_NOTIFY_BIND_DRIVER=NOTIFY_BAD,priority=5,times=1',
+        '--profile',
+        'v4.12+bind-veto',
+      ],
+      { env: { COLUMNS: '80' } },
+    );
     expect(r.stderr).toBe('');
     expect(r.status).toBe(1);
     expect(r.stdout).toContain(

@@ -44,15 +44,17 @@ describe('the release pipeline', () => {
 
   it('publishes every package but the reliability suites, the sim command included', () => {
     expect(published.map((w) => w.pkg.name).sort()).toEqual([
+      '@sim/acpi-lpss',
       '@sim/core',
       '@sim/demo',
+      '@sim/fuse',
       '@sim/i2cdev',
       '@sim/iommu-group',
       '@sim/keystone',
       '@sim/tce-iommu',
       '@sim/vfio',
     ]);
-    expect(workspace.find((w) => w.pkg.name === '@sim/demo')?.pkg.bin).toEqual({ sim: './dist/sim.js' });
+    expect(workspace.find((w) => w.pkg.name === '@sim/demo')?.pkg.bin).toEqual({ sim: './bin/sim.js' });
   });
 });
 

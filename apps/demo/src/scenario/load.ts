@@ -111,6 +111,9 @@ export function loadScenario(text: string, file: string, options: LoadOptions = 
   const lineCounter = new LineCounter();
   // uniqueKeys off: the parser's own duplicate-key check is quadratic; checkStructure() does it with a Set.
   let doc: Document;
+  // Each parse error is an Error: without stack traces a file of a million errors is not a million stack walks.
+  const traces = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   try {
     doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
   } catch (e) {
@@ -131,6 +134,8 @@ export function loadScenario(text: string, file: string, options: LoadOptions = 
         },
       ],
     };
+  } finally {
+    Error.stackTraceLimit = traces;
   }
   const ctx = new Ctx(doc, lineCounter, file, []);
   const fail = (): LoadResult => ({ ok: false, problems: ctx.problems, omitted: ctx.omitted });
@@ -217,6 +222,8 @@ export function loadScenario(text: string, file: string, options: LoadOptions = 
   }
   const issues = validate(data, schema(registry));
   for (const issue of issues) ctx.problem(issue.path, issue.message, issue.expected, issue.atKey);
+  // A full report: the names would only add to the count of those left out.
+  if (ctx.full()) return fail();
   // The names (devices, drivers, paths in steps ...) are checked even when the schema found problems, as long as
   // what they are checked against (plugins, topology) is sound; entries with a schema problem are left out.
   const skip = skipped(issues);
