@@ -58,7 +58,7 @@ describe('--format json of compare, explain and audit', () => {
 
   it('every command with --format refuses a format it does not have', () => {
     expect(sim(['explain', 'seed', '--group', '1', '--format', 'mermaid']).stderr).toBe(
-      "sim explain: unknown format 'mermaid'; formats: text, json\n",
+      "sim explain: unknown format 'mermaid'; formats: text, json, html\n",
     );
   });
 });

@@ -61,7 +61,6 @@ export const explainCommand: CommandSpec = {
       return EXIT_OK;
     }
     if (ctx.string('after') !== undefined) return ctx.usage('--after goes with --what-if ACTION');
-    if (ctx.format === 'json') return ctx.usage('--format json goes with --what-if; the --group explanation is text');
     const given = ctx.string('group');
     const group = given === undefined ? Number.NaN : Number(given);
     if (!Number.isInteger(group) || group < 0 || !/^\d+$/.test(given ?? '')) {
