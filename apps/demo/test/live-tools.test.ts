@@ -5,8 +5,9 @@
  * sysfs layout, not from sim's output. Needs root, /dev/fuse, unshare, driverctl and lspci
  * (scripts/system-deps.txt): where they are missing these tests fail and say so.
  */
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
+import { chmodSync, readFileSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fuseUnavailable } from '@sim/fuse';
 import { Ajv } from 'ajv';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -273,14 +274,24 @@ describe('what sim mount and sim exec say when the machine cannot do it', () => 
   });
 
   it('sim exec without root says it needs root, before doing anything', () => {
-    const r = spawnSync(
-      'setpriv',
-      ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, 'exec', 'seed', '--', 'true'],
-      {
-        encoding: 'utf8',
-        cwd: '/',
-      },
-    );
+    // nobody must reach the checkout: a clone made in `mktemp -d` sits in a 0700 directory, so each directory above
+    // it that others cannot search gets o+x for the test and its mode back afterwards.
+    const opened: [string, number][] = [];
+    for (let d = dirname(BIN); d !== dirname(d); d = dirname(d)) {
+      const mode = statSync(d).mode & 0o7777;
+      if ((mode & 0o001) === 0) opened.push([d, mode]);
+    }
+    let r: SpawnSyncReturns<string>;
+    try {
+      for (const [d, mode] of opened) chmodSync(d, mode | 0o001);
+      r = spawnSync(
+        'setpriv',
+        ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, 'exec', 'seed', '--', 'true'],
+        { encoding: 'utf8', cwd: '/' },
+      );
+    } finally {
+      for (const [d, mode] of opened) chmodSync(d, mode);
+    }
     expect(r.stderr).toMatch(
       /sim exec: (needs root to mount over \/sys|this machine cannot serve a FUSE mount: \/dev\/fuse cannot be opened)/,
     );

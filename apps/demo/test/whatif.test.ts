@@ -79,7 +79,6 @@ describe('what-if', () => {
       [['--what-if', BIND, '--after', '-1'], '--after'],
       [['--what-if', BIND, '--group', '1'], 'not both'],
       [['--after', '3', '--group', '1'], '--after goes with --what-if'],
-      [['--group', '1', '--format', 'json'], '--format json goes with --what-if'],
     ] as const;
     for (const [args, message] of bad) {
       const r = sim(['explain', 'seed', ...args]);
