@@ -120,6 +120,25 @@ function checkAnswer(answer: unknown): InjectAnswer {
 /** The kernel's injector. */
 export function createInjector(k: KernelImpl): Injector {
   const live = new Set<Injection>();
+  /**
+   * An injection in place (`ret` 0) is listed until removed, and a failed use() takes it out again (the journal);
+   * `remove()` undoes exactly this injection.
+   */
+  const track = (description: string, ret: number, undo: () => number): Injection => {
+    const injection: Injection = {
+      description,
+      ret,
+      remove: () => {
+        live.delete(injection);
+        return undo();
+      },
+    };
+    if (ret === 0) {
+      live.add(injection);
+      k.journalUndo(() => injection.remove());
+    }
+    return injection;
+  };
   return {
     notifier(spec) {
       k.checkUsable();
@@ -162,19 +181,11 @@ export function createInjector(k: KernelImpl): Injector {
       const reg = (
         chain as unknown as { register(nb: NotifierBlock<unknown>): { ret: number; unregister(): number } }
       ).register(nb);
-      const injection: Injection = {
-        description: `${name} on ${spec.chain}: ${actionName} -> ${describeAnswer(answer)}${times === Number.POSITIVE_INFINITY ? '' : ` (${times}x)`}`,
-        ret: reg.ret,
-        remove: () => {
-          live.delete(injection);
-          return reg.unregister();
-        },
-      };
-      if (reg.ret === 0) {
-        live.add(injection);
-        k.journalUndo(() => injection.remove());
-      }
-      return injection;
+      return track(
+        `${name} on ${spec.chain}: ${actionName} -> ${describeAnswer(answer)}${times === Number.POSITIVE_INFINITY ? '' : ` (${times}x)`}`,
+        reg.ret,
+        () => reg.unregister(),
+      );
     },
     probe(spec) {
       k.checkUsable();
@@ -203,17 +214,11 @@ export function createInjector(k: KernelImpl): Injector {
       }
       const fault = { driver: drv, errno: spec.errno, at: spec.nth === undefined ? null : drv.probeCalls + spec.nth };
       const undo = k.addProbeFault(fault);
-      const injection: Injection = {
-        description: `probe of ${bus.name}/${drv.name} -> ${spec.errno}${spec.nth === undefined ? '' : ` on call ${spec.nth}`}`,
-        ret: 0,
-        remove: () => {
-          live.delete(injection);
-          return undo();
-        },
-      };
-      live.add(injection);
-      k.journalUndo(() => injection.remove());
-      return injection;
+      return track(
+        `probe of ${bus.name}/${drv.name} -> ${spec.errno}${spec.nth === undefined ? '' : ` on call ${spec.nth}`}`,
+        0,
+        undo,
+      );
     },
     sysfs(spec) {
       k.checkUsable();
@@ -254,17 +259,11 @@ export function createInjector(k: KernelImpl): Injector {
         k.printk(KERN_INFO, `Injecting ${spec.errno} to the creation of ${path}`);
         return spec.errno;
       });
-      const injection: Injection = {
-        description: `sysfs ${spec.name}${under === null ? '' : ` under ${spec.under}`} -> ${spec.errno}${times === Number.POSITIVE_INFINITY ? '' : ` (${times}x)`}`,
-        ret: 0,
-        remove: () => {
-          live.delete(injection);
-          return undo();
-        },
-      };
-      live.add(injection);
-      k.journalUndo(() => injection.remove());
-      return injection;
+      return track(
+        `sysfs ${spec.name}${under === null ? '' : ` under ${spec.under}`} -> ${spec.errno}${times === Number.POSITIVE_INFINITY ? '' : ` (${times}x)`}`,
+        0,
+        undo,
+      );
     },
     list() {
       return [...live].map((i) => i.description);
