@@ -32,6 +32,7 @@ import {
 import {
   ContainerImpl,
   containerPut,
+  deviceFds,
   findDevice,
   groupOfIommu,
   TYPE1,
@@ -125,10 +126,7 @@ export function vfioUnregisterGroupDev(st: VfioState, dev: Device): void {
     if (device.kref > 0) {
       device.ops.request?.(device, blocked.count++);
       st.blockedDel.set(dev, blocked);
-      const fds = k.dev
-        .openFiles()
-        .filter((f) => k.dev.file(f.fd)?.private === device)
-        .map((f) => f.fd);
+      const fds = deviceFds(k, device);
       k.hang(
         'drivers/vfio/vfio_main.c:vfio_unregister_group_dev',
         `vfio_unregister_group_dev() waits for ${dev.name} to be released by userspace (device fd ${fds.join(', ')} open); 6.12 blocks this task until the fd is closed; sim ended the operation with -EDEADLK, the device stays bound to ${dev.driver?.name ?? 'its driver'}: close the device fd, then unbind again`,

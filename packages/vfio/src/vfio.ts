@@ -606,10 +606,7 @@ export function vfioDelGroupDev(kernel: Kernel, dev: Device): void {
     if (still !== undefined) {
       still.ops.request?.(still, blocked.count++);
       st.blockedDel.set(dev, blocked);
-      const fds = k.dev
-        .openFiles()
-        .filter((f) => k.dev.file(f.fd)?.private === still)
-        .map((f) => f.fd);
+      const fds = deviceFds(k, still);
       k.hang(
         'drivers/vfio/vfio.c:vfio_del_group_dev',
         `vfio_del_group_dev() waits for ${dev.name} to be released by userspace (device fd ${fds.join(', ')} open); v4.12 blocks this task until the fd is closed; sim ended the operation with -EDEADLK, the device stays bound to ${dev.driver?.name ?? 'its driver'} on the unbound list: close the device fd, then unbind again`,
@@ -932,6 +929,14 @@ export function vfioDeviceOf(kernel: Kernel, dev: Device): VfioDevice | undefine
 /** True when an unbind of `dev` is stuck in vfio_del_group_dev() (see vfioDelGroupDev()). */
 export function isUnbindBlocked(kernel: Kernel, dev: Device): boolean {
   return vfioState(kernel, 'isUnbindBlocked()').blockedDel.has(dev);
+}
+
+/** The fds open on one vfio device (the files whose private data is it): what an unbind waits for. */
+export function deviceFds(k: Kernel, device: object): number[] {
+  return k.dev
+    .openFiles()
+    .filter((f) => k.dev.file(f.fd)?.private === device)
+    .map((f) => f.fd);
 }
 
 /** The open device fds of a vfio group (each counts as a container user). */
