@@ -99,6 +99,23 @@ export interface LoadOptions {
   readonly plugins?: Registry;
 }
 
+/** A file refused for one problem that stops the check (nothing after it can be read). */
+function onlyProblem(problem: Problem): LoadResult {
+  return { ok: false, omitted: 0, problems: [problem] };
+}
+
+/** The YAML parser recursed past the stack at `at` (thousands of nested mappings). */
+function tooDeep(file: string, at: { line: number; col: number }): Problem {
+  return {
+    file,
+    line: at.line,
+    column: at.col,
+    where: '',
+    message: 'mappings and lists nest too deep for the YAML parser',
+    expected: `at most ${MAX_DEPTH} levels of nesting`,
+  };
+}
+
 /** How many problems a file's report lists; the rest are counted ("and N more"). */
 export const MAX_PROBLEMS = 100;
 
@@ -119,21 +136,7 @@ export function loadScenario(text: string, file: string, options: LoadOptions = 
   } catch (e) {
     // The parser recursed past the stack (thousands of nested mappings); it may also report this as an error.
     if (!(e instanceof RangeError)) throw e;
-    const { line, col } = lineCounter.linePos(deepestOffset(text));
-    return {
-      ok: false,
-      omitted: 0,
-      problems: [
-        {
-          file,
-          line,
-          column: col,
-          where: '',
-          message: 'mappings and lists nest too deep for the YAML parser',
-          expected: `at most ${MAX_DEPTH} levels of nesting`,
-        },
-      ],
-    };
+    return onlyProblem(tooDeep(file, lineCounter.linePos(deepestOffset(text))));
   } finally {
     Error.stackTraceLimit = traces;
   }
@@ -149,14 +152,7 @@ export function loadScenario(text: string, file: string, options: LoadOptions = 
     if (e.message.includes('Maximum call stack size exceeded') || e.message.includes('too much recursion')) {
       // The parser itself recursed too deep (thousands of nested mappings): say so once.
       if (!deepReported) {
-        ctx.problems.push({
-          file,
-          line,
-          column: col,
-          where: '',
-          message: 'mappings and lists nest too deep for the YAML parser',
-          expected: `at most ${MAX_DEPTH} levels of nesting`,
-        });
+        ctx.problems.push(tooDeep(file, { line, col }));
       }
       deepReported = true;
       continue;
@@ -196,20 +192,14 @@ export function loadScenario(text: string, file: string, options: LoadOptions = 
       },
     });
     const { line, col } = at === undefined ? { line: 1, col: 1 } : lineCounter.linePos(at);
-    return {
-      ok: false,
-      omitted: 0,
-      problems: [
-        {
-          file,
-          line,
-          column: col,
-          where: '',
-          message: `YAML aliases expand too far: ${(e as Error).message}`,
-          expected: 'at most 100 alias expansions in the document',
-        },
-      ],
-    };
+    return onlyProblem({
+      file,
+      line,
+      column: col,
+      where: '',
+      message: `YAML aliases expand too far: ${(e as Error).message}`,
+      expected: 'at most 100 alias expansions in the document',
+    });
   }
   if (data === null || data === undefined) {
     return {
