@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import { FuseMount } from '@sim/fuse';
 import { builtinPath } from '../builtins.ts';
 import { FORMATS, render } from '../format/render.ts';
-import { EXIT_FAILED, EXIT_USAGE } from '../io.ts';
-import { liveUnavailable, oopsText, recordingHooks, stepsUpTo } from '../machine/live.ts';
+import { EXIT_FAILED } from '../io.ts';
+import { oopsText, recordingHooks } from '../machine/live.ts';
 import { sysfsFs } from '../machine/sysfs-fs.ts';
 import { runScenarioLive } from '../run/run.ts';
-import { type CommandSpec, PLUGIN_OPTION } from './command.ts';
-import { onPath } from './mount.ts';
+import type { CommandSpec } from './command.ts';
+import { LIVE_OPTIONS, liveStart } from './mount.ts';
 import { textWidth } from './width.ts';
 
 /**
@@ -44,11 +44,7 @@ export const execCommand: CommandSpec = {
   summary: 'run a real program against the live kernel, then print the trace',
   description:
     "Boots the scenario's machine (default: seed; the first argument is the scenario when it names a built-in or a .yaml file), runs its steps, then runs COMMAND in a private mount namespace (unshare --mount) where the live /sys is mounted over /sys (FUSE), a scratch directory over /etc/driverctl.d, and modprobe succeeds for a module the kernel has loaded. Every write COMMAND makes goes to the kernel and its errno back to COMMAND. /dev/vfio is not provided (its ioctls would need CUSE). Then prints the trace as sim run does, each write as a step. COMMAND's output goes to stdout with the text format, to stderr with the others. Exit: COMMAND's status (1 if the kernel died). The host's /sys is never touched. Needs /dev/fuse, unshare and root.",
-  options: {
-    at: { type: 'string', value: 'STEP', help: 'run only the first STEP steps before serving (0: the boot only)' },
-    profile: { type: 'string', value: 'P', help: "kernel behaviour (default: the scenario's profile)" },
-    plugin: PLUGIN_OPTION,
-  },
+  options: LIVE_OPTIONS,
   formats: FORMATS,
   async run(ctx) {
     const args = [...ctx.args];
@@ -58,15 +54,9 @@ export const execCommand: CommandSpec = {
     if (args.length === 0) return ctx.usage('name the command to run: sim exec [scenario] -- COMMAND [ARGS...]');
     const scenario = ctx.load(names);
     if (typeof scenario === 'number') return scenario;
-    const profile = ctx.string('profile') ?? scenario.profile;
-    if (!ctx.checkProfile(scenario, profile)) return EXIT_USAGE;
-    const steps = stepsUpTo(scenario, ctx.string('at'));
-    if (typeof steps === 'string') return ctx.usage(steps);
-    const missing = liveUnavailable(true, onPath);
-    if (missing !== null) {
-      ctx.io.stderr.write(`sim exec: ${missing}\n`);
-      return EXIT_FAILED;
-    }
+    const live = liveStart(ctx, scenario, 'exec');
+    if (typeof live === 'number') return live;
+    const { profile, steps } = live;
     if ((process.getuid?.() ?? 0) !== 0) {
       ctx.io.stderr.write('sim exec: needs root to mount over /sys in its namespace (run it with sudo)\n');
       return EXIT_FAILED;

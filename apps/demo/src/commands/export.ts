@@ -1,5 +1,6 @@
 import { EXIT_OK, EXIT_USAGE } from '../io.ts';
 import { exportTargetProblem, exportTree } from '../machine/export-tree.ts';
+import { stepsUpTo } from '../machine/live.ts';
 import { runScenario } from '../run/run.ts';
 import { type CommandSpec, INJECT_OPTION, PLUGIN_OPTION } from './command.ts';
 
@@ -25,15 +26,8 @@ export const exportCommand: CommandSpec = {
     const profile = ctx.string('profile') ?? scenario.profile;
     if (!ctx.checkProfile(scenario, profile)) return EXIT_USAGE;
     const at = ctx.string('at');
-    let steps = scenario.steps;
-    if (at !== undefined) {
-      if (!/^\d+$/.test(at) || Number(at) > scenario.steps.length) {
-        return ctx.usage(
-          `--at takes a step number from 0 to ${scenario.steps.length} (scenario '${scenario.name}' has ${scenario.steps.length} steps), got '${at}'`,
-        );
-      }
-      steps = scenario.steps.slice(0, Number(at));
-    }
+    const steps = stepsUpTo(scenario, at);
+    if (typeof steps === 'string') return ctx.usage(steps);
     const problem = exportTargetProblem(dir);
     if (problem !== null) return ctx.usage(problem);
     let stats = { dirs: 0, files: 0, links: 0 };
