@@ -2,6 +2,7 @@ import { EEXIST, EINVAL, ENODEV } from '../constants/errno.ts';
 import { checkString } from '../errors/check.ts';
 import { attr, type KernfsNode, link, type StoreFn, sysfsStreq, ViewDir } from '../fs/kernfs.ts';
 import type { KernelImpl } from '../kernel/kernel-impl.ts';
+import type { Sleepable } from '../kernel/sched.ts';
 import type { NotifierHead } from '../notifier/chain.ts';
 import type { NotifierBlock, Registration } from '../notifier/notifier-block.ts';
 import {
@@ -24,10 +25,10 @@ export interface BusOps {
   readonly custom: boolean;
   /** bus->match: 0 no match, >0 match, <0 an error (-EPROBE_DEFER: match later). */
   match(dev: DeviceImpl, drv: DriverImpl): number;
-  /** bus->probe, or null (the driver's probe is called instead). */
-  readonly probe: ((dev: DeviceImpl) => number) | null;
+  /** bus->probe, or null (the driver's probe is called instead); a sleepable path when the driver's probe sleeps. */
+  readonly probe: ((dev: DeviceImpl) => number | Sleepable<number>) | null;
   /** bus->remove, or null. */
-  readonly remove: ((dev: DeviceImpl) => void) | null;
+  readonly remove: ((dev: DeviceImpl) => void | Sleepable<void>) | null;
   /** Checks one id table entry of a driver spec for this bus; throws SimError. */
   checkId(driver: string, id: unknown): PciDeviceId | string;
   /** Attributes of a device's directory that come from its bus (dev_groups). */
@@ -41,9 +42,9 @@ export interface BusOps {
   /** The id a driver without a bus probe is called with (platform_get_device_id() and the like), or null. */
   matchId?(dev: DeviceImpl, drv: DriverImpl): PciDeviceId | string | null;
   /** Checks a device spec for this bus (throws SimError) and returns the add, to run inside the kernel. */
-  prepareAdd(spec: unknown): () => number;
+  prepareAdd(spec: unknown): () => number | Sleepable<number>;
   /** The bus's own way of removing a device (PCI: stop, then remove, bridges' children first). */
-  removeDevice?(dev: DeviceImpl): number;
+  removeDevice?(dev: DeviceImpl): number | Sleepable<number>;
   /**
    * bus->dma_configure (run by 6.12's really_probe() before driver_sysfs_add()): 0, or a negative errno that stops
    * the bind silently (-EBUSY in an IOMMU group userspace owns). Absent: the bus has none.
@@ -210,35 +211,36 @@ export function busAddDevice(k: KernelImpl, dev: DeviceImpl, nameChecked = false
 }
 
 /** Models bus_probe_device(), drivers/base/bus.c: autoprobe at device registration (device_initial_probe()). */
-export function busProbeDevice(k: KernelImpl, dev: DeviceImpl): void {
-  if (dev.bus.driversAutoprobe) deviceAttach(k, dev, true);
+export function busProbeDevice(k: KernelImpl, dev: DeviceImpl): Sleepable<number> | undefined {
+  if (dev.bus.driversAutoprobe) return deviceAttach(k, dev, true);
+  return undefined;
 }
 
 /** Models bus_remove_device(), drivers/base/bus.c: links and list entry go, then the driver is released. */
-export function busRemoveDevice(k: KernelImpl, dev: DeviceImpl): void {
+export function busRemoveDevice(k: KernelImpl, dev: DeviceImpl): Sleepable<void> {
   const bus = dev.bus;
   bus.devicesByName.delete(dev.name);
   if (k.dbg) k.prDebug(`bus: '${bus.name}': remove device ${dev.name}`);
-  deviceReleaseDriver(k, dev);
+  return deviceReleaseDriver(k, dev);
 }
 
 /** Models bus_add_driver(), drivers/base/bus.c. */
-export function busAddDriver(k: KernelImpl, drv: DriverImpl): number {
+export function* busAddDriver(k: KernelImpl, drv: DriverImpl): Sleepable<number> {
   const bus = drv.bus;
   if (k.dbg) k.prDebug(`bus: '${bus.name}': add driver ${drv.name}`);
   bus.driversByName.set(drv.name, drv);
   drv.registered = true;
-  if (bus.driversAutoprobe) driverAttach(k, drv);
+  if (bus.driversAutoprobe) yield* driverAttach(k, drv);
   return 0;
 }
 
 /** Models bus_remove_driver(), drivers/base/bus.c: off the list, then every device released in reverse order. */
-export function busRemoveDriver(k: KernelImpl, drv: DriverImpl): void {
+export function busRemoveDriver(k: KernelImpl, drv: DriverImpl): Sleepable<void> {
   const bus = drv.bus;
   bus.driversByName.delete(drv.name);
   drv.registered = false;
   if (k.dbg) k.prDebug(`bus: '${bus.name}': remove driver ${drv.name}`);
-  driverDetach(k, drv);
+  return driverDetach(k, drv);
 }
 
 /**
@@ -246,34 +248,38 @@ export function busRemoveDriver(k: KernelImpl, drv: DriverImpl): void {
  * failed probe. v5.14 on: no "unbound" check; device_driver_attach()'s errno (-EBUSY for a bound device or a
  * dma_configure() refusal, -EAGAIN for a deferral, the probe's own errno).
  */
-export function bindStore(k: KernelImpl, drv: DriverImpl, buf: string, count: number): number {
+export function* bindStore(k: KernelImpl, drv: DriverImpl, buf: string, count: number): Sleepable<number> {
   const dev = busFindDeviceByName(drv.bus, buf);
   if (k.version.bindErrno) {
     if (dev === undefined || driverMatchDevice(drv, dev) === 0) return -ENODEV;
-    const err = deviceDriverAttach(k, drv, dev);
+    const err = yield* deviceDriverAttach(k, drv, dev);
     return err === 0 ? count : err;
   }
+  // v4.12 looks at dev->driver before it takes the device's lock (v5.1 moved the check under it).
   if (dev === undefined || dev.driver !== null || driverMatchDevice(drv, dev) === 0) return -ENODEV;
-  const err = k.withDeviceLocks(dev, true, () => driverProbeDevice(k, drv, dev));
+  const err = yield* k.withDeviceLocks(dev, true, () => driverProbeDevice(k, drv, dev));
   if (err > 0) return count;
   if (err === 0) return -ENODEV;
   return err;
 }
 
 /** Models unbind_store(), drivers/base/bus.c. */
-export function unbindStore(k: KernelImpl, drv: DriverImpl, buf: string, count: number): number {
+export function* unbindStore(k: KernelImpl, drv: DriverImpl, buf: string, count: number): Sleepable<number> {
   const dev = busFindDeviceByName(drv.bus, buf);
   if (dev === undefined || dev.driver !== drv) return -ENODEV;
   if (k.version.bindErrno) {
     // device_driver_detach(): the parent's lock only for need_parent_lock types (USB interfaces), none in sim.
-    deviceReleaseDriver(k, dev);
+    yield* deviceReleaseDriver(k, dev);
     return count;
   }
-  k.withParentLock(dev, () => {
-    deviceReleaseDriver(k, dev);
-    return 0;
-  });
+  yield* k.withParentLock(dev, () => releaseAs0(k, dev));
   return count;
+}
+
+/** device_release_driver() as a path that returns 0. */
+function* releaseAs0(k: KernelImpl, dev: DeviceImpl): Sleepable<number> {
+  yield* deviceReleaseDriver(k, dev);
+  return 0;
 }
 
 /** Models store_drivers_autoprobe(), drivers/base/bus.c: a first byte of '0' disables, anything else enables. */
@@ -283,17 +289,19 @@ function storeDriversAutoprobe(bus: BusImpl, buf: string, count: number): number
 }
 
 /** Models store_drivers_probe(), drivers/base/bus.c. */
-function storeDriversProbe(k: KernelImpl, bus: BusImpl, buf: string, count: number): number {
+function* storeDriversProbe(k: KernelImpl, bus: BusImpl, buf: string, count: number): Sleepable<number> {
   const dev = busFindDeviceByName(bus, buf);
   if (dev === undefined) return -ENODEV;
-  return busRescanDevicesHelper(k, dev) === 0 ? count : -EINVAL;
+  return (yield* busRescanDevicesHelper(k, dev)) === 0 ? count : -EINVAL;
 }
 
 /** Models bus_rescan_devices_helper(), drivers/base/bus.c: attach an unbound device; any result >= 0 is 0. */
-export function busRescanDevicesHelper(k: KernelImpl, dev: DeviceImpl): number {
+export function* busRescanDevicesHelper(k: KernelImpl, dev: DeviceImpl): Sleepable<number> {
   let ret = 0;
   if (dev.driver === null) {
-    ret = k.version.bindErrno ? deviceAttach(k, dev, false) : k.withParentLock(dev, () => deviceAttach(k, dev, false));
+    ret = k.version.bindErrno
+      ? yield* deviceAttach(k, dev, false)
+      : yield* k.withParentLock(dev, () => deviceAttach(k, dev, false));
   }
   return Math.min(ret, 0);
 }

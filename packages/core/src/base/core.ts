@@ -2,6 +2,7 @@ import { EEXIST, EINVAL } from '../constants/errno.ts';
 import { attr, type KernfsNode, link, type StaticDir, ViewDir } from '../fs/kernfs.ts';
 import type { KernelImpl } from '../kernel/kernel-impl.ts';
 import { KERN_ERR } from '../kernel/printk.ts';
+import type { Sleepable } from '../kernel/sched.ts';
 import { type BusImpl, busAddDevice, busProbeDevice, busRemoveDevice, ueventStore } from './bus.ts';
 import { driverDeferredProbeDel } from './dd.ts';
 import type { DeviceImpl, DeviceParentDir } from './device.ts';
@@ -87,7 +88,7 @@ function deviceUevent(dev: DeviceImpl): string {
 }
 
 /** Models device_add(), drivers/base/core.c (v4.12 order). 0, or -EEXIST for a name already taken. */
-export function deviceAdd(k: KernelImpl, dev: DeviceImpl): number {
+export function* deviceAdd(k: KernelImpl, dev: DeviceImpl): Sleepable<number> {
   k.enter('device_add');
   if (dev.name === '') {
     k.leave();
@@ -120,16 +121,17 @@ export function deviceAdd(k: KernelImpl, dev: DeviceImpl): number {
   // Added while a plugin's setup runs: removed again if the setup fails.
   if (k.journaling) k.journalUndo(() => k.undoAdd(dev));
   k.busNotifyIgnored(dev, k.busEvents.BUS_NOTIFY_ADD_DEVICE, 'device_add');
-  busProbeDevice(k, dev);
+  const probing = busProbeDevice(k, dev);
+  if (probing !== undefined) yield* probing;
   k.leave();
   return 0;
 }
 
 /** Models device_del(), drivers/base/core.c: DEL_DEVICE first, the driver released, REMOVED_DEVICE last. */
-export function deviceDel(k: KernelImpl, dev: DeviceImpl): void {
+export function* deviceDel(k: KernelImpl, dev: DeviceImpl): Sleepable<void> {
   k.enter('device_del');
   k.busNotifyIgnored(dev, k.busEvents.BUS_NOTIFY_DEL_DEVICE, 'device_del');
-  busRemoveDevice(k, dev);
+  yield* busRemoveDevice(k, dev);
   driverDeferredProbeDel(k, dev);
   k.busNotifyIgnored(dev, k.busEvents.BUS_NOTIFY_REMOVED_DEVICE, 'device_del');
   // kobject_del(): the directory goes, with whatever kernel code left in it.

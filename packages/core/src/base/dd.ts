@@ -3,6 +3,7 @@ import { NOTIFY_BAD } from '../constants/notifier.ts';
 import { Deadlock } from '../kernel/bug.ts';
 import type { KernelImpl } from '../kernel/kernel-impl.ts';
 import { KERN_ERR, KERN_WARNING } from '../kernel/printk.ts';
+import type { Sleepable } from '../kernel/sched.ts';
 import type { DeviceImpl } from './device.ts';
 import type { DriverImpl } from './driver.ts';
 
@@ -93,9 +94,14 @@ export function bindingHash(dev: DeviceImpl, drv: DriverImpl): number {
  * goes round for as long as retries re-trigger themselves; sim watches for a retry that finds the kernel as an
  * earlier one left it and, after DEFERRED_PROBE_REPEAT_LIMIT of them in a row, reports the livelock.
  */
-export function deferredProbeWorkFunc(k: KernelImpl): void {
+export function deferredProbeWorkFunc(k: KernelImpl): void | Sleepable<void> {
   // Queued after every bind: most runs find nothing to retry, and must cost nothing.
   if (k.deferredActive.size === 0) return;
+  return deferredProbeRetries(k);
+}
+
+/** The retries of deferred_probe_work_func(), each device_attach() taking the device's lock. */
+function* deferredProbeRetries(k: KernelImpl): Sleepable<void> {
   let deferred = 0;
   for (const dev of k.deferredPending) deferred ^= deviceHash(dev);
   for (const dev of k.deferredActive) deferred ^= deviceHash(dev);
@@ -117,7 +123,7 @@ export function deferredProbeWorkFunc(k: KernelImpl): void {
       dev.deferred = null;
       watch.deferred ^= deviceHash(dev);
       k.devDbg(dev, 'Retrying from deferred list');
-      if (dev.bus.driversAutoprobe) deviceAttach(k, dev, true);
+      if (dev.bus.driversAutoprobe) yield* deviceAttach(k, dev, true);
     }
   } finally {
     k.deferredWatch = null;
@@ -227,7 +233,7 @@ export function deviceBindDriver(k: KernelImpl, dev: DeviceImpl): number {
  * Models really_probe(), drivers/base/dd.c (v4.12 order; pinctrl, dma_configure and PM domains always succeed):
  * 1 bound, 0 not (whatever the reason).
  */
-function reallyProbe(k: KernelImpl, dev: DeviceImpl, drv: DriverImpl): number {
+function* reallyProbe(k: KernelImpl, dev: DeviceImpl, drv: DriverImpl): Sleepable<number> {
   const localTriggerCount = k.deferredTriggerCount;
   k.enter('really_probe');
   if (k.dbg) k.prDebug(`bus: '${drv.bus.name}': really_probe: probing driver ${drv.name} with device ${dev.name}`);
@@ -238,7 +244,8 @@ function reallyProbe(k: KernelImpl, dev: DeviceImpl, drv: DriverImpl): number {
     k.printk(KERN_ERR, `really_probe: driver_sysfs_add(${dev.name}) failed`);
     failed = true;
   } else {
-    ret = callProbe(k, dev, drv);
+    const r = callProbe(k, dev, drv);
+    ret = typeof r === 'number' ? r : yield* r;
     failed = ret !== 0;
   }
   if (!failed) {
@@ -265,19 +272,17 @@ function reallyProbe(k: KernelImpl, dev: DeviceImpl, drv: DriverImpl): number {
   return 0;
 }
 
-/** bus->probe if the bus has one, else drv->probe, else success; counted and traced. */
-function callProbe(k: KernelImpl, dev: DeviceImpl, drv: DriverImpl): number {
+/** bus->probe if the bus has one, else drv->probe, else success; counted and traced. A probe may sleep. */
+function callProbe(k: KernelImpl, dev: DeviceImpl, drv: DriverImpl): number | Sleepable<number> {
   drv.probeCalls++;
   if (k.probeFaults !== null) {
     const injected = k.probeFault(drv, dev);
     if (injected !== null) return injected;
   }
   const busProbe = dev.bus.ops.probe;
-  let ret: number;
-  if (busProbe !== null) ret = busProbe(dev);
-  else if (drv.probeFn !== null) ret = k.runDriverProbe(drv, dev, dev.bus.ops.matchId?.(dev, drv) ?? null);
-  else ret = 0;
-  return ret;
+  if (busProbe !== null) return busProbe(dev);
+  if (drv.probeFn !== null) return k.runDriverProbe(drv, dev, dev.bus.ops.matchId?.(dev, drv) ?? null);
+  return 0;
 }
 
 /**
@@ -286,7 +291,7 @@ function callProbe(k: KernelImpl, dev: DeviceImpl, drv: DriverImpl): number {
  * BUS_NOTIFY_BIND_DRIVER, call_driver_probe(), driver_bound(). 0 bound; a negative errno from dma_configure() or
  * the links; the probe's error as a positive number (after BUS_NOTIFY_DRIVER_NOT_BOUND and dma_cleanup()).
  */
-function reallyProbeModern(k: KernelImpl, dev: DeviceImpl, drv: DriverImpl): number {
+function* reallyProbeModern(k: KernelImpl, dev: DeviceImpl, drv: DriverImpl): Sleepable<number> {
   k.enter('really_probe');
   if (k.dbg) k.devDbg(dev, `bus: '${drv.bus.name}': really_probe: probing driver ${drv.name} with device`);
   dev.driver = drv;
@@ -310,7 +315,7 @@ function reallyProbeModern(k: KernelImpl, dev: DeviceImpl, drv: DriverImpl): num
   if (ret !== 0) {
     k.devPrintk(KERN_ERR, dev, 'really_probe: driver_sysfs_add failed');
   } else {
-    ret = callDriverProbe(k, dev, drv);
+    ret = yield* callDriverProbe(k, dev, drv);
     if (ret === 0) {
       driverBound(k, dev);
       if (k.dbg) k.devDbg(dev, `bus: '${drv.bus.name}': really_probe: bound device to driver ${drv.name}`);
@@ -331,8 +336,9 @@ function reallyProbeModern(k: KernelImpl, dev: DeviceImpl, drv: DriverImpl): num
 }
 
 /** Models call_driver_probe(), drivers/base/dd.c (6.12): the probe, and its line for an error. */
-function callDriverProbe(k: KernelImpl, dev: DeviceImpl, drv: DriverImpl): number {
-  const ret = callProbe(k, dev, drv);
+function* callDriverProbe(k: KernelImpl, dev: DeviceImpl, drv: DriverImpl): Sleepable<number> {
+  const r = callProbe(k, dev, drv);
+  const ret = typeof r === 'number' ? r : yield* r;
   if (ret === 0) return 0;
   if (ret === -EPROBE_DEFER) {
     if (k.dbg) k.devDbg(dev, `Driver ${drv.name} requests probe deferral`);
@@ -350,7 +356,7 @@ function callDriverProbe(k: KernelImpl, dev: DeviceImpl, drv: DriverImpl): numbe
  * Models __driver_probe_device(), drivers/base/dd.c (6.12): -ENODEV for a device not registered, -EBUSY for one
  * that has a driver, else really_probe().
  */
-function driverProbeDeviceModern(k: KernelImpl, drv: DriverImpl, dev: DeviceImpl): number {
+function driverProbeDeviceModern(k: KernelImpl, drv: DriverImpl, dev: DeviceImpl): number | Sleepable<number> {
   if (!dev.isRegistered) return -ENODEV;
   if (dev.driver !== null) return -EBUSY;
   if (k.dbg) k.devDbg(dev, `bus: '${drv.bus.name}': __driver_probe_device: matched device with driver ${drv.name}`);
@@ -362,8 +368,8 @@ function driverProbeDeviceModern(k: KernelImpl, drv: DriverImpl, dev: DeviceImpl
  * __driver_probe_device() (a deferral is not listed), then 0, or the error as a negative errno with -EPROBE_DEFER
  * turned into -EAGAIN.
  */
-export function deviceDriverAttach(k: KernelImpl, drv: DriverImpl, dev: DeviceImpl): number {
-  let ret = k.withDeviceLock(dev, () => driverProbeDeviceModern(k, drv, dev));
+export function* deviceDriverAttach(k: KernelImpl, drv: DriverImpl, dev: DeviceImpl): Sleepable<number> {
+  let ret = yield* k.withDeviceLock(dev, () => driverProbeDeviceModern(k, drv, dev));
   if (ret > 0) ret = -ret;
   return ret === -EPROBE_DEFER ? -EAGAIN : ret;
 }
@@ -373,20 +379,24 @@ export function deviceDriverAttach(k: KernelImpl, drv: DriverImpl, dev: DeviceIm
  * (1 bound, 0 not). 6.12: __driver_probe_device() (0 bound, a negative errno, or a positive probe error), and a
  * deferral (either sign) puts the device on the deferred list.
  */
-export function driverProbeDevice(k: KernelImpl, drv: DriverImpl, dev: DeviceImpl): number {
-  if (k.version.bindErrno) {
-    const localTriggerCount = k.deferredTriggerCount;
-    const ret = driverProbeDeviceModern(k, drv, dev);
-    if (ret === -EPROBE_DEFER || ret === EPROBE_DEFER) {
-      driverDeferredProbeAdd(k, dev);
-      if (localTriggerCount !== k.deferredTriggerCount) driverDeferredProbeTrigger(k);
-    }
-    return ret;
-  }
+export function driverProbeDevice(k: KernelImpl, drv: DriverImpl, dev: DeviceImpl): number | Sleepable<number> {
+  if (k.version.bindErrno) return driverProbeDeviceDeferring(k, drv, dev);
   if (!dev.isRegistered) return -ENODEV;
   if (k.dbg)
     k.prDebug(`bus: '${drv.bus.name}': driver_probe_device: matched device ${dev.name} with driver ${drv.name}`);
   return reallyProbe(k, dev, drv);
+}
+
+/** driver_probe_device() of 6.12: __driver_probe_device(), and a deferral (either sign) lists the device. */
+function* driverProbeDeviceDeferring(k: KernelImpl, drv: DriverImpl, dev: DeviceImpl): Sleepable<number> {
+  const localTriggerCount = k.deferredTriggerCount;
+  const r = driverProbeDeviceModern(k, drv, dev);
+  const ret = typeof r === 'number' ? r : yield* r;
+  if (ret === -EPROBE_DEFER || ret === EPROBE_DEFER) {
+    driverDeferredProbeAdd(k, dev);
+    if (localTriggerCount !== k.deferredTriggerCount) driverDeferredProbeTrigger(k);
+  }
+  return ret;
 }
 
 /**
@@ -408,7 +418,7 @@ function matchBeforeProbe(k: KernelImpl, drv: DriverImpl, dev: DeviceImpl): numb
 }
 
 /** Models __device_attach_driver(), drivers/base/dd.c (every driver is synchronous in sim). */
-function deviceAttachDriver(k: KernelImpl, drv: DriverImpl, dev: DeviceImpl): number {
+function deviceAttachDriver(k: KernelImpl, drv: DriverImpl, dev: DeviceImpl): number | Sleepable<number> {
   if (k.version.bindErrno) return deviceAttachDriverModern(k, drv, dev);
   if (dev.driver !== null) return -EBUSY;
   const refused = matchBeforeProbe(k, drv, dev);
@@ -421,7 +431,7 @@ function deviceAttachDriver(k: KernelImpl, drv: DriverImpl, dev: DeviceImpl): nu
  * the walk; another negative match stops it; a negative probe result (a dma_configure() refusal) stops it; a probe
  * that failed lets the next driver try. 1 bound.
  */
-function deviceAttachDriverModern(k: KernelImpl, drv: DriverImpl, dev: DeviceImpl): number {
+function* deviceAttachDriverModern(k: KernelImpl, drv: DriverImpl, dev: DeviceImpl): Sleepable<number> {
   const match = driverMatchDevice(drv, dev);
   if (match === 0) return 0;
   if (match === -EPROBE_DEFER) {
@@ -433,7 +443,8 @@ function deviceAttachDriverModern(k: KernelImpl, drv: DriverImpl, dev: DeviceImp
     if (k.dbg) k.devDbg(dev, `Bus failed to match device: ${match}`);
     return match;
   }
-  const ret = driverProbeDevice(k, drv, dev);
+  const r = driverProbeDevice(k, drv, dev);
+  const ret = typeof r === 'number' ? r : yield* r;
   if (ret < 0) return ret;
   return ret === 0 ? 1 : 0;
 }
@@ -442,8 +453,9 @@ function deviceAttachDriverModern(k: KernelImpl, drv: DriverImpl, dev: DeviceImp
  * Models __device_attach(), drivers/base/dd.c (device_attach() and device_initial_probe()): under the device
  * lock, bind a pre-set driver or try each driver of the bus in order. 1 bound, 0 none, or a match error.
  */
-export function deviceAttach(k: KernelImpl, dev: DeviceImpl, _initial: boolean): number {
-  k.deviceLock(dev);
+export function* deviceAttach(k: KernelImpl, dev: DeviceImpl, _initial: boolean): Sleepable<number> {
+  if (dev.locked || k.sched.multi) yield* k.deviceLock(dev);
+  else dev.locked = true;
   try {
     if (dev.driver !== null) {
       if (dev.isBound) return 1;
@@ -452,12 +464,13 @@ export function deviceAttach(k: KernelImpl, dev: DeviceImpl, _initial: boolean):
       return 0;
     }
     for (const drv of dev.bus.driversByName.values()) {
-      const ret = deviceAttachDriver(k, drv, dev);
+      const r = deviceAttachDriver(k, drv, dev);
+      const ret = typeof r === 'number' ? r : yield* r;
       if (ret !== 0) return ret;
     }
     return 0;
   } finally {
-    dev.locked = false;
+    k.deviceUnlock(dev);
   }
 }
 
@@ -465,7 +478,7 @@ export function deviceAttach(k: KernelImpl, dev: DeviceImpl, _initial: boolean):
  * Models __driver_attach(), drivers/base/dd.c: match, then probe under the parent's and the device's locks. 6.12:
  * under the device's lock only (no sim bus sets need_parent_lock), and no result stops driver_attach().
  */
-function driverAttachDevice(k: KernelImpl, dev: DeviceImpl, drv: DriverImpl): number {
+function* driverAttachDevice(k: KernelImpl, dev: DeviceImpl, drv: DriverImpl): Sleepable<number> {
   if (k.version.bindErrno) {
     const match = driverMatchDevice(drv, dev);
     if (match === 0) return 0;
@@ -478,19 +491,19 @@ function driverAttachDevice(k: KernelImpl, dev: DeviceImpl, drv: DriverImpl): nu
       if (k.dbg) k.devDbg(dev, `Bus failed to match device: ${match}`);
       return 0;
     }
-    k.withDeviceLock(dev, () => driverProbeDevice(k, drv, dev));
+    yield* k.withDeviceLock(dev, () => driverProbeDevice(k, drv, dev));
     return 0;
   }
   const refused = matchBeforeProbe(k, drv, dev);
   if (refused !== null) return refused;
-  k.withDeviceLocks(dev, true, () => (dev.driver === null ? driverProbeDevice(k, drv, dev) : 0));
+  yield* k.withDeviceLocks(dev, true, () => (dev.driver === null ? driverProbeDevice(k, drv, dev) : 0));
   return 0;
 }
 
 /** Models driver_attach(), drivers/base/dd.c: bus_for_each_dev() with __driver_attach, stopping on an error. */
-export function driverAttach(k: KernelImpl, drv: DriverImpl): number {
+export function* driverAttach(k: KernelImpl, drv: DriverImpl): Sleepable<number> {
   for (const dev of drv.bus.devicesByName.values()) {
-    const ret = driverAttachDevice(k, dev, drv);
+    const ret = yield* driverAttachDevice(k, dev, drv);
     if (ret !== 0) return ret;
   }
   return 0;
@@ -500,15 +513,15 @@ export function driverAttach(k: KernelImpl, drv: DriverImpl): number {
 // Release
 
 /** Models __device_release_driver(), drivers/base/dd.c. */
-function deviceReleaseDriverLocked(k: KernelImpl, dev: DeviceImpl): void {
+function* deviceReleaseDriverLocked(k: KernelImpl, dev: DeviceImpl): Sleepable<number> {
   const drv = dev.driver;
-  if (drv === null) return;
+  if (drv === null) return 0;
   k.enter('__device_release_driver');
   driverSysfsRemove(dev);
   k.busNotifyIgnored(dev, k.busEvents.BUS_NOTIFY_UNBIND_DRIVER, '__device_release_driver');
   const busRemove = dev.bus.ops.remove;
-  if (busRemove !== null) busRemove(dev);
-  else if (drv.removeFn !== null) k.runDriverRemove(drv, dev);
+  const removed = busRemove !== null ? busRemove(dev) : drv.removeFn !== null ? k.runDriverRemove(drv, dev) : undefined;
+  if (removed !== undefined) yield* removed;
   // 6.12: bus->dma_cleanup(), which gives the IOMMU group's default domain back (iommu_device_unuse_default_domain).
   if (k.version.dmaOwnership) dev.bus.ops.dmaCleanup?.(dev, drv);
   dev.driver = null;
@@ -520,36 +533,36 @@ function deviceReleaseDriverLocked(k: KernelImpl, dev: DeviceImpl): void {
   k.traceBind('unbound', dev, drv);
   k.busNotifyIgnored(dev, k.busEvents.BUS_NOTIFY_UNBOUND_DRIVER, '__device_release_driver');
   k.leave();
+  return 0;
 }
 
 /** Models device_release_driver_internal(), drivers/base/dd.c. */
-function deviceReleaseDriverInternal(
+function* deviceReleaseDriverInternal(
   k: KernelImpl,
   dev: DeviceImpl,
   drv: DriverImpl | null,
   lockParent: boolean,
-): void {
+): Sleepable<void> {
   // 6.12 takes the parent's lock only for a device type with need_parent_lock (USB interfaces), none in sim.
-  k.withDeviceLocks(dev, lockParent && !k.version.bindErrno, () => {
-    if (drv === null || drv === dev.driver) deviceReleaseDriverLocked(k, dev);
-    return 0;
-  });
+  yield* k.withDeviceLocks(dev, lockParent && !k.version.bindErrno, () =>
+    drv === null || drv === dev.driver ? deviceReleaseDriverLocked(k, dev) : 0,
+  );
 }
 
 /** Models device_release_driver(), drivers/base/dd.c. */
-export function deviceReleaseDriver(k: KernelImpl, dev: DeviceImpl): void {
-  deviceReleaseDriverInternal(k, dev, null, false);
+export function deviceReleaseDriver(k: KernelImpl, dev: DeviceImpl): Sleepable<void> {
+  return deviceReleaseDriverInternal(k, dev, null, false);
 }
 
 /** Models driver_detach(), drivers/base/dd.c: releases the driver's devices, last bound first. */
-export function driverDetach(k: KernelImpl, drv: DriverImpl): void {
+export function* driverDetach(k: KernelImpl, drv: DriverImpl): Sleepable<void> {
   // The kernel takes the list's tail until the list is empty; a snapshot walked backwards does the same work in
   // linear time, and the outer loop picks up any device bound meanwhile.
   while (drv.devices_.size > 0) {
     const devices = drv.devices_.toArray();
     for (let i = devices.length - 1; i >= 0; i--) {
       const dev = devices[i]!;
-      if (dev.driver === drv && dev.isBound) deviceReleaseDriverInternal(k, dev, drv, true);
+      if (dev.driver === drv && dev.isBound) yield* deviceReleaseDriverInternal(k, dev, drv, true);
     }
   }
 }

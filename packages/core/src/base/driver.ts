@@ -2,6 +2,7 @@ import { EBUSY, EPROBE_DEFER } from '../constants/errno.ts';
 import { SimError, show } from '../errors/sim-error.ts';
 import type { KernelImpl } from '../kernel/kernel-impl.ts';
 import { KERN_ERR, KERN_WARNING } from '../kernel/printk.ts';
+import type { Sleepable } from '../kernel/sched.ts';
 import type { Bus, BusImpl } from './bus.ts';
 import { busAddDriver, busRemoveDriver } from './bus.ts';
 import type { Device } from './device.ts';
@@ -40,8 +41,13 @@ export interface ProbeContext {
   readonly id: PciDeviceId | string | null;
 }
 
-/** A driver's probe as code: returns 0 on success or a negative errno. */
-export type ProbeFn = (dev: Device, ctx: ProbeContext) => number;
+/**
+ * A driver's probe as code: returns 0 on success or a negative errno; a probe that sleeps returns a sleepable path
+ * (a generator: `function* () { yield* kernel.msleep(20); return 0; }`) whose result is the probe's.
+ */
+export type ProbeFn = (dev: Device, ctx: ProbeContext) => number | Sleepable<number>;
+/** A driver's remove: returns nothing, or a sleepable path for one that sleeps (vfio's waits for userspace). */
+export type RemoveFn = (dev: Device, ctx: { readonly kernel: unknown }) => void | Sleepable<void>;
 
 /** A driver, described as data or with code. */
 export interface DriverSpec {
@@ -58,7 +64,7 @@ export interface DriverSpec {
   /** What the probe does; omitted, the driver has no probe and binds without one (as 'ok' does). */
   readonly probe?: ProbeOutcome | ProbeFn;
   /** Called on unbind, after BUS_NOTIFY_UNBIND_DRIVER. */
-  readonly remove?: (dev: Device, ctx: { readonly kernel: unknown }) => void;
+  readonly remove?: RemoveFn;
   /** struct device_driver suppress_bind_attrs: no bind/unbind files. */
   readonly suppressBindAttrs?: boolean;
   /**
@@ -103,7 +109,7 @@ export class DriverImpl implements Driver {
     readonly ids: readonly (PciDeviceId | string)[] | null,
     readonly ofMatch: readonly string[],
     readonly probeFn: ProbeFn | null,
-    readonly removeFn: ((dev: Device, ctx: { readonly kernel: unknown }) => void) | null,
+    readonly removeFn: RemoveFn | null,
     readonly suppressBindAttrs: boolean,
     readonly driverManagedDma: boolean,
   ) {
@@ -218,7 +224,7 @@ export function driverFind(bus: BusImpl, name: string): DriverImpl | undefined {
 }
 
 /** Models driver_register(), drivers/base/driver.c. */
-export function driverRegister(k: KernelImpl, drv: DriverImpl): number {
+export function* driverRegister(k: KernelImpl, drv: DriverImpl): Sleepable<number> {
   const bus = drv.bus;
   k.enter('driver_register');
   // A bus with its own probe calls the driver's typed probe itself; only a custom bus with a probe and a driver
@@ -234,14 +240,14 @@ export function driverRegister(k: KernelImpl, drv: DriverImpl): number {
     k.leave();
     return -EBUSY;
   }
-  const ret = busAddDriver(k, drv);
+  const ret = yield* busAddDriver(k, drv);
   k.leave();
   return ret;
 }
 
 /** Models driver_unregister(), drivers/base/driver.c. */
-export function driverUnregister(k: KernelImpl, drv: DriverImpl): void {
+export function* driverUnregister(k: KernelImpl, drv: DriverImpl): Sleepable<void> {
   k.enter('driver_unregister');
-  busRemoveDriver(k, drv);
+  yield* busRemoveDriver(k, drv);
   k.leave();
 }

@@ -7,6 +7,7 @@ import { SimError, show } from '../errors/sim-error.ts';
 import { attr, type KernfsNode } from '../fs/kernfs.ts';
 import type { KernelImpl } from '../kernel/kernel-impl.ts';
 import { KERN_ERR } from '../kernel/printk.ts';
+import type { Sleepable } from '../kernel/sched.ts';
 import { ofDriverMatchDevice } from './platform.ts';
 import { checkInt, checkName, checkOfNode, checkProps } from './spec.ts';
 
@@ -31,17 +32,17 @@ export function i2cBusOps(k: KernelImpl): BusOps {
   const numbers = new Set<number>();
 
   /** Models i2c_register_adapter(), drivers/i2c/i2c-core.c. */
-  function registerAdapter(
+  function* registerAdapter(
     nr: number,
     name: string,
     parent: DeviceImpl | null,
     props: Readonly<Record<string, unknown>>,
-  ): number {
+  ): Sleepable<number> {
     const devName = `i2c-${nr}`;
     const container = parent ?? k.container(null);
     const adap = new I2cAdapterDev(devName, bus(), parent, '/sys/devices', container, props, nr, name);
     k.enter('i2c_register_adapter');
-    const ret = deviceAdd(k, adap);
+    const ret = yield* deviceAdd(k, adap);
     k.leave();
     if (ret !== 0) {
       numbers.delete(nr);
@@ -53,13 +54,13 @@ export function i2cBusOps(k: KernelImpl): BusOps {
   }
 
   /** Models i2c_new_device(), drivers/i2c/i2c-core.c. */
-  function newDevice(
+  function* newDevice(
     adap: I2cAdapterDev,
     name: string,
     addr: number,
     ofNode: ReturnType<typeof checkOfNode>,
     props: Readonly<Record<string, unknown>>,
-  ): number {
+  ): Sleepable<number> {
     let status = 0;
     if (addr > 0x7f) status = -EINVAL;
     else if (
@@ -70,7 +71,7 @@ export function i2cBusOps(k: KernelImpl): BusOps {
     const devName = `${adap.nr}-${addr.toString(16).padStart(4, '0')}`;
     if (status === 0) {
       const client = new I2cClientDev(devName, bus(), ofNode, props, name, addr, adap);
-      status = deviceAdd(k, client);
+      status = yield* deviceAdd(k, client);
     }
     if (status !== 0) {
       k.devPrintk(
@@ -83,14 +84,15 @@ export function i2cBusOps(k: KernelImpl): BusOps {
   }
 
   /** Models i2c_del_adapter(), drivers/i2c/i2c-core.c: its clients go first, then the adapter. */
-  function delAdapter(adap: I2cAdapterDev): void {
+  function* delAdapter(adap: I2cAdapterDev): Sleepable<number> {
     k.enter('i2c_del_adapter');
     const clients = adap.children === null ? [] : [...adap.children.values()].reverse();
-    for (const c of clients) if (c.isRegistered) k.unregisterTree(c);
+    for (const c of clients) if (c.isRegistered) yield* k.unregisterTree(c);
     if (k.dbg) k.devDbg(adap, `adapter [${adap.adapterName}] unregistered`);
-    deviceDel(k, adap);
+    yield* deviceDel(k, adap);
     numbers.delete(adap.nr);
     k.leave();
+    return 0;
   }
 
   return {
@@ -138,7 +140,7 @@ export function i2cBusOps(k: KernelImpl): BusOps {
         const parent =
           spec.parent === undefined ? null : k.deviceOrThrow(spec.parent, undefined, `i2c adapter '${name}' parent`);
         const props = checkProps(spec.props, name);
-        return () => {
+        return (): number | Sleepable<number> => {
           // i2c_add_numbered_adapter() takes the number asked for (-EBUSY when taken); i2c_add_adapter() the
           // lowest free one.
           let n = nr;
@@ -169,10 +171,6 @@ export function i2cBusOps(k: KernelImpl): BusOps {
         `an i2c device needs kind 'adapter' ({ kind, name, nr? }) or 'client' ({ kind, name, adapter, addr }), got kind ${show(spec.kind)}`,
       );
     },
-    removeDevice: (dev) => {
-      if (dev instanceof I2cAdapterDev) delAdapter(dev);
-      else k.unregisterTree(dev);
-      return 0;
-    },
+    removeDevice: (dev) => (dev instanceof I2cAdapterDev ? delAdapter(dev) : k.unregisterTree(dev)),
   };
 }

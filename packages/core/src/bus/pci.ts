@@ -13,6 +13,7 @@ import { EEXIST, EINVAL, ENODEV, EPROBE_DEFER } from '../constants/errno.ts';
 import { SimError, show } from '../errors/sim-error.ts';
 import { attr, type KernfsNode } from '../fs/kernfs.ts';
 import type { KernelImpl } from '../kernel/kernel-impl.ts';
+import type { Sleepable } from '../kernel/sched.ts';
 import { kstrtoul, sscanfHex } from '../lib/kstrtox.ts';
 import { driverOverrideShow, driverOverrideStore } from '../lib/override.ts';
 import { checkPciHw, pciHw, pciHwAttrs, setPciHw } from './pci-config.ts';
@@ -145,9 +146,9 @@ export function pciBusOps(k: KernelImpl): BusOps {
   }
 
   /** Models pci_device_add(), drivers/pci/probe.c: device_add() while match_driver is still false. */
-  function pciDeviceAdd(dev: PciDev): number {
+  function* pciDeviceAdd(dev: PciDev): Sleepable<number> {
     k.enter('pci_device_add');
-    const ret = deviceAdd(k, dev);
+    const ret = yield* deviceAdd(k, dev);
     k.leave();
     if (ret === 0 && absent.size > 0) absent.delete(dev.name);
     return ret;
@@ -184,10 +185,10 @@ export function pciBusOps(k: KernelImpl): BusOps {
    * -EPROBE_DEFER is "device attach failed" (6.12: e.g. -16 when a driver's dma_configure() is refused in a group
    * userspace owns). v4.12 leaves such a device not added; 6.12 marks it added all the same.
    */
-  function pciBusAddDevice(dev: PciDev): void {
+  function* pciBusAddDevice(dev: PciDev): Sleepable<void> {
     k.enter('pci_bus_add_device');
     dev.matchDriver = true;
-    const ret = deviceAttach(k, dev, false);
+    const ret = yield* deviceAttach(k, dev, false);
     if (ret < 0 && ret !== -EPROBE_DEFER) {
       k.devPrintk(4, dev, `device attach failed (${ret})`);
       if (k.version.bindErrno) dev.isAdded = true;
@@ -198,11 +199,12 @@ export function pciBusOps(k: KernelImpl): BusOps {
   }
 
   /** Models pci_stop_and_remove_bus_device(), drivers/pci/remove.c: stop (children last first), then remove. */
-  function stopAndRemove(dev: PciDev): void {
+  function* stopAndRemove(dev: PciDev): Sleepable<number> {
     k.enter('pci_stop_and_remove_bus_device');
-    stopBusDevice(dev);
-    removeBusDevice(dev);
+    yield* stopBusDevice(dev);
+    yield* removeBusDevice(dev);
     k.leave();
+    return 0;
   }
 
   function childrenOf(dev: PciDev): PciDev[] {
@@ -210,18 +212,18 @@ export function pciBusOps(k: KernelImpl): BusOps {
   }
 
   /** Models pci_stop_bus_device() and pci_stop_dev(): drivers released, deepest and last first. */
-  function stopBusDevice(dev: PciDev): void {
-    for (const child of childrenOf(dev).reverse()) stopBusDevice(child);
+  function* stopBusDevice(dev: PciDev): Sleepable<void> {
+    for (const child of childrenOf(dev).reverse()) yield* stopBusDevice(child);
     if (dev.isAdded) {
-      deviceReleaseDriver(k, dev);
+      yield* deviceReleaseDriver(k, dev);
       dev.isAdded = false;
     }
   }
 
   /** Models pci_remove_bus_device() and pci_destroy_dev(): device_del(), children first. */
-  function removeBusDevice(dev: PciDev): void {
-    for (const child of childrenOf(dev)) removeBusDevice(child);
-    deviceDel(k, dev);
+  function* removeBusDevice(dev: PciDev): Sleepable<void> {
+    for (const child of childrenOf(dev)) yield* removeBusDevice(child);
+    yield* deviceDel(k, dev);
     if (!dev.unplugged) absent.set(dev.name, dev);
   }
 
@@ -237,7 +239,7 @@ export function pciBusOps(k: KernelImpl): BusOps {
   }
 
   /** Models pci_rescan_bus() over the chosen functions: add what is missing, then attach what is not added. */
-  function rescan(filter: (dev: PciDev) => boolean): void {
+  function* rescan(filter: (dev: PciDev) => boolean): Sleepable<number> {
     k.enter('pci_rescan_bus');
     rescanning = true;
     try {
@@ -245,17 +247,18 @@ export function pciBusOps(k: KernelImpl): BusOps {
         const old = hardware[i]!;
         if (old.isRegistered || old.unplugged || !filter(old)) continue;
         const dev = rediscover(old);
-        if (dev !== null && pciDeviceAdd(dev) === 0) hardware[i] = dev;
+        if (dev !== null && (yield* pciDeviceAdd(dev)) === 0) hardware[i] = dev;
       }
       for (let i = 0; i < hardware.length; i++) {
         const dev = hardware[i]!;
-        if (dev.isRegistered && !dev.isAdded && !dev.unplugged && filter(dev)) pciBusAddDevice(dev);
+        if (dev.isRegistered && !dev.isAdded && !dev.unplugged && filter(dev)) yield* pciBusAddDevice(dev);
       }
     } finally {
       rescanning = false;
     }
     compact();
     k.leave();
+    return 0;
   }
 
   /** A function left the machine: counted, and the list compacted once they are half of it. */
@@ -281,12 +284,29 @@ export function pciBusOps(k: KernelImpl): BusOps {
     if (absent.size > 0) for (const gone of [...absent.values()]) if (gone.parentAddress === dev.name) unplug(gone);
   }
 
-  const removeStore = (dev: DeviceImpl) => (buf: string, count: number) => {
-    const val = kstrtoul(buf, 0);
-    if (typeof val === 'number') return val;
-    if (val !== 0n) k.withFrame('remove_store', () => stopAndRemove(dev as PciDev));
-    return count;
-  };
+  const removeStore = (dev: DeviceImpl) =>
+    function* removeStore(buf: string, count: number): Sleepable<number> {
+      const val = kstrtoul(buf, 0);
+      if (typeof val === 'number') return val;
+      if (val !== 0n) yield* k.inFrame('remove_store', stopAndRemove(dev as PciDev));
+      return count;
+    };
+
+  /** The end of local_pci_probe(), drivers/pci/pci-driver.c: a failed probe clears pci_dev->driver. */
+  function localPciProbeDone(pdev: PciDev, rc: number): number {
+    if (rc === 0) return 0;
+    if (rc < 0) {
+      pdev.pciDriver = null;
+      return rc;
+    }
+    k.devPrintk(4, pdev, `Driver probe function unexpectedly returned ${rc}`);
+    return 0;
+  }
+
+  /** local_pci_probe() around a probe that sleeps. */
+  function* localPciProbeSleeping(pdev: PciDev, rc: Sleepable<number>): Sleepable<number> {
+    return localPciProbeDone(pdev, yield* rc);
+  }
 
   const pciOps: BusOps = {
     name: 'pci',
@@ -310,13 +330,7 @@ export function pciBusOps(k: KernelImpl): BusOps {
       if (id === null) return -ENODEV;
       pdev.pciDriver = drv;
       const rc = k.runDriverProbe(drv, pdev, id);
-      if (rc === 0) return 0;
-      if (rc < 0) {
-        pdev.pciDriver = null;
-        return rc;
-      }
-      k.devPrintk(4, pdev, `Driver probe function unexpectedly returned ${rc}`);
-      return 0;
+      return typeof rc === 'number' ? localPciProbeDone(pdev, rc) : localPciProbeSleeping(pdev, rc);
     },
     /**
      * Models pci_dma_configure(), drivers/pci/pci-driver.c (6.12): firmware DMA set-up (always fine in sim), then,
@@ -329,11 +343,11 @@ export function pciBusOps(k: KernelImpl): BusOps {
       if (!drv.driverManagedDma) iommuDeviceUnuseDefaultDomain(dev);
     },
     /** Models pci_device_remove(), drivers/pci/pci-driver.c. */
-    remove: (dev) => {
+    remove: function* pciDeviceRemove(dev): Sleepable<void> {
       const pdev = dev as PciDev;
       const drv = pdev.pciDriver;
       if (drv === null) return;
-      if (drv.removeFn !== null) k.runDriverRemove(drv, pdev);
+      if (drv.removeFn !== null) yield* k.runDriverRemove(drv, pdev);
       pdev.pciDriver = null;
     },
     checkId: (driver, raw) => {
@@ -369,12 +383,15 @@ export function pciBusOps(k: KernelImpl): BusOps {
           (buf, count) => driverOverrideStore(p, buf, count),
         ),
         remove: attr(0o220, undefined, removeStore(p)),
-        rescan: attr(0o220, undefined, (buf, count) => {
+        rescan: attr(0o220, undefined, function* devRescanStore(buf, count) {
           const val = kstrtoul(buf, 0);
           if (typeof val === 'number') return val;
           if (val !== 0n) {
             const parent = p.parentAddress;
-            k.withFrame('dev_rescan_store', () => rescan((d) => onBusOf(d, parent)));
+            yield* k.inFrame(
+              'dev_rescan_store',
+              rescan((d) => onBusOf(d, parent)),
+            );
           }
           return count;
         }),
@@ -385,10 +402,14 @@ export function pciBusOps(k: KernelImpl): BusOps {
       remove_id: attr(0o200, undefined, (buf, count) => storeRemoveId(drv, buf, count)),
     }),
     busAttrs: () => ({
-      rescan: attr(0o220, undefined, (buf, count) => {
+      rescan: attr(0o220, undefined, function* busRescanStore(buf, count) {
         const val = kstrtoul(buf, 0);
         if (typeof val === 'number') return val;
-        if (val !== 0n) k.withFrame('bus_rescan_store', () => rescan(() => true));
+        if (val !== 0n)
+          yield* k.inFrame(
+            'bus_rescan_store',
+            rescan(() => true),
+          );
         return count;
       }),
     }),
@@ -448,22 +469,21 @@ export function pciBusOps(k: KernelImpl): BusOps {
       );
       setPciHw(dev, hw);
       // Hot-plug: the function appears in the machine, pci_device_add(), then pci_bus_add_device().
-      return () => {
+      return function* pciHotplug(): Sleepable<number> {
         const old = absent.size > 0 ? absent.get(address) : undefined;
         // A taken slot: device_add() of the same name fails with -EEXIST (and its warning), nothing changes.
-        const ret = pciDeviceAdd(dev);
+        const ret = yield* pciDeviceAdd(dev);
         if (ret !== 0) return ret;
         // The slot's new function comes last in discovery order, as a hot-plugged one does.
         hardware.push(dev);
         if (old !== undefined) forget(old);
-        pciBusAddDevice(dev);
+        yield* pciBusAddDevice(dev);
         return 0;
       };
     },
     removeDevice: (dev) => {
       unplug(dev as PciDev);
-      stopAndRemove(dev as PciDev);
-      return 0;
+      return stopAndRemove(dev as PciDev);
     },
     driverUnregistered: (drv) => {
       drv.dynids_.length = 0;
@@ -473,7 +493,7 @@ export function pciBusOps(k: KernelImpl): BusOps {
 }
 
 /** Models store_new_id(), drivers/pci/pci-driver.c, with pci_add_dynid(). */
-function storeNewId(k: KernelImpl, drv: DriverImpl, buf: string, count: number): number {
+function* storeNewId(k: KernelImpl, drv: DriverImpl, buf: string, count: number): Sleepable<number> {
   const f = sscanfHex(buf, 7, true);
   if (f.length < 2) return -EINVAL;
   const [
@@ -516,7 +536,7 @@ function storeNewId(k: KernelImpl, drv: DriverImpl, buf: string, count: number):
     if (!ok) return -EINVAL;
   }
   drv.dynids_.push(id);
-  const ret = k.withFrame('pci_add_dynid', () => driverAttach(k, drv));
+  const ret = yield* k.inFrame('pci_add_dynid', driverAttach(k, drv));
   return ret !== 0 ? ret : count;
 }
 

@@ -11,6 +11,7 @@ import type { DriverImpl } from '../base/driver.ts';
 import { SimError, show } from '../errors/sim-error.ts';
 import { attr } from '../fs/kernfs.ts';
 import type { KernelImpl } from '../kernel/kernel-impl.ts';
+import type { Sleepable } from '../kernel/sched.ts';
 import { driverOverrideShow, driverOverrideStore } from '../lib/override.ts';
 import { checkName, checkOfNode, checkProps } from './spec.ts';
 
@@ -96,8 +97,8 @@ export function platformBusOps(k: KernelImpl): BusOps {
       return () => platformDeviceAdd(k, name, id as number | 'auto', ofNode, parent, props, autoIds, autoIdOf);
     },
     // Models platform_device_unregister(): device_del(), then the automatic id goes back.
-    removeDevice: (dev) => {
-      k.unregisterTree(dev);
+    removeDevice: function* platformDeviceUnregister(dev): Sleepable<number> {
+      yield* k.unregisterTree(dev);
       const n = autoIdOf.get(dev);
       if (n !== undefined) {
         autoIds.delete(n);
@@ -109,7 +110,7 @@ export function platformBusOps(k: KernelImpl): BusOps {
 }
 
 /** Models platform_device_add(), drivers/base/platform.c: the name from pdev->name and id, then device_add(). */
-function platformDeviceAdd(
+function* platformDeviceAdd(
   k: KernelImpl,
   pdevName: string,
   id: number | 'auto',
@@ -118,7 +119,7 @@ function platformDeviceAdd(
   props: Readonly<Record<string, unknown>>,
   autoIds: Set<number>,
   autoIdOf: Map<DeviceImpl, number>,
-): number {
+): Sleepable<number> {
   let devId: number = id === 'auto' ? 0 : id;
   let name = pdevName;
   if (id === 'auto') {
@@ -141,7 +142,7 @@ function platformDeviceAdd(
     pdevName,
     id === 'auto' ? PLATFORM_DEVID_AUTO : id,
   );
-  const ret = deviceAdd(k, dev);
+  const ret = yield* deviceAdd(k, dev);
   if (id === 'auto') {
     if (ret === 0) autoIdOf.set(dev, devId);
     else autoIds.delete(devId);

@@ -44,6 +44,10 @@ export const SIM_ERROR_CODES = {
     'A fault injection names an unknown chain or driver, or an answer or count of the wrong form.',
   SIM_ERR_DEV_BAD_PATH: 'A /dev path, node name, file operations or ioctl command of the wrong form.',
   SIM_ERR_DEV_BAD_FD: 'ioctl() or close() got a file descriptor that is not an integer.',
+  SIM_ERR_KERNEL_ABANDONED:
+    'A task run was abandoned (its chooser gave up or threw) with operations half done: the kernel runs nothing more.',
+  SIM_ERR_TASK_BAD_SPEC:
+    'runTasks() got a task list of the wrong form (names not unique, a body that is not a generator function), or its chooser picked a task that cannot run.',
 } as const;
 
 /**

@@ -2,6 +2,7 @@ import { EBADF, EEXIST, ENOENT, ENOTTY } from '../constants/errno.ts';
 import { SimError, show } from '../errors/sim-error.ts';
 import type { DevfsApi, FileOperations, OpenFile } from '../kernel/kernel.ts';
 import type { KernelImpl } from '../kernel/kernel-impl.ts';
+import type { Sleepable } from '../kernel/sched.ts';
 
 /** A file descriptor argument: an integer (any integer; one that is not open is the kernel's -EBADF). */
 function checkFd(fd: unknown, who: string): void {
@@ -64,10 +65,15 @@ export class Devfs implements DevfsApi {
   }
 
   open(path: string): number | null {
+    return this.k.sched.runDirect(this.openGen(path));
+  }
+
+  /** open(2) as a sleepable path (a task's system call). */
+  *openGen(path: string): Sleepable<number | null> {
     if (typeof path !== 'string' || !path.startsWith('/dev/')) {
       throw new SimError('SIM_ERR_DEV_BAD_PATH', `open() takes a /dev path such as '/dev/vfio/7', got ${show(path)}`);
     }
-    return this.k.op('open', path, () => {
+    return yield* this.k.opGen('open', path, () => {
       const fops = this.nodes.get(path.slice('/dev/'.length));
       if (fops === undefined) return -ENOENT;
       let fd = 3;
@@ -81,6 +87,11 @@ export class Devfs implements DevfsApi {
   }
 
   ioctl(fd: number, cmd: string, arg?: unknown): number | null {
+    return this.k.sched.runDirect(this.ioctlGen(fd, cmd, arg));
+  }
+
+  /** ioctl(2) as a sleepable path. */
+  *ioctlGen(fd: number, cmd: string, arg?: unknown): Sleepable<number | null> {
     if (typeof cmd !== 'string' || cmd === '') {
       throw new SimError(
         'SIM_ERR_DEV_BAD_PATH',
@@ -88,7 +99,7 @@ export class Devfs implements DevfsApi {
       );
     }
     checkFd(fd, 'ioctl()');
-    return this.k.op('ioctl', `${fd} ${cmd}`, () => {
+    return yield* this.k.opGen('ioctl', `${fd} ${cmd}`, () => {
       const open = this.files.get(fd);
       if (open === undefined) return -EBADF;
       if (open.fops.ioctl === undefined) return -ENOTTY;
@@ -97,8 +108,13 @@ export class Devfs implements DevfsApi {
   }
 
   close(fd: number): number | null {
+    return this.k.sched.runDirect(this.closeGen(fd));
+  }
+
+  /** close(2) as a sleepable path. */
+  *closeGen(fd: number): Sleepable<number | null> {
     checkFd(fd, 'close()');
-    return this.k.op('close', String(fd), () => {
+    return yield* this.k.opGen('close', String(fd), () => {
       const open = this.files.get(fd);
       if (open === undefined) return -EBADF;
       this.files.delete(fd);

@@ -4,10 +4,15 @@
  * devices cost no sysfs memory beyond what the model keeps anyway.
  */
 
+import type { Sleepable } from '../kernel/sched.ts';
+
 /** An attribute's read side: the text `cat` prints, or a negative errno. */
 export type ShowFn = () => string | number;
-/** An attribute's write side: gets the buffer (C string) and its byte count; returns count or a negative errno. */
-export type StoreFn = (buf: string, count: number) => number;
+/**
+ * An attribute's write side: gets the buffer (C string) and its byte count; returns count or a negative errno, or a
+ * sleepable path giving it (a store that takes a device's lock: bind, unbind, remove ...).
+ */
+export type StoreFn = (buf: string, count: number) => number | Sleepable<number>;
 
 export interface FileNode {
   readonly kind: 'file';

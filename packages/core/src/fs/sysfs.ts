@@ -1,5 +1,6 @@
 import { EACCES, EEXIST, EINVAL, EIO, EISDIR, ELOOP, ENOENT, ENOTDIR } from '../constants/errno.ts';
 import { SimError, show } from '../errors/sim-error.ts';
+import type { Sleepable } from '../kernel/sched.ts';
 import { type DirNode, type FileNode, type KernfsNode, link, relativeLink, StaticDir } from './kernfs.ts';
 
 /** PAGE_SIZE on the machines sim models (4 KiB pages). */
@@ -79,7 +80,7 @@ export class Sysfs {
    * `echo text > path` (pass the text with its newline, as echo writes it): the bytes written, or a negative errno.
    * The store gets at most PAGE_SIZE bytes, as a C string (cut at the first NUL).
    */
-  write(path: string, text: string): number {
+  write(path: string, text: string): number | Sleepable<number> {
     if (typeof text !== 'string') {
       throw new SimError('SIM_ERR_SYSFS_BAD_TEXT', `sysfs write to ${show(path)} needs a string, got ${show(text)}`);
     }

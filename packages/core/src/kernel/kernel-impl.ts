@@ -54,9 +54,26 @@ import {
   resolveProfile,
   STOP_BIND_ON_NOTIFY_BAD,
 } from './profile.ts';
+import {
+  asSleepable,
+  type BlockYield,
+  type Chooser,
+  isSleepable,
+  KERNEL_FOOTPRINT,
+  NS_PER_SEC,
+  type SchedHost,
+  Scheduler,
+  type Sleepable,
+  SWITCH_LOCK,
+  type Task,
+  type TaskRunResult,
+  YIELD_BLOCK,
+} from './sched.ts';
+import { type RunTasksOptions, runTasks, type TaskRunReport, type TaskSpec } from './tasks.ts';
 import type { NotifyOutcome } from './trace.ts';
 import { type Trace, Tracer } from './tracer.ts';
 import { BUS_NOTIFY_VOID_EFFECT, type KernelVersion, kernelVersion } from './versions.ts';
+import { deviceLockWaiter, msleep, waitEventTimeout } from './wait.ts';
 
 interface ChainEntry {
   chain: NotifierHead<unknown>;
@@ -67,8 +84,10 @@ interface ChainEntry {
 /** A work item (struct work_struct): queued at most once at a time. */
 export interface WorkItem {
   readonly name: string;
-  readonly fn: () => void;
+  readonly fn: () => void | Sleepable<void>;
   queued: boolean;
+  /** True when running the item now would do nothing (a task run does not wake the worker for it). */
+  readonly idle?: () => boolean;
 }
 
 /** A probe fault in place: `at` is the probe call that fails (null: every call). */
@@ -83,8 +102,8 @@ interface PluginEntry {
   teardown: (() => void) | null;
 }
 
-/** A prepared operation: validated, ready to run inside the kernel. */
-export type Prepared = () => number;
+/** A prepared operation: validated, ready to run inside the kernel (a sleepable path for one that may sleep). */
+export type Prepared = () => number | Sleepable<number>;
 
 const NS_PER_MS = 1_000_000;
 const NS_PER_PRINTK = 1_000;
@@ -115,14 +134,18 @@ export class KernelImpl implements Kernel {
   readonly busesByName = new Map<string, BusImpl>();
   readonly log: LogBuffer;
   private clock = 0;
-  /** The simulated call path, outermost first. */
-  readonly stack: string[] = [];
+  /** The running task's simulated call path, outermost first (swapped with the task, see switchTo()). */
+  stack: string[];
   private oopsRecord: Oops | null = null;
   private closedFlag = false;
   private opDepth = 0;
   /** For each operation on the stack: where its frame is, and its detail (the path written, the device added). */
-  private readonly opFrames: number[] = [];
-  private readonly opDetails: string[] = [];
+  private opFrames: number[];
+  private opDetails: string[];
+  /** The scheduler: the running task, switch points, waits. */
+  readonly sched: Scheduler;
+  /** The task whose call path the fields above hold. */
+  private running: Task;
 
   readonly tracer: Tracer;
   /** The trace stream (the same object as `tracer`, typed for users). */
@@ -148,11 +171,12 @@ export class KernelImpl implements Kernel {
     name: 'deferred_probe_work_func',
     fn: () => deferredProbeWorkFunc(this),
     queued: false,
+    idle: () => this.deferredActive.size === 0,
   };
 
   private readonly sysfsImpl: Sysfs;
   readonly sysfs: SysfsApi;
-  private readonly devfs: Devfs;
+  readonly devfsImpl: Devfs;
   readonly dev: DevfsApi;
   readonly dmesg: Dmesg;
   private readonly containers = new Map<string, DeviceContainer>();
@@ -169,6 +193,11 @@ export class KernelImpl implements Kernel {
     this.dynamicDebug = o.dynamicDebug;
     this.compileChains = o.compileChains;
     this.dbg = this.dynamicDebug;
+    this.sched = new Scheduler(this.schedHost());
+    this.running = this.sched.init;
+    this.stack = this.running.stack;
+    this.opFrames = this.running.opFrames;
+    this.opDetails = this.running.opDetails;
     this.log = new LogBuffer(o.logRecords);
     this.machine = o.machine;
     // Each plugin against those before it in the list (by position: the same object twice is a duplicate too).
@@ -194,8 +223,8 @@ export class KernelImpl implements Kernel {
     this.topContainer = new DeviceContainer(this);
     this.sysfsImpl = new Sysfs(this.buildSysRoot(), (message) => this.warn('fs/sysfs/dir.c', message));
     this.sysfs = this.makeSysfsApi();
-    this.devfs = new Devfs(this);
-    this.dev = this.devfs;
+    this.devfsImpl = new Devfs(this);
+    this.dev = this.devfsImpl;
     this.dmesg = {
       records: (o) => this.log.records(dmesgLevel(o, 'dmesg.records()')),
       lines: (o) => {
@@ -573,8 +602,7 @@ export class KernelImpl implements Kernel {
     return this.op('device_unregister', dev.name, () => {
       if (!dev.isRegistered) return 0;
       if (dev.bus.ops.removeDevice !== undefined) return dev.bus.ops.removeDevice(dev);
-      this.unregisterTree(dev);
-      return 0;
+      return this.unregisterTree(dev);
     });
   }
 
@@ -584,29 +612,32 @@ export class KernelImpl implements Kernel {
   }
 
   /** Models device_unregister() of a device and, first, the devices below it (last added first). */
-  unregisterTree(dev: DeviceImpl): void {
+  *unregisterTree(dev: DeviceImpl): Sleepable<number> {
     if (dev.children !== null) {
       const kids = [...dev.children.values()].reverse();
-      for (const child of kids) if (child.isRegistered) this.unregisterTree(child);
+      for (const child of kids) if (child.isRegistered) yield* this.unregisterTree(child);
     }
-    deviceDel(this, dev);
+    yield* deviceDel(this, dev);
+    return 0;
   }
 
   registerDriver(spec: DriverSpec): number | null {
     this.checkUsable();
     const drv = makeDriver(this, spec);
-    const ret = this.op('driver_register', `${drv.bus.name}/${drv.name}`, () => {
-      const ret = driverRegister(this, drv);
-      if (this.tracing)
-        this.tracer.emit({ type: 'driver', what: 'register', driver: drv.name, bus: drv.bus.name, ret });
-      return ret;
-    });
+    const ret = this.op('driver_register', `${drv.bus.name}/${drv.name}`, () => this.registerTraced(drv));
     if (ret === 0) {
       this.journalUndo(() => {
         if (drv.registered && drv.bus.driversByName.get(drv.name) === drv)
           this.unregisterDriver(drv.name, drv.bus.name);
       });
     }
+    return ret;
+  }
+
+  /** driver_register(), traced. */
+  private *registerTraced(drv: DriverImpl): Sleepable<number> {
+    const ret = yield* driverRegister(this, drv);
+    if (this.tracing) this.tracer.emit({ type: 'driver', what: 'register', driver: drv.name, bus: drv.bus.name, ret });
     return ret;
   }
 
@@ -621,12 +652,16 @@ export class KernelImpl implements Kernel {
       );
     }
     const dynids = [...drv.dynids_];
-    const ret = this.op('driver_unregister', `${bus}/${name}`, () => {
-      driverUnregister(this, drv);
-      b.ops.driverUnregistered?.(drv);
-      if (this.tracing) this.tracer.emit({ type: 'driver', what: 'unregister', driver: drv.name, bus, ret: 0 });
-      return 0;
-    });
+    const ret = this.op(
+      'driver_unregister',
+      `${bus}/${name}`,
+      function* (this: KernelImpl): Sleepable<number> {
+        yield* driverUnregister(this, drv);
+        b.ops.driverUnregistered?.(drv);
+        if (this.tracing) this.tracer.emit({ type: 'driver', what: 'unregister', driver: drv.name, bus, ret: 0 });
+        return 0;
+      }.bind(this),
+    );
     if (ret === 0) {
       // Undone by registering the same driver again, with the dynamic ids it had.
       this.journalUndo(() => {
@@ -661,11 +696,17 @@ export class KernelImpl implements Kernel {
 
   /** True once the kernel oopsed or was closed: it runs nothing more (reads still work). */
   get unusable(): boolean {
-    return this.oopsRecord !== null || this.closedFlag;
+    return this.oopsRecord !== null || this.closedFlag || this.abandoned;
   }
 
   /** Throws when the kernel can no longer run operations. */
   checkUsable(): void {
+    if (this.abandoned && this.oopsRecord === null) {
+      throw new SimError(
+        'SIM_ERR_KERNEL_ABANDONED',
+        'a task run on this kernel was abandoned (or its chooser threw) with operations half done; read its state, then create a new kernel for the next run',
+      );
+    }
     if (this.closedFlag) {
       throw new SimError('SIM_ERR_KERNEL_CLOSED', 'this kernel was closed; create a new one with createKernel()');
     }
@@ -678,15 +719,22 @@ export class KernelImpl implements Kernel {
   }
 
   /**
-   * Runs one operation (a system call, or a kernel API call from outside): the outermost one advances the clock,
-   * runs queued work (deferred probing) before returning, and turns an oops into a `null` result. A lock this task
-   * already holds makes the operation return -EDEADLK.
+   * Runs one operation (a system call, or a kernel API call from outside) to completion as the running task: the
+   * outermost one advances the clock, runs queued work (deferred probing) before returning, and turns an oops into a
+   * `null` result. A lock this task already holds makes the operation return -EDEADLK; so does a wait nothing can
+   * end (a hung task, see Scheduler.runDirect()).
    */
   op(name: string, detail: string, fn: Prepared): number | null {
+    return this.sched.runDirect(this.opGen(name, detail, fn));
+  }
+
+  /** An operation as a sleepable path: what a task's system call runs (op() runs it to completion). */
+  *opGen(name: string, detail: string, fn: Prepared): Sleepable<number | null> {
     const outer = this.opDepth === 0;
     if (outer) {
       this.checkUsable();
       this.clock = (Math.floor(this.clock / NS_PER_MS) + 1) * NS_PER_MS;
+      this.sched.progress();
     }
     const depth = this.stack.length;
     this.opFrames[this.opDepth] = depth;
@@ -696,8 +744,10 @@ export class KernelImpl implements Kernel {
     let ret: number | null;
     try {
       if (this.tracing) this.tracer.emit({ type: 'op.begin', op: name, detail });
-      ret = fn();
-      if (outer && this.oopsRecord === null) this.settle();
+      const r = fn();
+      ret = isSleepable(r) ? yield* r : r;
+      // Queued work runs before the next command; in a task run the kernel worker runs it, as a task of its own.
+      if (outer && this.oopsRecord === null && !this.sched.multi) yield* this.settle();
     } catch (e) {
       // Whatever was thrown: classified and described by functions that never throw, so nothing escapes here.
       if (Deadlock.is(e)) {
@@ -715,6 +765,7 @@ export class KernelImpl implements Kernel {
       this.stack.length = depth;
       this.opDepth--;
     }
+    if (outer) this.sched.progress();
     // A task that hit BUG() never returns, even if a callback caught the oops and went on.
     if (outer && this.oopsRecord !== null) ret = null;
     if (this.tracing) {
@@ -746,16 +797,82 @@ export class KernelImpl implements Kernel {
   }
 
   /** Runs queued work until none is left, as the workqueue would before the next command. */
-  private settle(): void {
+  private *settle(): Sleepable<void> {
     let budget = MAX_WORK_ITEMS;
     while (this.workQueue.length > 0) {
       if (--budget === 0) this.die('kernel/workqueue.c', 'BUG: workqueue lockup - work items keep requeueing');
       const item = this.workQueue.shift()!;
       item.queued = false;
       this.stack.push(item.name);
-      item.fn();
+      const r = item.fn();
+      if (r !== undefined) yield* r;
       this.stack.pop();
     }
+  }
+
+  /** True when the worker has work that would do something (idle items at the head are dropped: no-ops). */
+  private workReady(): boolean {
+    const q = this.workQueue;
+    while (q.length > 0 && q[0]!.idle?.() === true) q.shift()!.queued = false;
+    return q.length > 0;
+  }
+
+  /** The kernel worker of a task run (kworker/0:1): runs queued work, each item an operation of its own. */
+  private *kworker(self: Task): Sleepable<void> {
+    const idle: BlockYield = {
+      kind: YIELD_BLOCK,
+      on: self.idle!,
+      timeout: Number.POSITIVE_INFINITY,
+      interruptible: true,
+    };
+    for (;;) {
+      if (!this.workReady()) {
+        yield idle;
+        continue;
+      }
+      const item = this.workQueue.shift()!;
+      item.queued = false;
+      yield* this.opGen(item.name, '', () => {
+        const r = item.fn();
+        return r === undefined ? 0 : this.sleepable0(r);
+      });
+      if (this.oopsRecord !== null) return;
+    }
+  }
+
+  /** A sleepable path's result as 0. */
+  private *sleepable0(r: Sleepable<void>): Sleepable<number> {
+    yield* r;
+    return 0;
+  }
+
+  /** The scheduler's view of this kernel. */
+  private schedHost(): SchedHost {
+    return {
+      switchTo: (t) => this.switchTo(t),
+      now: () => this.clock,
+      advanceTo: (ns) => {
+        if (ns > this.clock) this.clock = ns;
+      },
+      reportHung: (blocked, since) => this.reportHung(blocked, since),
+      dead: () => this.oopsRecord !== null,
+      deadlock: (what) => new Deadlock(what),
+    };
+  }
+
+  /** Makes `t` the running task: its call path and operation frames become the kernel's. */
+  private switchTo(t: Task): void {
+    const cur = this.running;
+    if (cur === t) return;
+    cur.stack = this.stack;
+    cur.opDepth = this.opDepth;
+    cur.opFrames = this.opFrames;
+    cur.opDetails = this.opDetails;
+    this.stack = t.stack;
+    this.opDepth = t.opDepth;
+    this.opFrames = t.opFrames;
+    this.opDetails = t.opDetails;
+    this.running = t;
   }
 
   enter(frame: string): void {
@@ -777,35 +894,184 @@ export class KernelImpl implements Kernel {
     return out;
   }
 
+  /** Runs a sleepable path as kernel function `name` (it appears in an oops's call path). */
+  *inFrame<T>(name: string, g: Sleepable<T>): Sleepable<T> {
+    this.stack.push(name);
+    const depth = this.stack.length;
+    try {
+      return yield* g;
+    } finally {
+      this.stack.length = depth - 1;
+    }
+  }
+
+  // --- tasks -----------------------------------------------------------------------------------------------
+
+  runTasks(tasks: readonly TaskSpec[], options?: RunTasksOptions): TaskRunReport {
+    return runTasks(this, tasks, options);
+  }
+
+  /** For tasks.ts: the scheduler's run with this kernel's worker, and a kernel left unusable if it fails. */
+  runTaskBodies(tasks: readonly Task[], choose: Chooser): TaskRunResult {
+    this.checkUsable();
+    const worker = this.sched.task('kworker/0:1', 'kworker/0:1', null, true);
+    worker.idle = { what: 'work', ready: () => this.workReady(), holder: () => null };
+    worker.body = this.kworker(worker);
+    let result: TaskRunResult | null = null;
+    try {
+      result = this.sched.run(tasks, worker, choose);
+      return result;
+    } finally {
+      // Paths still suspended (the idle worker; every task of an abandoned run or a dead kernel) are unwound: their
+      // locks go. An abandoned run leaves operations half done: the kernel runs nothing more.
+      for (const t of [...tasks, worker]) {
+        if (t.state === 'done' || t.body === null) continue;
+        this.switchTo(t);
+        try {
+          t.body.return(undefined);
+        } catch {
+          // an unwinding path that throws has nothing left to undo
+        }
+      }
+      this.switchTo(this.sched.init);
+      if (result === null || result.aborted) this.abandoned = true;
+    }
+  }
+
+  /** A task run was abandoned mid-way: the kernel's suspended paths are gone, it runs nothing more. */
+  private abandoned = false;
+
+  waitEvent(what: string, until: () => boolean, timeoutMs?: number): Sleepable<boolean> {
+    checkString(what, 'kernel.waitEvent()', 'what', "'vfio_del_group_dev: release of 0000:01:00.0'");
+    checkFunction(until, 'kernel.waitEvent()', 'until', '() => !present');
+    const timeout =
+      timeoutMs === undefined
+        ? Number.POSITIVE_INFINITY
+        : checkInteger(timeoutMs, 0, 86_400_000, 'kernel.waitEvent()', 'timeoutMs') * NS_PER_MS;
+    return waitEventTimeout(what, until, timeout);
+  }
+
+  msleep(ms: number): Sleepable<void> {
+    const n = checkInteger(ms, 0, 86_400_000, 'kernel.msleep()', 'ms');
+    return msleep(n * NS_PER_MS);
+  }
+
+  /** The running task. */
+  get currentTask(): Task {
+    return this.running;
+  }
+
+  /** Prints the hung-task report (kernel/hung_task.c, with lockdep's list of held locks) and traces it. */
+  private reportHung(blocked: readonly Task[], since: number): void {
+    const seconds = Math.round((this.clock - since) / NS_PER_SEC);
+    for (const t of blocked) {
+      const w = t.waiting;
+      const holder = w?.on.holder() ?? null;
+      const detail = `${t.comm}:${t.pid} waits for ${w?.on.what ?? 'nothing'}${holder === null ? '' : `, held by ${holder.comm}:${holder.pid}`}`;
+      this.printk(KERN_ERR, `INFO: task ${t.comm}:${t.pid} blocked for more than ${seconds} seconds.`);
+      this.printk(KERN_ERR, `  ${detail}`);
+      this.printk(KERN_ERR, '"echo 0 > /proc/sys/kernel/hung_task_timeout_secs" disables this message.');
+      const saved = this.running;
+      this.switchTo(t);
+      this.printCallTrace();
+      this.switchTo(saved);
+      if (this.tracer.enabled) {
+        this.tracer.emit({
+          type: 'splat',
+          splat: {
+            kind: 'hung-task',
+            chain: w?.on.what ?? t.name,
+            block: null,
+            action: null,
+            message: `INFO: task ${t.comm}:${t.pid} blocked for more than ${seconds} seconds.`,
+            detail: `${detail}; sim ended the operation with -EDEADLK`,
+            fatal: false,
+          },
+        });
+      }
+    }
+    const holders = new Set<Task>([...blocked]);
+    for (const t of blocked) {
+      const h = t.waiting?.on.holder();
+      if (h) holders.add(h);
+    }
+    const withLocks = [...holders].filter((t) => t.held.length > 0);
+    if (withLocks.length > 0) {
+      this.printk(KERN_ERR, 'Showing all locks held in the system:');
+      for (const t of withLocks) {
+        this.printk(KERN_ERR, `${t.held.length} lock${t.held.length === 1 ? '' : 's'} held by ${t.comm}/${t.pid}:`);
+        t.held.forEach((lock, i) => this.printk(KERN_ERR, ` #${i}: (${lock})`));
+      }
+    }
+  }
+
   // --- locks -----------------------------------------------------------------------------------------------
 
-  /** device_lock(dev): a lock this task holds already is a deadlock (splat, then -EDEADLK for the operation). */
-  deviceLock(dev: DeviceImpl): void {
-    if (dev.locked) this.deadlock(dev);
-    dev.locked = true;
+  /**
+   * Models device_lock(), include/linux/device.h (a mutex), for a sleepable path. Taking a free lock outside a task
+   * run costs nothing more than a flag; in a task run it is a switch point, and a lock another task holds blocks.
+   * A lock the running task holds already is a deadlock (splat, then -EDEADLK for the operation).
+   */
+  *deviceLock(dev: DeviceImpl): Sleepable<void> {
+    const sched = this.sched;
+    if (sched.multi) {
+      sched.touch(KERNEL_FOOTPRINT);
+      yield SWITCH_LOCK;
+    }
+    for (;;) {
+      if (!dev.locked) {
+        dev.locked = true;
+        if (sched.multi) {
+          sched.lockOwners.set(dev, this.running);
+          this.running.held.push(`device_lock(${dev.name})`);
+        }
+        return;
+      }
+      const owner = sched.multi ? sched.lockOwners.get(dev) : undefined;
+      if (owner === undefined || owner === this.running) this.deadlock(dev);
+      yield {
+        kind: YIELD_BLOCK,
+        on: deviceLockWaiter(dev, sched),
+        timeout: Number.POSITIVE_INFINITY,
+        interruptible: false,
+      };
+    }
+  }
+
+  /** Models device_unlock(). */
+  deviceUnlock(dev: DeviceImpl): void {
+    dev.locked = false;
+    const sched = this.sched;
+    if (sched.multi && sched.lockOwners.get(dev) === this.running) {
+      sched.lockOwners.delete(dev);
+      const held = this.running.held;
+      const i = held.lastIndexOf(`device_lock(${dev.name})`);
+      if (i !== -1) held.splice(i, 1);
+    }
   }
 
   /** device_lock(dev) around fn. */
-  withDeviceLock(dev: DeviceImpl, fn: () => number): number {
-    if (dev.locked) this.deadlock(dev);
-    dev.locked = true;
+  *withDeviceLock(dev: DeviceImpl, fn: () => number | Sleepable<number>): Sleepable<number> {
+    if (dev.locked || this.sched.multi) yield* this.deviceLock(dev);
+    else dev.locked = true;
     try {
-      return fn();
+      const r = fn();
+      return typeof r === 'number' ? r : yield* r;
     } finally {
-      dev.locked = false;
+      this.deviceUnlock(dev);
     }
   }
 
   /** The parent's lock (if any, and if asked), then the device's. */
-  withDeviceLocks(dev: DeviceImpl, parentToo: boolean, fn: () => number): number {
+  withDeviceLocks(dev: DeviceImpl, parentToo: boolean, fn: () => number | Sleepable<number>): Sleepable<number> {
     const parent = parentToo ? dev.parent : null;
     if (parent === null) return this.withDeviceLock(dev, fn);
     return this.withDeviceLock(parent, () => this.withDeviceLock(dev, fn));
   }
 
   /** The parent's lock (if any) around fn ("Needed for USB"). */
-  withParentLock(dev: DeviceImpl, fn: () => number): number {
-    return dev.parent === null ? fn() : this.withDeviceLock(dev.parent, fn);
+  withParentLock(dev: DeviceImpl, fn: () => number | Sleepable<number>): Sleepable<number> {
+    return dev.parent === null ? asSleepable(fn()) : this.withDeviceLock(dev.parent, fn);
   }
 
   private deadlock(dev: DeviceImpl): never {
@@ -1249,10 +1515,11 @@ export class KernelImpl implements Kernel {
 
   // --- driver callbacks ------------------------------------------------------------------------------------
 
-  /** Calls a driver's probe (counted, traced, checked for an int). */
-  runDriverProbe(drv: DriverImpl, dev: DeviceImpl, id: unknown): number {
+  /** Calls a driver's probe (counted, traced, checked for an int); a probe may sleep (return a sleepable path). */
+  *runDriverProbe(drv: DriverImpl, dev: DeviceImpl, id: unknown): Sleepable<number> {
     this.stack.push(drv.probeFrame);
-    const ret = drv.probeFn!(dev, { kernel: this, id: (id ?? null) as never });
+    const r: unknown = drv.probeFn!(dev, { kernel: this, id: (id ?? null) as never });
+    const ret = isSleepable(r) ? yield* r : r;
     if (typeof ret !== 'number' || (ret | 0) !== ret) {
       throw new SimError(
         'SIM_ERR_DRIVER_BAD_PROBE_RETURN',
@@ -1264,10 +1531,11 @@ export class KernelImpl implements Kernel {
     return ret;
   }
 
-  /** Calls a driver's remove. */
-  runDriverRemove(drv: DriverImpl, dev: DeviceImpl): void {
+  /** Calls a driver's remove; a remove may sleep (return a sleepable path). */
+  *runDriverRemove(drv: DriverImpl, dev: DeviceImpl): Sleepable<void> {
     this.stack.push(drv.removeFrame);
-    drv.removeFn!(dev, { kernel: this });
+    const r: unknown = drv.removeFn!(dev, { kernel: this });
+    if (isSleepable(r)) yield* r;
     this.stack.pop();
   }
 
@@ -1336,6 +1604,14 @@ export class KernelImpl implements Kernel {
     return ret;
   }
 
+  /** A write(2) to sysfs as a sleepable path (a task's system call; sysfs.write() runs it to completion). */
+  *sysfsWrite(path: string, text: string): Sleepable<number | null> {
+    checkSysfsWrite(path, text);
+    const ret = yield* this.opGen('write', String(path), () => this.sysfsImpl.write(path, text));
+    if (this.tracer.enabled) this.tracer.emit({ type: 'sysfs', what: 'write', path, text, ret });
+    return ret;
+  }
+
   private makeSysfsApi(): SysfsApi {
     const fs = this.sysfsImpl;
     return {
@@ -1352,22 +1628,8 @@ export class KernelImpl implements Kernel {
         return ret;
       },
       write: (path, text) => {
-        if (typeof text !== 'string') {
-          throw new SimError(
-            'SIM_ERR_SYSFS_BAD_TEXT',
-            `sysfs write to ${show(path)} needs a string, got ${show(text)}`,
-          );
-        }
-        // The path is checked before the operation runs: misuse must not reach the kernel (and kill it).
-        if (typeof path !== 'string' || !path.startsWith('/')) {
-          throw new SimError(
-            'SIM_ERR_SYSFS_BAD_PATH',
-            `sysfs paths are absolute, got ${show(path)}; write one such as '/sys/bus/pci/drivers_probe'`,
-          );
-        }
-        const ret = this.op('write', String(path), () => fs.write(path, text));
-        if (this.tracer.enabled) this.tracer.emit({ type: 'sysfs', what: 'write', path, text, ret });
-        return ret;
+        checkSysfsWrite(path, text);
+        return this.sched.runDirect(this.sysfsWrite(path, text));
       },
       readBytes: (path) => fs.readBytes(path),
       readlink: (path) => fs.readlink(path),
@@ -1400,6 +1662,19 @@ export class KernelImpl implements Kernel {
 
 /** The outcomes traceOutcome() accepts. */
 const NOTIFY_OUTCOMES: readonly NotifyOutcome[] = ['ignored', 'honoured', 'propagated'];
+
+/** A sysfs write's arguments, checked before the operation runs: misuse must not reach the kernel (and kill it). */
+function checkSysfsWrite(path: unknown, text: unknown): void {
+  if (typeof text !== 'string') {
+    throw new SimError('SIM_ERR_SYSFS_BAD_TEXT', `sysfs write to ${show(path)} needs a string, got ${show(text)}`);
+  }
+  if (typeof path !== 'string' || !path.startsWith('/')) {
+    throw new SimError(
+      'SIM_ERR_SYSFS_BAD_PATH',
+      `sysfs paths are absolute, got ${show(path)}; write one such as '/sys/bus/pci/drivers_probe'`,
+    );
+  }
+}
 
 /** A device argument (kernel.device(name) gives one). */
 function checkDevice(dev: unknown, who: string): void {
