@@ -4,7 +4,6 @@ import { DeviceImpl } from '../base/device.ts';
 import { SimError, show } from '../errors/sim-error.ts';
 import type { BusTypeSpec } from '../kernel/kernel.ts';
 import type { KernelImpl } from '../kernel/kernel-impl.ts';
-import type { Sleepable } from '../kernel/sched.ts';
 import { checkName, checkOfNode, checkProps } from './spec.ts';
 
 /** Checks what a user's bus callback returned. */

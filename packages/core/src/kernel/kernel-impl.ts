@@ -1000,7 +1000,7 @@ export class KernelImpl implements Kernel {
       this.printk(KERN_ERR, 'Showing all locks held in the system:');
       for (const t of withLocks) {
         this.printk(KERN_ERR, `${t.held.length} lock${t.held.length === 1 ? '' : 's'} held by ${t.comm}/${t.pid}:`);
-        t.held.forEach((lock, i) => this.printk(KERN_ERR, ` #${i}: (${lock})`));
+        for (const [i, lock] of t.held.entries()) this.printk(KERN_ERR, ` #${i}: (${lock})`);
       }
     }
   }
