@@ -2,7 +2,7 @@ import { EEXIST, EINVAL, ENODEV } from '../constants/errno.ts';
 import { checkString } from '../errors/check.ts';
 import { attr, type KernfsNode, link, type StoreFn, sysfsStreq, ViewDir } from '../fs/kernfs.ts';
 import type { KernelImpl } from '../kernel/kernel-impl.ts';
-import type { Sleepable } from '../kernel/sched.ts';
+import { asSleepable, type Sleepable } from '../kernel/sched.ts';
 import type { NotifierHead } from '../notifier/chain.ts';
 import type { NotifierBlock, Registration } from '../notifier/notifier-block.ts';
 import {
@@ -211,9 +211,8 @@ export function busAddDevice(k: KernelImpl, dev: DeviceImpl, nameChecked = false
 }
 
 /** Models bus_probe_device(), drivers/base/bus.c: autoprobe at device registration (device_initial_probe()). */
-export function busProbeDevice(k: KernelImpl, dev: DeviceImpl): Sleepable<number> | undefined {
-  if (dev.bus.driversAutoprobe) return deviceAttach(k, dev, true);
-  return undefined;
+export function busProbeDevice(k: KernelImpl, dev: DeviceImpl): number | Sleepable<number> {
+  return dev.bus.driversAutoprobe ? deviceAttach(k, dev, true) : 0;
 }
 
 /** Models bus_remove_device(), drivers/base/bus.c: links and list entry go, then the driver is released. */
@@ -300,7 +299,7 @@ export function* busRescanDevicesHelper(k: KernelImpl, dev: DeviceImpl): Sleepab
   let ret = 0;
   if (dev.driver === null) {
     ret = k.version.bindErrno
-      ? yield* deviceAttach(k, dev, false)
+      ? yield* asSleepable(deviceAttach(k, dev, false))
       : yield* k.withParentLock(dev, () => deviceAttach(k, dev, false));
   }
   return Math.min(ret, 0);

@@ -88,7 +88,7 @@ function deviceUevent(dev: DeviceImpl): string {
 }
 
 /** Models device_add(), drivers/base/core.c (v4.12 order). 0, or -EEXIST for a name already taken. */
-export function* deviceAdd(k: KernelImpl, dev: DeviceImpl): Sleepable<number> {
+export function deviceAdd(k: KernelImpl, dev: DeviceImpl): number | Sleepable<number> {
   k.enter('device_add');
   if (dev.name === '') {
     k.leave();
@@ -122,7 +122,14 @@ export function* deviceAdd(k: KernelImpl, dev: DeviceImpl): Sleepable<number> {
   if (k.journaling) k.journalUndo(() => k.undoAdd(dev));
   k.busNotifyIgnored(dev, k.busEvents.BUS_NOTIFY_ADD_DEVICE, 'device_add');
   const probing = busProbeDevice(k, dev);
-  if (probing !== undefined) yield* probing;
+  if (typeof probing !== 'number') return leaveAfter(k, probing);
+  k.leave();
+  return 0;
+}
+
+/** The frame left, and 0, once a path that went to sleep ends. */
+function* leaveAfter(k: KernelImpl, path: Sleepable<unknown>): Sleepable<number> {
+  yield* path;
   k.leave();
   return 0;
 }

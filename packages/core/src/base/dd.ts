@@ -123,7 +123,10 @@ function* deferredProbeRetries(k: KernelImpl): Sleepable<void> {
       dev.deferred = null;
       watch.deferred ^= deviceHash(dev);
       k.devDbg(dev, 'Retrying from deferred list');
-      if (dev.bus.driversAutoprobe) yield* deviceAttach(k, dev, true);
+      if (dev.bus.driversAutoprobe) {
+        const r = deviceAttach(k, dev, true);
+        if (typeof r !== 'number') yield* r;
+      }
     }
   } finally {
     k.deferredWatch = null;
@@ -233,21 +236,42 @@ export function deviceBindDriver(k: KernelImpl, dev: DeviceImpl): number {
  * Models really_probe(), drivers/base/dd.c (v4.12 order; pinctrl, dma_configure and PM domains always succeed):
  * 1 bound, 0 not (whatever the reason).
  */
-function* reallyProbe(k: KernelImpl, dev: DeviceImpl, drv: DriverImpl): Sleepable<number> {
+function reallyProbe(k: KernelImpl, dev: DeviceImpl, drv: DriverImpl): number | Sleepable<number> {
   const localTriggerCount = k.deferredTriggerCount;
   k.enter('really_probe');
   if (k.dbg) k.prDebug(`bus: '${drv.bus.name}': really_probe: probing driver ${drv.name} with device ${dev.name}`);
   dev.driver = drv;
-  let ret = 0;
-  let failed = false;
   if (driverSysfsAdd(k, dev) !== 0) {
     k.printk(KERN_ERR, `really_probe: driver_sysfs_add(${dev.name}) failed`);
-    failed = true;
-  } else {
-    const r = callProbe(k, dev, drv);
-    ret = typeof r === 'number' ? r : yield* r;
-    failed = ret !== 0;
+    return reallyProbeEnd(k, dev, drv, 0, true, localTriggerCount);
   }
+  const r = callProbe(k, dev, drv);
+  return typeof r === 'number'
+    ? reallyProbeEnd(k, dev, drv, r, r !== 0, localTriggerCount)
+    : reallyProbeAfterSleep(k, dev, drv, r, localTriggerCount);
+}
+
+/** really_probe() past a probe that slept. */
+function* reallyProbeAfterSleep(
+  k: KernelImpl,
+  dev: DeviceImpl,
+  drv: DriverImpl,
+  probing: Sleepable<number>,
+  localTriggerCount: number,
+): Sleepable<number> {
+  const ret = yield* probing;
+  return reallyProbeEnd(k, dev, drv, ret, ret !== 0, localTriggerCount);
+}
+
+/** really_probe() after the probe (v4.12): bound (1), or probe_failed with the deferral or the warning (0). */
+function reallyProbeEnd(
+  k: KernelImpl,
+  dev: DeviceImpl,
+  drv: DriverImpl,
+  ret: number,
+  failed: boolean,
+  localTriggerCount: number,
+): number {
   if (!failed) {
     driverBound(k, dev);
     if (k.dbg) k.prDebug(`bus: '${drv.bus.name}': really_probe: bound device ${dev.name} to driver ${drv.name}`);
@@ -451,27 +475,76 @@ function* deviceAttachDriverModern(k: KernelImpl, drv: DriverImpl, dev: DeviceIm
 
 /**
  * Models __device_attach(), drivers/base/dd.c (device_attach() and device_initial_probe()): under the device
- * lock, bind a pre-set driver or try each driver of the bus in order. 1 bound, 0 none, or a match error.
+ * lock, bind a pre-set driver or try each driver of the bus in order. 1 bound, 0 none, or a match error. Runs as
+ * plain calls while nothing sleeps (the lock free outside a task run, each probe returning at once); a sleepable
+ * path from there on.
  */
-export function* deviceAttach(k: KernelImpl, dev: DeviceImpl, _initial: boolean): Sleepable<number> {
-  if (dev.locked || k.sched.multi) yield* k.deviceLock(dev);
-  else dev.locked = true;
+export function deviceAttach(k: KernelImpl, dev: DeviceImpl, _initial: boolean): number | Sleepable<number> {
+  if (dev.locked || k.sched.multi) return deviceAttachLocking(k, dev);
+  dev.locked = true;
+  let sleeping = false;
   try {
-    if (dev.driver !== null) {
-      if (dev.isBound) return 1;
-      if (deviceBindDriver(k, dev) === 0) return 1;
-      dev.driver = null;
-      return 0;
-    }
-    for (const drv of dev.bus.driversByName.values()) {
-      const r = deviceAttachDriver(k, drv, dev);
-      const ret = typeof r === 'number' ? r : yield* r;
-      if (ret !== 0) return ret;
-    }
-    return 0;
+    const r = deviceAttachLocked(k, dev);
+    if (typeof r === 'number') return r;
+    sleeping = true;
+    return unlockAfter(k, dev, r);
+  } finally {
+    if (!sleeping) k.deviceUnlock(dev);
+  }
+}
+
+/** __device_attach() taking a lock that may make it wait (a task run, or a lock held). */
+function* deviceAttachLocking(k: KernelImpl, dev: DeviceImpl): Sleepable<number> {
+  yield* k.deviceLock(dev);
+  try {
+    const r = deviceAttachLocked(k, dev);
+    return typeof r === 'number' ? r : yield* r;
   } finally {
     k.deviceUnlock(dev);
   }
+}
+
+/** device_unlock() once a path that went to sleep under the lock ends. */
+function* unlockAfter(k: KernelImpl, dev: DeviceImpl, path: Sleepable<number>): Sleepable<number> {
+  try {
+    return yield* path;
+  } finally {
+    k.deviceUnlock(dev);
+  }
+}
+
+/** The body of __device_attach() under the device's lock. */
+function deviceAttachLocked(k: KernelImpl, dev: DeviceImpl): number | Sleepable<number> {
+  if (dev.driver !== null) {
+    if (dev.isBound) return 1;
+    if (deviceBindDriver(k, dev) === 0) return 1;
+    dev.driver = null;
+    return 0;
+  }
+  return attachDrivers(k, dev, dev.bus.driversByName.values());
+}
+
+/** bus_for_each_drv() with __device_attach_driver, from where `drivers` stands; stops at the first non-zero. */
+function attachDrivers(k: KernelImpl, dev: DeviceImpl, drivers: Iterator<DriverImpl>): number | Sleepable<number> {
+  for (let n = drivers.next(); n.done !== true; n = drivers.next()) {
+    const r = deviceAttachDriver(k, n.value, dev);
+    if (typeof r !== 'number') return attachDriversAfterSleep(k, dev, drivers, r);
+    if (r !== 0) return r;
+  }
+  return 0;
+}
+
+/** attachDrivers() past a driver whose probe slept. */
+function* attachDriversAfterSleep(
+  k: KernelImpl,
+  dev: DeviceImpl,
+  drivers: Iterator<DriverImpl>,
+  probing: Sleepable<number>,
+): Sleepable<number> {
+  const ret = yield* probing;
+  if (ret !== 0) return ret;
+  const r = attachDrivers(k, dev, drivers);
+  return typeof r === 'number' ? r : yield* r;
 }
 
 /**

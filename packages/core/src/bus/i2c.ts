@@ -7,7 +7,7 @@ import { SimError, show } from '../errors/sim-error.ts';
 import { attr, type KernfsNode } from '../fs/kernfs.ts';
 import type { KernelImpl } from '../kernel/kernel-impl.ts';
 import { KERN_ERR } from '../kernel/printk.ts';
-import type { Sleepable } from '../kernel/sched.ts';
+import { asSleepable, type Sleepable } from '../kernel/sched.ts';
 import { ofDriverMatchDevice } from './platform.ts';
 import { checkInt, checkName, checkOfNode, checkProps } from './spec.ts';
 
@@ -42,7 +42,7 @@ export function i2cBusOps(k: KernelImpl): BusOps {
     const container = parent ?? k.container(null);
     const adap = new I2cAdapterDev(devName, bus(), parent, '/sys/devices', container, props, nr, name);
     k.enter('i2c_register_adapter');
-    const ret = yield* deviceAdd(k, adap);
+    const ret = yield* asSleepable(deviceAdd(k, adap));
     k.leave();
     if (ret !== 0) {
       numbers.delete(nr);
@@ -71,7 +71,7 @@ export function i2cBusOps(k: KernelImpl): BusOps {
     const devName = `${adap.nr}-${addr.toString(16).padStart(4, '0')}`;
     if (status === 0) {
       const client = new I2cClientDev(devName, bus(), ofNode, props, name, addr, adap);
-      status = yield* deviceAdd(k, client);
+      status = yield* asSleepable(deviceAdd(k, client));
     }
     if (status !== 0) {
       k.devPrintk(
@@ -110,9 +110,9 @@ export function i2cBusOps(k: KernelImpl): BusOps {
     /** Models i2c_device_remove(), drivers/i2c/i2c-core.c. */
     remove: (dev) => {
       const drv = dev.driver;
-      if (!(dev instanceof I2cClientDev) || drv === null) return;
+      if (!(dev instanceof I2cClientDev) || drv === null) return undefined;
       k.devDbg(dev, 'remove');
-      if (drv.removeFn !== null) k.runDriverRemove(drv, dev);
+      return drv.removeFn === null ? undefined : k.runDriverRemove(drv, dev);
     },
     checkId: (driver, id) => {
       if (typeof id !== 'string' || id === '') {

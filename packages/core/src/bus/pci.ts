@@ -13,7 +13,7 @@ import { EEXIST, EINVAL, ENODEV, EPROBE_DEFER } from '../constants/errno.ts';
 import { SimError, show } from '../errors/sim-error.ts';
 import { attr, type KernfsNode } from '../fs/kernfs.ts';
 import type { KernelImpl } from '../kernel/kernel-impl.ts';
-import type { Sleepable } from '../kernel/sched.ts';
+import { asSleepable, type Sleepable } from '../kernel/sched.ts';
 import { kstrtoul, sscanfHex } from '../lib/kstrtox.ts';
 import { driverOverrideShow, driverOverrideStore } from '../lib/override.ts';
 import { checkPciHw, pciHw, pciHwAttrs, setPciHw } from './pci-config.ts';
@@ -146,12 +146,21 @@ export function pciBusOps(k: KernelImpl): BusOps {
   }
 
   /** Models pci_device_add(), drivers/pci/probe.c: device_add() while match_driver is still false. */
-  function* pciDeviceAdd(dev: PciDev): Sleepable<number> {
+  function pciDeviceAdd(dev: PciDev): number | Sleepable<number> {
     k.enter('pci_device_add');
-    const ret = yield* deviceAdd(k, dev);
+    const r = deviceAdd(k, dev);
+    return typeof r === 'number' ? pciDeviceAdded(dev, r) : pciDeviceAddedAfterSleep(dev, r);
+  }
+
+  /** The end of pci_device_add(). */
+  function pciDeviceAdded(dev: PciDev, ret: number): number {
     k.leave();
     if (ret === 0 && absent.size > 0) absent.delete(dev.name);
     return ret;
+  }
+
+  function* pciDeviceAddedAfterSleep(dev: PciDev, adding: Sleepable<number>): Sleepable<number> {
+    return pciDeviceAdded(dev, yield* adding);
   }
 
   /** A new pci_dev for the function `old` describes (what a rescan finds), or null without its bridge. */
@@ -185,10 +194,19 @@ export function pciBusOps(k: KernelImpl): BusOps {
    * -EPROBE_DEFER is "device attach failed" (6.12: e.g. -16 when a driver's dma_configure() is refused in a group
    * userspace owns). v4.12 leaves such a device not added; 6.12 marks it added all the same.
    */
-  function* pciBusAddDevice(dev: PciDev): Sleepable<void> {
+  function pciBusAddDevice(dev: PciDev): number | Sleepable<number> {
     k.enter('pci_bus_add_device');
     dev.matchDriver = true;
-    const ret = yield* deviceAttach(k, dev, false);
+    const r = deviceAttach(k, dev, false);
+    return typeof r === 'number' ? pciBusDeviceAdded(dev, r) : pciBusDeviceAddedAfterSleep(dev, r);
+  }
+
+  function* pciBusDeviceAddedAfterSleep(dev: PciDev, attaching: Sleepable<number>): Sleepable<number> {
+    return pciBusDeviceAdded(dev, yield* attaching);
+  }
+
+  /** The end of pci_bus_add_device(): "device attach failed" for an error other than a deferral. */
+  function pciBusDeviceAdded(dev: PciDev, ret: number): number {
     if (ret < 0 && ret !== -EPROBE_DEFER) {
       k.devPrintk(4, dev, `device attach failed (${ret})`);
       if (k.version.bindErrno) dev.isAdded = true;
@@ -196,6 +214,7 @@ export function pciBusOps(k: KernelImpl): BusOps {
       dev.isAdded = true;
     }
     k.leave();
+    return 0;
   }
 
   /** Models pci_stop_and_remove_bus_device(), drivers/pci/remove.c: stop (children last first), then remove. */
@@ -247,11 +266,11 @@ export function pciBusOps(k: KernelImpl): BusOps {
         const old = hardware[i]!;
         if (old.isRegistered || old.unplugged || !filter(old)) continue;
         const dev = rediscover(old);
-        if (dev !== null && (yield* pciDeviceAdd(dev)) === 0) hardware[i] = dev;
+        if (dev !== null && (yield* asSleepable(pciDeviceAdd(dev))) === 0) hardware[i] = dev;
       }
       for (let i = 0; i < hardware.length; i++) {
         const dev = hardware[i]!;
-        if (dev.isRegistered && !dev.isAdded && !dev.unplugged && filter(dev)) yield* pciBusAddDevice(dev);
+        if (dev.isRegistered && !dev.isAdded && !dev.unplugged && filter(dev)) yield* asSleepable(pciBusAddDevice(dev));
       }
     } finally {
       rescanning = false;
@@ -308,6 +327,27 @@ export function pciBusOps(k: KernelImpl): BusOps {
     return localPciProbeDone(pdev, yield* rc);
   }
 
+  /** Hot-plug: the function appears in the machine, pci_device_add(), then pci_bus_add_device(). */
+  function hotplug(dev: PciDev, address: string): number | Sleepable<number> {
+    const old = absent.size > 0 ? absent.get(address) : undefined;
+    // A taken slot: device_add() of the same name fails with -EEXIST (and its warning), nothing changes.
+    const r = pciDeviceAdd(dev);
+    return typeof r === 'number' ? plugged(dev, old, r) : pluggedAfterSleep(dev, old, r);
+  }
+
+  /** Hot-plug once pci_device_add() returned: the machine's list, then pci_bus_add_device(). */
+  function plugged(dev: PciDev, old: PciDev | undefined, ret: number): number | Sleepable<number> {
+    if (ret !== 0) return ret;
+    // The slot's new function comes last in discovery order, as a hot-plugged one does.
+    hardware.push(dev);
+    if (old !== undefined) forget(old);
+    return pciBusAddDevice(dev);
+  }
+
+  function* pluggedAfterSleep(dev: PciDev, old: PciDev | undefined, adding: Sleepable<number>): Sleepable<number> {
+    return yield* asSleepable(plugged(dev, old, yield* adding));
+  }
+
   const pciOps: BusOps = {
     name: 'pci',
     custom: false,
@@ -347,7 +387,8 @@ export function pciBusOps(k: KernelImpl): BusOps {
       const pdev = dev as PciDev;
       const drv = pdev.pciDriver;
       if (drv === null) return;
-      if (drv.removeFn !== null) yield* k.runDriverRemove(drv, pdev);
+      const removing = drv.removeFn === null ? undefined : k.runDriverRemove(drv, pdev);
+      if (removing !== undefined) yield* removing;
       pdev.pciDriver = null;
     },
     checkId: (driver, raw) => {
@@ -468,18 +509,7 @@ export function pciBusOps(k: KernelImpl): BusOps {
         parentAddress,
       );
       setPciHw(dev, hw);
-      // Hot-plug: the function appears in the machine, pci_device_add(), then pci_bus_add_device().
-      return function* pciHotplug(): Sleepable<number> {
-        const old = absent.size > 0 ? absent.get(address) : undefined;
-        // A taken slot: device_add() of the same name fails with -EEXIST (and its warning), nothing changes.
-        const ret = yield* pciDeviceAdd(dev);
-        if (ret !== 0) return ret;
-        // The slot's new function comes last in discovery order, as a hot-plugged one does.
-        hardware.push(dev);
-        if (old !== undefined) forget(old);
-        yield* pciBusAddDevice(dev);
-        return 0;
-      };
+      return () => hotplug(dev, address);
     },
     removeDevice: (dev) => {
       unplug(dev as PciDev);

@@ -11,7 +11,7 @@ import type { DriverImpl } from '../base/driver.ts';
 import { SimError, show } from '../errors/sim-error.ts';
 import { attr } from '../fs/kernfs.ts';
 import type { KernelImpl } from '../kernel/kernel-impl.ts';
-import type { Sleepable } from '../kernel/sched.ts';
+import { asSleepable, type Sleepable } from '../kernel/sched.ts';
 import { driverOverrideShow, driverOverrideStore } from '../lib/override.ts';
 import { checkName, checkOfNode, checkProps } from './spec.ts';
 
@@ -142,7 +142,7 @@ function* platformDeviceAdd(
     pdevName,
     id === 'auto' ? PLATFORM_DEVID_AUTO : id,
   );
-  const ret = yield* deviceAdd(k, dev);
+  const ret = yield* asSleepable(deviceAdd(k, dev));
   if (id === 'auto') {
     if (ret === 0) autoIdOf.set(dev, devId);
     else autoIds.delete(devId);

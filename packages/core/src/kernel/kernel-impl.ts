@@ -725,46 +725,75 @@ export class KernelImpl implements Kernel {
    * end (a hung task, see Scheduler.runDirect()).
    */
   op(name: string, detail: string, fn: Prepared): number | null {
-    return this.sched.runDirect(this.opGen(name, detail, fn));
+    const outer = this.opBegin(name, detail);
+    const depth = this.stack.length - 1;
+    let ret: number | null;
+    try {
+      if (this.tracing) this.tracer.emit({ type: 'op.begin', op: name, detail });
+      const r = fn();
+      // A path that sleeps (a driver's probe or remove did) runs to its end here: nobody else runs.
+      ret = typeof r === 'number' ? r : isSleepable(r) ? this.sched.runDirect(r) : r;
+      if (outer && this.oopsRecord === null) this.settle();
+    } catch (e) {
+      ret = this.opCaught(e, outer, name);
+    } finally {
+      this.stack.length = depth;
+      this.opDepth--;
+    }
+    return this.opEnd(outer, name, ret);
   }
 
-  /** An operation as a sleepable path: what a task's system call runs (op() runs it to completion). */
+  /** An operation as a sleepable path: a task's system call (queued work is the kernel worker's, in a task run). */
   *opGen(name: string, detail: string, fn: Prepared): Sleepable<number | null> {
+    const outer = this.opBegin(name, detail);
+    const depth = this.stack.length - 1;
+    let ret: number | null;
+    try {
+      if (this.tracing) this.tracer.emit({ type: 'op.begin', op: name, detail });
+      const r = fn();
+      ret = typeof r === 'number' ? r : isSleepable(r) ? yield* r : r;
+    } catch (e) {
+      ret = this.opCaught(e, outer, name);
+    } finally {
+      this.stack.length = depth;
+      this.opDepth--;
+    }
+    return this.opEnd(outer, name, ret);
+  }
+
+  /** An operation's start: the outermost one checks the kernel and advances the clock; its frame goes on. */
+  private opBegin(name: string, detail: string): boolean {
     const outer = this.opDepth === 0;
     if (outer) {
       this.checkUsable();
       this.clock = (Math.floor(this.clock / NS_PER_MS) + 1) * NS_PER_MS;
       this.sched.progress();
     }
-    const depth = this.stack.length;
-    this.opFrames[this.opDepth] = depth;
+    this.opFrames[this.opDepth] = this.stack.length;
     this.opDetails[this.opDepth] = detail;
     this.opDepth++;
     this.stack.push(name);
-    let ret: number | null;
-    try {
-      if (this.tracing) this.tracer.emit({ type: 'op.begin', op: name, detail });
-      const r = fn();
-      ret = isSleepable(r) ? yield* r : r;
-      // Queued work runs before the next command; in a task run the kernel worker runs it, as a task of its own.
-      if (outer && this.oopsRecord === null && !this.sched.multi) yield* this.settle();
-    } catch (e) {
-      // Whatever was thrown: classified and described by functions that never throw, so nothing escapes here.
-      if (Deadlock.is(e)) {
-        ret = -EDEADLK;
-      } else if (!outer) {
-        throw e;
-      } else {
-        if (!KernelOops.is(e) && this.oopsRecord === null) {
-          const where = this.stack.at(-1) ?? name;
-          this.recordOops(where, `BUG: unhandled exception in ${where}: ${describeThrown(e)}`, e);
-        }
-        ret = null;
-      }
-    } finally {
-      this.stack.length = depth;
-      this.opDepth--;
+    return outer;
+  }
+
+  /**
+   * What an operation returns for what was thrown inside it: -EDEADLK for a deadlock; for the outermost, null (an
+   * exception in plugin or user code is an oops); an inner operation passes it on. Never throws for the outermost:
+   * whatever was thrown is classified and described by functions that never throw.
+   */
+  private opCaught(e: unknown, outer: boolean, name: string): number | null {
+    if (Deadlock.is(e)) return -EDEADLK;
+    if (!outer) throw e;
+    if (!KernelOops.is(e) && this.oopsRecord === null) {
+      const where = this.stack.at(-1) ?? name;
+      this.recordOops(where, `BUG: unhandled exception in ${where}: ${describeThrown(e)}`, e);
     }
+    return null;
+  }
+
+  /** An operation's end: progress noted, a dead task's null, the trace's op.end. */
+  private opEnd(outer: boolean, name: string, result: number | null): number | null {
+    let ret = result;
     if (outer) this.sched.progress();
     // A task that hit BUG() never returns, even if a callback caught the oops and went on.
     if (outer && this.oopsRecord !== null) ret = null;
@@ -797,7 +826,7 @@ export class KernelImpl implements Kernel {
   }
 
   /** Runs queued work until none is left, as the workqueue would before the next command. */
-  private *settle(): Sleepable<void> {
+  private settle(): void {
     let budget = MAX_WORK_ITEMS;
     while (this.workQueue.length > 0) {
       if (--budget === 0) this.die('kernel/workqueue.c', 'BUG: workqueue lockup - work items keep requeueing');
@@ -805,7 +834,7 @@ export class KernelImpl implements Kernel {
       item.queued = false;
       this.stack.push(item.name);
       const r = item.fn();
-      if (r !== undefined) yield* r;
+      if (r !== undefined) this.sched.runDirect(r);
       this.stack.pop();
     }
   }
@@ -1516,10 +1545,19 @@ export class KernelImpl implements Kernel {
   // --- driver callbacks ------------------------------------------------------------------------------------
 
   /** Calls a driver's probe (counted, traced, checked for an int); a probe may sleep (return a sleepable path). */
-  *runDriverProbe(drv: DriverImpl, dev: DeviceImpl, id: unknown): Sleepable<number> {
+  runDriverProbe(drv: DriverImpl, dev: DeviceImpl, id: unknown): number | Sleepable<number> {
     this.stack.push(drv.probeFrame);
     const r: unknown = drv.probeFn!(dev, { kernel: this, id: (id ?? null) as never });
-    const ret = isSleepable(r) ? yield* r : r;
+    return typeof r !== 'number' && isSleepable(r) ? this.probeSleeping(drv, dev, r) : this.probeDone(drv, dev, r);
+  }
+
+  /** A probe that sleeps, to its end. */
+  private *probeSleeping(drv: DriverImpl, dev: DeviceImpl, r: Sleepable<unknown>): Sleepable<number> {
+    return this.probeDone(drv, dev, yield* r);
+  }
+
+  /** A probe's return: checked for an int, its frame left, traced. */
+  private probeDone(drv: DriverImpl, dev: DeviceImpl, ret: unknown): number {
     if (typeof ret !== 'number' || (ret | 0) !== ret) {
       throw new SimError(
         'SIM_ERR_DRIVER_BAD_PROBE_RETURN',
@@ -1531,11 +1569,18 @@ export class KernelImpl implements Kernel {
     return ret;
   }
 
-  /** Calls a driver's remove; a remove may sleep (return a sleepable path). */
-  *runDriverRemove(drv: DriverImpl, dev: DeviceImpl): Sleepable<void> {
+  /** Calls a driver's remove; a remove may sleep (return a sleepable path, undefined when it did not). */
+  runDriverRemove(drv: DriverImpl, dev: DeviceImpl): Sleepable<void> | undefined {
     this.stack.push(drv.removeFrame);
     const r: unknown = drv.removeFn!(dev, { kernel: this });
-    if (isSleepable(r)) yield* r;
+    if (r !== undefined && isSleepable(r)) return this.removeSleeping(r);
+    this.stack.pop();
+    return undefined;
+  }
+
+  /** A remove that sleeps, to its end. */
+  private *removeSleeping(r: Sleepable<unknown>): Sleepable<void> {
+    yield* r;
     this.stack.pop();
   }
 

@@ -50,14 +50,17 @@ export const SWITCH_SYSCALL: SwitchYield = Object.freeze({ kind: YIELD_SWITCH, w
 /** The switch point before a lock is taken. */
 export const SWITCH_LOCK: SwitchYield = Object.freeze({ kind: YIELD_SWITCH, why: 'lock' });
 
-/** True for a generator (a sleepable path) rather than a plain value. */
+/** %GeneratorPrototype%: what every generator object inherits from, through its function's prototype. */
+const GENERATOR_PROTOTYPE: object = Object.getPrototypeOf(Object.getPrototypeOf((function* () {})()));
+
+/**
+ * True for a generator object (a sleepable path) rather than a plain value. Two prototype loads, no property
+ * lookup: each generator function has a prototype of its own, which would make `x.next` megamorphic on hot paths.
+ */
 export function isSleepable(x: unknown): x is Sleepable<unknown> {
-  return (
-    typeof x === 'object' &&
-    x !== null &&
-    typeof (x as { next?: unknown }).next === 'function' &&
-    typeof (x as { throw?: unknown }).throw === 'function'
-  );
+  if (typeof x !== 'object' || x === null) return false;
+  const own = Object.getPrototypeOf(x);
+  return own !== null && Object.getPrototypeOf(own) === GENERATOR_PROTOTYPE;
 }
 
 /** A task's scheduling state. */
