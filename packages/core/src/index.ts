@@ -104,6 +104,20 @@ export {
   type ProfileInput,
   STOP_BIND_ON_NOTIFY_BAD,
 } from './kernel/profile.ts';
+export {
+  type BlockYield,
+  type Chooser,
+  HUNG_TASK_TIMEOUT_NS,
+  runToBlock,
+  type Sleepable,
+  type SwitchPoint,
+  type SwitchYield,
+  type TaskRunResult,
+  type Transition,
+  type Waiter,
+  type Yield,
+} from './kernel/sched.ts';
+export type { RunTasksOptions, TaskRunReport, TaskSpec, TaskSyscalls } from './kernel/tasks.ts';
 export type { NotifyOutcome, TraceEvent, TraceEventType } from './kernel/trace.ts';
 export { type Trace, type TraceRecording, toJsonl } from './kernel/tracer.ts';
 export {

@@ -1,4 +1,4 @@
-import { EAGAIN, EBUSY, EINVAL, ENODEV, ENXIO, EPROBE_DEFER, errname } from '../constants/errno.ts';
+import { EAGAIN, EBUSY, EEXIST, EINVAL, ENODEV, ENXIO, EPROBE_DEFER, errname } from '../constants/errno.ts';
 import { NOTIFY_BAD } from '../constants/notifier.ts';
 import { Deadlock } from '../kernel/bug.ts';
 import type { KernelImpl } from '../kernel/kernel-impl.ts';
@@ -192,8 +192,7 @@ function driverSysfsAdd(k: KernelImpl, dev: DeviceImpl): number {
   const bind = k.busEvents.BUS_NOTIFY_BIND_DRIVER;
   if (k.version.busNotifyVoid) {
     k.busNotifyIgnored(dev, bind, 'driver_sysfs_add');
-    dev.linked = true;
-    return 0;
+    return driverLinksAdd(k, dev);
   }
   const ret = k.busNotify(dev, bind, 'driver_sysfs_add');
   const veto = k.stopBindOnNotifyBad && ret === NOTIFY_BAD;
@@ -212,6 +211,18 @@ function driverSysfsAdd(k: KernelImpl, dev: DeviceImpl): number {
     );
   }
   if (veto) return -EINVAL;
+  return driverLinksAdd(k, dev);
+}
+
+/**
+ * The two links of driver_sysfs_add(): the device's `driver` link already there (a second bind racing the first
+ * past v4.12's unlocked dev->driver check in bind_store()) is sysfs's duplicate warning and -EEXIST.
+ */
+function driverLinksAdd(k: KernelImpl, dev: DeviceImpl): number {
+  if (dev.linked) {
+    k.sysfsDuplicate(`${dev.path.slice('/sys'.length)}/driver`);
+    return -EEXIST;
+  }
   dev.linked = true;
   return 0;
 }

@@ -9,6 +9,8 @@ import type { ChainKind, NotifierBlock } from '../notifier/notifier-block.ts';
 import type { Oops } from './bug.ts';
 import type { LogLevel, LogRecord } from './printk.ts';
 import type { FlagDef, Profile, ProfileDef, ProfileInput } from './profile.ts';
+import type { Sleepable } from './sched.ts';
+import type { RunTasksOptions, TaskRunReport, TaskSpec } from './tasks.ts';
 import type { NotifyOutcome, TraceEvent } from './trace.ts';
 import type { Trace } from './tracer.ts';
 import type { KernelBase, KernelVersion } from './versions.ts';
@@ -323,6 +325,23 @@ export interface Kernel {
   hang(where: string, detail: string): never;
   /** Runs `fn` as kernel function `name` (it appears in an oops's call path). */
   withFrame<T>(name: string, fn: () => T): T;
+  /**
+   * Models wait_event_timeout(), include/linux/wait.h, for kernel code that sleeps (a driver's probe or remove
+   * returning a generator): `const woken = yield* kernel.waitEvent('what', () => cond, 10_000)`. True once `until()`
+   * holds, false when `timeoutMs` of simulated time passed first (omitted: no timeout). Outside a task run nobody
+   * else can make the condition true: the clock moves to the timeout, and a wait past the hung-task timeout (120 s)
+   * is reported hung and ends the operation with -EDEADLK.
+   */
+  waitEvent(what: string, until: () => boolean, timeoutMs?: number): Sleepable<boolean>;
+  /** Models msleep(), kernel/time/timer.c: `yield* kernel.msleep(20)` in a probe or remove that sleeps. */
+  msleep(ms: number): Sleepable<void>;
+  /**
+   * Runs userspace tasks concurrently: each task's body is a generator function making system calls
+   * (`yield* sys.write(path, text)`), and `choose` picks who runs at each switch point (a system call about to
+   * enter the kernel, a lock about to be taken, a wait); by default nobody is preempted. The kernel worker
+   * (deferred probing) is a task of its own. Returns each task's result, the transitions, and the tasks reported hung.
+   */
+  runTasks(tasks: readonly TaskSpec[], options?: RunTasksOptions): TaskRunReport;
   /** A notifier chain whose hazards the kernel reports and whose calls the trace shows. */
   createChain<K extends ChainKind, D = unknown>(
     kind: K,
