@@ -19,7 +19,11 @@ export interface RunJson {
     readonly output: string | null;
     /** The step's notifier chain calls (added with the html format; see format/calls.ts). */
     readonly calls: readonly ChainCallJson[];
+    /** The task (`tasks:`) that ran the step; absent for the steps of `steps:` (added with tasks). */
+    readonly task?: string;
   }[];
+  /** With `tasks:`: the task chosen at each switch point, and the tasks reported hung (added with tasks). */
+  readonly tasks?: { readonly schedule: readonly string[]; readonly hung: readonly string[] };
   readonly state: {
     readonly devices: Readonly<Record<string, { bus: string; driver: string | null; iommuGroup: number | null }>>;
   };
@@ -53,7 +57,9 @@ export function formatJson(run: RunResult): RunJson {
       errno: s.errno,
       output: s.output,
       calls: chainCalls(s.events),
+      ...(s.task === undefined ? {} : { task: s.task }),
     })),
+    ...(run.tasks === null ? {} : { tasks: { schedule: [...run.tasks.schedule], hung: [...run.tasks.hung] } }),
     state: { devices: run.devices },
     oops:
       run.oops === null ? null : { where: run.oops.where, message: run.oops.message, callPath: [...run.oops.callPath] },

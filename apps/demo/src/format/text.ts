@@ -179,7 +179,8 @@ export function formatText(run: RunResult, o: TextOptions): string {
   for (const st of run.steps) {
     out.push('');
     const num = `${st.index + 1}.`;
-    out.push(`${s.bold(num)} ${s.bold(`$ ${cut(st.step.text, width - num.length - 3)}`)}`);
+    const prompt = st.task === undefined ? '$' : `${st.task}$`;
+    out.push(`${s.bold(num)} ${s.bold(`${prompt} ${cut(st.step.text, width - num.length - prompt.length - 2)}`)}`);
     if (!st.ran) {
       out.push(s.dim('    not run: the kernel died in an earlier step'));
       continue;

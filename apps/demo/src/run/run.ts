@@ -1,6 +1,7 @@
-import { formatRecord, type Kernel, type LogRecord, type Oops, type TraceEvent } from '@sim/core';
+import { type Chooser, formatRecord, type Kernel, type LogRecord, type Oops, type TraceEvent } from '@sim/core';
 import { notifyName } from '../format/style.ts';
 import type { EndExpect, ResultSpec, Scenario, Step, StepExpect } from '../scenario/types.ts';
+import { runLanes } from './lanes.ts';
 import { errnoOf, Session } from './session.ts';
 
 /** One step as it ran. */
@@ -16,6 +17,8 @@ export interface StepRun {
   readonly oops: boolean;
   /** The trace events of this step. */
   readonly events: readonly TraceEvent[];
+  /** The task (`tasks:`) that ran the step; undefined for the steps of `steps:`. */
+  readonly task?: string;
 }
 
 /** One checked expectation. */
@@ -41,6 +44,8 @@ export interface RunResult {
   /** Events of the boot (topology, notifiers, drivers loaded). */
   readonly bootEvents: readonly TraceEvent[];
   readonly steps: readonly StepRun[];
+  /** With `tasks:`: the task chosen at each switch point (replayable as `schedule:`), and the tasks reported hung. */
+  readonly tasks: { readonly schedule: readonly string[]; readonly hung: readonly string[] } | null;
   /** Every device at the end. */
   readonly devices: Readonly<Record<string, { bus: string; driver: string | null; iommuGroup: number | null }>>;
   readonly oops: Oops | null;
@@ -65,10 +70,51 @@ export function runScenario(
     readonly inspect?: (kernel: Kernel) => void;
     /** Called once the machine is up (index -1) and after each step, run or not (the html page's states). */
     readonly afterStep?: (kernel: Kernel, index: number) => void;
+    /** Who runs at each switch point of the tasks (default: the scenario's schedule, then nobody preempted). */
+    readonly choose?: Chooser;
   } = {},
 ): RunResult {
   const { session, steps } = runSteps(scenario, profile, hooks);
-  return endRun(scenario, profile, session, steps, hooks.inspect, true);
+  let tasks: RunResult['tasks'] = null;
+  if (scenario.tasks.length > 0) {
+    const lanes = runLanes(session, scenario, steps.length, hooks.choose);
+    for (const s of lanes.steps) {
+      steps.push(s);
+      hooks.afterStep?.(session.kernel, s.index);
+    }
+    tasks = { schedule: lanes.schedule, hung: lanes.hung };
+    if (lanes.aborted) return abandonedRun(scenario, profile, session, steps, tasks);
+  }
+  return { ...endRun(scenario, profile, session, steps, hooks.inspect, true), tasks };
+}
+
+/** A run whose task run the chooser gave up (the explorer's cut): what it has, unchecked, the kernel left as is. */
+function abandonedRun(
+  scenario: Scenario,
+  profile: string,
+  session: Session,
+  steps: StepRun[],
+  tasks: RunResult['tasks'],
+): RunResult {
+  const k = session.kernel;
+  session.recording.stop();
+  return {
+    scenario,
+    profile,
+    base: k.profile.base,
+    flags: [...k.profile.flags],
+    plugins: k.plugins(),
+    bootEvents: session.events.slice(0, session.bootEvents),
+    steps,
+    tasks,
+    devices: session.devices(),
+    oops: k.oops,
+    injections: [],
+    records: k.dmesg.records(),
+    expectations: [],
+    ok: false,
+    events: [...session.events],
+  };
 }
 
 /**
@@ -104,7 +150,7 @@ export async function runScenarioLive(
     session.kernel.close();
     throw e;
   }
-  return { ...endRun(scenario, profile, session, steps, undefined, false), ok };
+  return { ...endRun(scenario, profile, session, steps, undefined, false), ok, tasks: null };
 }
 
 /** Runs `op` on the live kernel as a step shown as `text` (the command it stands for); returns its result. */
@@ -154,7 +200,7 @@ function endRun(
   steps: StepRun[],
   inspect: ((kernel: Kernel) => void) | undefined,
   check: boolean,
-): RunResult {
+): Omit<RunResult, 'tasks'> {
   const k = session.kernel;
   session.recording.stop();
   const devices = session.devices();
@@ -165,7 +211,7 @@ function endRun(
         ...checkEnd(mergeEnd(scenario.expect, scenario.expectByProfile[profile]), devices, k.oops, records),
       ].sort((a, b) => a.line - b.line)
     : [];
-  const result: RunResult = {
+  const result: Omit<RunResult, 'tasks'> = {
     scenario,
     profile,
     base: k.profile.base,

@@ -11,6 +11,7 @@ import {
   NOTIFY_DONE,
   type Plugin,
   type TraceEvent,
+  type TaskSyscalls,
   type TraceRecording,
 } from '@sim/core';
 import { applyInject, kernelContext, resolveInject } from '../scenario/inject.ts';
@@ -22,6 +23,16 @@ export interface CommandResult {
   readonly result: number | null;
   /** What a read printed (cat, ls, readlink, dmesg), else null. */
   readonly output: string | null;
+}
+
+/** What `cat` gives: the bytes read and the text, or the errno. */
+function catResult(r: string | number): CommandResult {
+  return typeof r === 'string' ? { result: new TextEncoder().encode(r).length, output: r } : { result: r, output: null };
+}
+
+/** What an ioctl step gives: the result, and the structure the kernel filled in when it has one to show. */
+function ioctlResult(result: number | null, arg: unknown, out: { show(arg: object): string } | undefined): CommandResult {
+  return { result, output: out !== undefined && result !== null && result >= 0 ? out.show(arg as object) : null };
 }
 
 /** The errno name of a negative result (`ENODEV`), else null. */
@@ -143,12 +154,8 @@ export class Session {
     switch (c.verb) {
       case 'echo':
         return { result: k.sysfs.write(c.path, c.text), output: null };
-      case 'cat': {
-        const r = k.sysfs.read(c.path);
-        return typeof r === 'string'
-          ? { result: new TextEncoder().encode(r).length, output: r }
-          : { result: r, output: null };
-      }
+      case 'cat':
+        return catResult(k.sysfs.read(c.path));
       case 'ls': {
         const r = k.sysfs.list(c.path);
         return typeof r === 'number'
@@ -175,14 +182,8 @@ export class Session {
         return { result: fd, output: null };
       }
       case 'ioctl': {
-        const fd = this.fds.get(c.path) ?? -EBADF;
-        const out = this.outArgs.get(c.cmd);
-        let arg: unknown = c.arg;
-        if (out !== undefined) arg = out.make();
-        else if (c.arg?.startsWith('/dev/')) arg = this.fds.get(c.arg) ?? -EBADF;
-        else if (c.arg !== null && /^-?(0x[0-9a-f]+|\d+)$/i.test(c.arg)) arg = Number(c.arg);
-        const result = k.dev.ioctl(fd, c.cmd, arg ?? undefined);
-        return { result, output: out !== undefined && result !== null && result >= 0 ? out.show(arg as object) : null };
+        const { fd, arg, out } = this.ioctlCall(c, this.fds);
+        return ioctlResult(k.dev.ioctl(fd, c.cmd, arg), arg, out);
       }
       case 'close': {
         const fd = this.fds.get(c.path) ?? -EBADF;
@@ -237,6 +238,53 @@ export class Session {
         const lines = k.dmesg.lines();
         return { result: 0, output: lines.map((l) => `${l}\n`).join('') };
       }
+    }
+  }
+
+  /** The open files a task starts with: the steps' (a forked process inherits its parent's descriptors). */
+  forkFds(): Map<string, number> {
+    return new Map(this.fds);
+  }
+
+  /** An ioctl step's fd and argument, from the open files `fds` (a structure the kernel fills in, an fd, a number). */
+  private ioctlCall(
+    c: Extract<Command, { verb: 'ioctl' }>,
+    fds: ReadonlyMap<string, number>,
+  ): { fd: number; arg: unknown; out: { show(arg: object): string } | undefined } {
+    const out = this.outArgs.get(c.cmd);
+    let arg: unknown = c.arg;
+    if (out !== undefined) arg = out.make();
+    else if (c.arg?.startsWith('/dev/')) arg = fds.get(c.arg) ?? -EBADF;
+    else if (c.arg !== null && /^-?(0x[0-9a-f]+|\d+)$/i.test(c.arg)) arg = Number(c.arg);
+    return { fd: fds.get(c.path) ?? -EBADF, arg: arg ?? undefined, out };
+  }
+
+  /**
+   * A task's step (TASK_VERBS): its system call made through the task's `sys`, with the task's own open files.
+   * The scenario loader lets no other verb into a task.
+   */
+  *execIn(sys: TaskSyscalls, c: Command, fds: Map<string, number>): Generator<unknown, CommandResult, boolean> {
+    switch (c.verb) {
+      case 'echo':
+        return { result: yield* sys.write(c.path, c.text), output: null };
+      case 'cat':
+        return catResult(yield* sys.read(c.path));
+      case 'open': {
+        const fd = yield* sys.open(c.path);
+        if (fd !== null && fd >= 0) fds.set(c.path, fd);
+        return { result: fd, output: null };
+      }
+      case 'ioctl': {
+        const { fd, arg, out } = this.ioctlCall(c, fds);
+        return ioctlResult(yield* sys.ioctl(fd, c.cmd, arg), arg, out);
+      }
+      case 'close': {
+        const fd = fds.get(c.path) ?? -EBADF;
+        fds.delete(c.path);
+        return { result: yield* sys.close(fd), output: null };
+      }
+      default:
+        throw new Error(`a task cannot run '${c.verb}' (the scenario loader refuses it)`);
     }
   }
 

@@ -34,7 +34,11 @@ import type {
   Scenario,
   Step,
   StepExpect,
+  TaskDecl,
+  ExploreDecl,
+  Verb,
 } from './types.ts';
+import { TASK_VERBS } from './types.ts';
 import { type JsonSchema, showValue, validate } from './validator.ts';
 
 /** One problem in a scenario file: where, what, and what would be accepted. */
@@ -362,9 +366,18 @@ interface Raw {
   };
   notifiers?: RawNotifier[];
   inject?: (RawNotifierInject | RawProbeInject | RawSysfsInject)[];
-  steps: (string | { run: string; expect?: RawStepExpect; byProfile?: Record<string, RawStepExpect> })[];
+  steps: RawStep[];
+  tasks?: Record<string, RawStep[]>;
+  schedule?: string[];
+  explore?: { mode?: 'dfs' | 'pct'; bound?: number; limit?: number; seed?: number; depth?: number };
   expect?: RawEnd & { byProfile?: Record<string, RawEnd> };
 }
+type RawStep = string | { run: string; expect?: RawStepExpect; byProfile?: Record<string, RawStepExpect> };
+
+/** Tasks a scenario may declare: each one multiplies the schedules `sim explore` has to cover. */
+export const MAX_TASKS = 8;
+/** The kernel worker's task name (deferred probing runs there in a task run). */
+export const KWORKER = 'kworker/0:1';
 interface RawDriver {
   name: string;
   bus: string;
@@ -788,50 +801,100 @@ function check(ctx: Ctx, raw: Raw, defaultName: string, registry: Registry, skip
     }
     return { result: resultSpec(x, path), output: null, line: ctx.line(path) };
   };
-  const steps: Step[] = [];
-  (raw.steps ?? []).forEach((s, i) => {
-    if (skip.steps.has(i)) return;
-    const textPath: Path = typeof s === 'string' ? ['steps', i] : ['steps', i, 'run'];
+  /** A step of `steps:` or of a task, at `at` (its path); null when it has a problem (reported). */
+  const parseStepAt = (s: RawStep, at: Path, verbs: readonly Verb[] | null): Step | null => {
+    const textPath: Path = typeof s === 'string' ? at : [...at, 'run'];
     const text = typeof s === 'string' ? s : s.run;
     const parsed = parseStep(text);
     if ('message' in parsed) {
       ctx.problem(
-        ['steps', i],
+        at,
         `${parsed.message} in ${showValue(text)}`,
         parsed.expected,
         false,
         ctx.scalarOffset(textPath, parsed.offset),
         textPath,
       );
-      return;
+      return null;
+    }
+    if (verbs !== null && !verbs.includes(parsed.verb)) {
+      ctx.problem(
+        at,
+        `a task's step makes a system call; '${parsed.verb}' is not one, in ${showValue(text)}`,
+        `one of ${verbs.join(', ')} (do the rest in steps:, before the tasks run)`,
+        false,
+        ctx.scalarOffset(textPath, 0),
+        textPath,
+      );
+      return null;
     }
     const bad = checkCommand(parsed, paths, drivers, text, injectContext(false));
     if (bad !== null) {
-      ctx.problem(
-        ['steps', i],
-        bad.message,
-        bad.expected,
-        false,
-        ctx.scalarOffset(textPath, Math.max(0, bad.offset)),
-        textPath,
-      );
-      return;
+      ctx.problem(at, bad.message, bad.expected, false, ctx.scalarOffset(textPath, Math.max(0, bad.offset)), textPath);
+      return null;
     }
     const byProfile: Record<string, StepExpect> = {};
     if (typeof s === 'object') {
       for (const [p, x] of Object.entries(s.byProfile ?? {})) {
-        if (profileOk(p, ['steps', i, 'byProfile', p], true))
-          byProfile[p] = stepExpect(x, ['steps', i, 'byProfile', p]);
+        if (profileOk(p, [...at, 'byProfile', p], true)) byProfile[p] = stepExpect(x, [...at, 'byProfile', p]);
       }
     }
-    steps.push({
-      line: ctx.line(['steps', i]),
+    return {
+      line: ctx.line(at),
       text,
       command: parsed,
-      expect: typeof s === 'object' && s.expect !== undefined ? stepExpect(s.expect, ['steps', i, 'expect']) : null,
+      expect: typeof s === 'object' && s.expect !== undefined ? stepExpect(s.expect, [...at, 'expect']) : null,
       byProfile,
-    });
+    };
+  };
+  const steps: Step[] = [];
+  (raw.steps ?? []).forEach((s, i) => {
+    if (skip.steps.has(i)) return;
+    const step = parseStepAt(s, ['steps', i], null);
+    if (step !== null) steps.push(step);
   });
+  const tasks: TaskDecl[] = [];
+  for (const [name, list] of Object.entries(raw.tasks ?? {})) {
+    if (!/^[A-Za-z0-9_.-]{1,15}$/.test(name)) {
+      ctx.problem(
+        ['tasks', name],
+        `task name ${showValue(name)} is not usable`,
+        'a name of 1 to 15 letters, digits, _ . or - (a process name: TASK_COMM_LEN is 16)',
+      );
+      continue;
+    }
+    const laneSteps: Step[] = [];
+    list.forEach((s, i) => {
+      const step = parseStepAt(s, ['tasks', name, i], TASK_VERBS);
+      if (step !== null) laneSteps.push(step);
+    });
+    tasks.push({ name, line: ctx.line(['tasks', name]), steps: laneSteps });
+  }
+  if (tasks.length > MAX_TASKS) {
+    ctx.problem(['tasks'], `${tasks.length} tasks`, `at most ${MAX_TASKS} tasks (each one multiplies the schedules)`);
+  }
+  let schedule: string[] | null = null;
+  if (raw.schedule !== undefined) {
+    schedule = [];
+    const known = [...tasks.map((t) => t.name), KWORKER];
+    raw.schedule.forEach((name, i) => {
+      if (!known.includes(name)) {
+        ctx.problem(['schedule', i], `${showValue(name)} is not a task of this scenario`, `one of ${known.join(', ')}`);
+      } else schedule!.push(name);
+    });
+    if (tasks.length === 0) ctx.problem(['schedule'], 'a schedule without tasks', 'tasks: with two or more lanes');
+  }
+  const explore: ExploreDecl | null =
+    raw.explore === undefined
+      ? null
+      : {
+          line: ctx.line(['explore']),
+          mode: raw.explore.mode ?? null,
+          bound: raw.explore.bound ?? null,
+          limit: raw.explore.limit ?? null,
+          seed: raw.explore.seed ?? null,
+          depth: raw.explore.depth ?? null,
+        };
 
   // End expectations.
   const endExpect = (e: RawEnd, path: Path): EndExpect => {
@@ -874,6 +937,9 @@ function check(ctx: Ctx, raw: Raw, defaultName: string, registry: Registry, skip
     notifiers,
     inject,
     steps,
+    tasks,
+    schedule,
+    explore,
     expect,
     expectByProfile,
   };

@@ -121,28 +121,29 @@ export function scenarioSchema(registry: Registry = PLUGINS): JsonSchema {
           'Fault injection once the topology is up (notifier-error-inject, probe faults): injecting notifier blocks and failing probes.',
         items: { $ref: '#/definitions/inject' },
       },
-      steps: {
+      steps: { type: 'array', minItems: 1, items: { $ref: '#/definitions/step' } },
+      tasks: {
+        type: 'object',
+        description:
+          'Tasks (userspace processes) that run concurrently after the steps, each a list of steps using the system calls echo, cat, open, ioctl and close: { qemu: [...], admin: [...] }.',
+        additionalProperties: { type: 'array', minItems: 1, items: { $ref: '#/definitions/step' } },
+      },
+      schedule: {
         type: 'array',
-        minItems: 1,
-        items: {
-          title: `a step line (${Object.keys(VERBS).join(', ')}) or { run, expect, byProfile }`,
-          oneOf: [
-            { type: 'string', minLength: 1 },
-            {
-              type: 'object',
-              additionalProperties: false,
-              required: ['run'],
-              properties: {
-                run: { type: 'string', minLength: 1 },
-                expect: { $ref: '#/definitions/stepExpect' },
-                byProfile: {
-                  type: 'object',
-                  description: 'Expectations for named profiles (they replace expect under that profile).',
-                  additionalProperties: { $ref: '#/definitions/stepExpect' },
-                },
-              },
-            },
-          ],
+        description:
+          'The task that runs at each switch point of the task run (as sim explore reports it); past its end, nobody is preempted.',
+        items: { type: 'string', minLength: 1 },
+      },
+      explore: {
+        type: 'object',
+        additionalProperties: false,
+        description: "sim explore's defaults for this scenario.",
+        properties: {
+          mode: { type: 'string', enum: ['dfs', 'pct'] },
+          bound: { type: 'integer', minimum: 0, maximum: 64, description: 'The preemption bound (dfs).' },
+          limit: { type: 'integer', minimum: 1, maximum: 1000000, description: 'Executions at most.' },
+          seed: { type: 'integer', minimum: 0, maximum: 4294967295 },
+          depth: { type: 'integer', minimum: 1, maximum: 16, description: "PCT's bug depth." },
         },
       },
       expect: {
@@ -161,6 +162,26 @@ export function scenarioSchema(registry: Registry = PLUGINS): JsonSchema {
     definitions: {
       result: resultSpec,
       stepExpect,
+      step: {
+        title: `a step line (${Object.keys(VERBS).join(', ')}) or { run, expect, byProfile }`,
+        oneOf: [
+          { type: 'string', minLength: 1 },
+          {
+            type: 'object',
+            additionalProperties: false,
+            required: ['run'],
+            properties: {
+              run: { type: 'string', minLength: 1 },
+              expect: { $ref: '#/definitions/stepExpect' },
+              byProfile: {
+                type: 'object',
+                description: 'Expectations for named profiles (they replace expect under that profile).',
+                additionalProperties: { $ref: '#/definitions/stepExpect' },
+              },
+            },
+          },
+        ],
+      },
       topology: {
         type: 'object',
         additionalProperties: false,

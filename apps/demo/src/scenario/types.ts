@@ -202,6 +202,30 @@ export interface PluginUse {
   readonly entry: PluginEntry;
 }
 
+/** A task of the scenario (`tasks:`): a userspace process whose steps run concurrently with the other tasks'. */
+export interface TaskDecl {
+  readonly name: string;
+  readonly line: number;
+  readonly steps: readonly Step[];
+}
+
+/** How `sim explore` searches the scenario's schedules by default (`explore:`). */
+export interface ExploreDecl {
+  readonly line: number;
+  /** 'dfs' (every schedule within the preemption bound) or 'pct' (randomized, with its guarantee). */
+  readonly mode: 'dfs' | 'pct' | null;
+  /** Preemption bound (dfs). */
+  readonly bound: number | null;
+  /** Executions at most (dfs), or runs (pct). */
+  readonly limit: number | null;
+  readonly seed: number | null;
+  /** PCT's bug depth d. */
+  readonly depth: number | null;
+}
+
+/** The verbs a task's steps may use: the system calls a process makes. */
+export const TASK_VERBS: readonly Verb[] = ['echo', 'cat', 'open', 'ioctl', 'close'];
+
 /** A validated scenario. */
 export interface Scenario {
   readonly name: string;
@@ -223,6 +247,12 @@ export interface Scenario {
   /** Injections applied once the topology is up (the file's `inject:`, then any `--inject`). */
   readonly inject: readonly InjectDecl[];
   readonly steps: readonly Step[];
+  /** Tasks that run concurrently after the steps (empty: none). */
+  readonly tasks: readonly TaskDecl[];
+  /** The task chosen at each switch point of the task run, replayed (then no preemption); null: none given. */
+  readonly schedule: readonly string[] | null;
+  /** `sim explore`'s defaults, or null. */
+  readonly explore: ExploreDecl | null;
   /** Expectations for every profile, and per-profile ones to merge over them. */
   readonly expect: EndExpect;
   readonly expectByProfile: Readonly<Record<string, EndExpect>>;

@@ -29,6 +29,9 @@ export function emptyScenario(profile: string): Scenario {
     notifiers: [],
     inject: [],
     steps: [],
+    tasks: [],
+    schedule: null,
+    explore: null,
     expect: { drivers: new Map(), oops: null, dmesg: [], dmesgAbsent: [] },
     expectByProfile: {},
   };

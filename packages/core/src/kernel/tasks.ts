@@ -43,7 +43,7 @@ export interface TaskSpec {
   /** The process name dmesg shows (default: the task's name, cut to 15 characters as TASK_COMM_LEN does). */
   readonly comm?: string;
   /** What the task does: `function* (sys) { yield* sys.write(...) }`; its return value is the task's result. */
-  run(sys: TaskSyscalls): Generator<unknown, unknown, unknown>;
+  run(sys: TaskSyscalls): Generator<unknown, unknown, boolean>;
 }
 
 export interface RunTasksOptions {
@@ -120,7 +120,7 @@ export function runTasks(k: KernelImpl, specs: readonly TaskSpec[], options?: Ru
         `runTasks(): task '${spec.name}': run() must be a generator function (function* (sys) { ... }), it returned ${show(body)}`,
       );
     }
-    t.body = taskBody(body as Generator<unknown, unknown, unknown>);
+    t.body = taskBody(body as Generator<unknown, unknown, boolean>);
     return t;
   });
   const result = k.runTaskBodies(tasks, (p) => {
@@ -147,7 +147,7 @@ function isYield(y: unknown): y is Yield {
 }
 
 /** A user body as a task body: what it yields goes to the scheduler (it must come from sys.* through yield*). */
-function* taskBody(body: Generator<unknown, unknown, unknown>): Sleepable<unknown> {
+function* taskBody(body: Generator<unknown, unknown, boolean>): Sleepable<unknown> {
   let done = false;
   try {
     let r = body.next(true);

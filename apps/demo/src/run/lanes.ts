@@ -1,0 +1,93 @@
+/**
+ * The scenario's tasks (`tasks:`): each a userspace process forked after the steps, running its steps as system
+ * calls through kernel.runTasks(), interleaved by a chooser (the scenario's `schedule:`, the explorer's choices, or
+ * nobody preempted).
+ */
+import { type Chooser, runToBlock, type SwitchPoint, type TaskSpec, type Transition } from '@sim/core';
+import type { Scenario } from '../scenario/types.ts';
+import type { StepRun } from './run.ts';
+import { errnoOf, type Session } from './session.ts';
+
+/** How the tasks ran. */
+export interface LanesRun {
+  /** Each task's steps as they ran, in the order they ended (a step's `task` names its task). */
+  readonly steps: StepRun[];
+  /** The task chosen at each switch point: replayed by `schedule:`, it gives the same run. */
+  readonly schedule: string[];
+  readonly transitions: readonly Transition[];
+  /** Tasks reported hung (their blocked step ended with -EDEADLK). */
+  readonly hung: readonly string[];
+  /** The chooser gave up (the explorer cut a redundant schedule). */
+  readonly aborted: boolean;
+}
+
+/** Replays `schedule`, then lets nobody be preempted (runToBlock). */
+export function replaying(schedule: readonly string[]): Chooser {
+  let i = 0;
+  return (p: SwitchPoint) => {
+    const want = schedule[i++];
+    return want !== undefined && p.enabled.includes(want) ? want : runToBlock(p);
+  };
+}
+
+/** Runs the scenario's tasks on the session's kernel; `firstIndex` numbers their steps after the steps'. */
+export function runLanes(session: Session, scenario: Scenario, firstIndex: number, choose?: Chooser): LanesRun {
+  const k = session.kernel;
+  const steps: StepRun[] = [];
+  const schedule: string[] = [];
+  // Which task each stretch of trace events belongs to: [first event index, task].
+  const owners: [number, string][] = [];
+  const ownerOf = (i: number): string | undefined => {
+    let lo = 0;
+    let hi = owners.length - 1;
+    let found: string | undefined;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (owners[mid]![0] <= i) {
+        found = owners[mid]![1];
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  };
+  const pick = choose ?? replaying(scenario.schedule ?? []);
+  const specs: TaskSpec[] = scenario.tasks.map((task) => ({
+    name: task.name,
+    *run(sys) {
+      const fds = session.forkFds();
+      for (const step of task.steps) {
+        const index = firstIndex + steps.length;
+        if (k.oops !== null) {
+          steps.push({ index, step, ran: false, result: null, errno: null, output: null, oops: false, events: [], task: task.name });
+          continue;
+        }
+        const from = session.events.length;
+        const { result, output } = yield* session.execIn(sys, step.command, fds);
+        const to = session.events.length;
+        const events = session.events.slice(from, to).filter((_, j) => ownerOf(from + j) === task.name);
+        steps.push({
+          index,
+          step,
+          ran: true,
+          result,
+          errno: errnoOf(result),
+          output,
+          oops: result === null && k.oops !== null,
+          events,
+          task: task.name,
+        });
+      }
+    },
+  }));
+  const r = k.runTasks(specs, {
+    choose: (p) => {
+      const chosen = pick(p);
+      if (chosen !== null) {
+        schedule.push(chosen);
+        owners.push([session.events.length, chosen]);
+      }
+      return chosen;
+    },
+  });
+  return { steps, schedule, transitions: r.transitions, hung: r.hung, aborted: r.aborted };
+}
