@@ -18,11 +18,13 @@ function classLines(classes: readonly OutcomeClass[], runWord: string): string[]
 export function formatReport(r: ExploreReport): string {
   if (r.mode === 'systematic') {
     const bound = r.preemptionBound === null ? 'unbounded preemptions' : `preemption bound ${r.preemptionBound}`;
-    const covered = r.complete
-      ? r.preemptionBound === null || r.preemptionCuts === 0
-        ? 'covered: every schedule (up to sleep-set equivalence); the bound cut nothing'
-        : `covered: every schedule with at most ${r.preemptionBound} preemptions (up to sleep-set equivalence); ${r.preemptionCuts} alternatives lay beyond the bound`
-      : `covered: NOT complete, stopped at the limit of ${r.limit} runs`;
+    const covered = {
+      'every-schedule':
+        'covered: every schedule (each run or equivalent to one run: independent steps reordered); the bound cut nothing',
+      'within-bound': `covered: every schedule with at most ${r.preemptionBound} preemptions; ${r.preemptionCuts} alternatives lay beyond the bound`,
+      'within-bound-reduced': `covered: schedules with at most ${r.preemptionBound} preemptions up to sleep-set reduction, which under a bound may skip some (not a proof: rerun with sleep sets off, or unbounded); ${r.preemptionCuts} alternatives lay beyond the bound`,
+      partial: `covered: NOT complete, stopped at the limit of ${r.limit} runs`,
+    }[r.coverage];
     return [
       `systematic exploration: ${bound}, sleep sets ${r.sleepSets ? 'on' : 'off'}, limit ${r.limit} runs`,
       covered,

@@ -332,5 +332,12 @@ export function mergeSystematic(
     }
   }
   if (f.truncated) complete = false;
-  return { complete, executions, sleepSetCuts, preemptionCuts, depthCuts, classes: [...classes.values()] };
+  const coverage = !complete
+    ? 'partial'
+    : preemptionCuts === 0
+      ? 'every-schedule'
+      : settings.sleepSets
+        ? 'within-bound-reduced'
+        : 'within-bound';
+  return { complete, coverage, executions, sleepSetCuts, preemptionCuts, depthCuts, classes: [...classes.values()] };
 }

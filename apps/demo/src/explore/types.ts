@@ -83,8 +83,17 @@ export interface SystematicReport {
   readonly preemptionBound: number | null;
   readonly sleepSets: boolean;
   readonly limit: number;
-  /** True when every schedule within the bound was run (up to sleep-set equivalence) before the limit. */
+  /** True when the search ran to its end before the limit. */
   readonly complete: boolean;
+  /**
+   * What a complete search covered. `every-schedule`: the bound cut nothing, so every schedule was run or is
+   * equivalent (same transitions, independent ones reordered) to one that was. `within-bound`: every schedule
+   * with at most preemptionBound preemptions was run (sleep sets off). `within-bound-reduced`: sleep sets and a
+   * bound that cut something; sleep sets may then skip a schedule within the bound whose equivalent orders all
+   * need more preemptions (Coons, Musuvathi & McKinley, OOPSLA 2013), so this is not a proof; rerun with sleep
+   * sets off or no bound for one. `partial`: the limit stopped the search.
+   */
+  readonly coverage: 'every-schedule' | 'within-bound' | 'within-bound-reduced' | 'partial';
   /** Runs that completed and were classified. */
   readonly executions: number;
   /** Runs abandoned because they reached a transition in the sleep set (an equivalent order was run). */
