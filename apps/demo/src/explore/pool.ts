@@ -2,6 +2,13 @@ import { Worker } from 'node:worker_threads';
 import { exploreError } from './errors.ts';
 import type { UnitReply, WorkerSetup } from './protocol.ts';
 
+let live = 0;
+
+/** Worker threads started by runOnWorkers() that have not exited yet (0 whenever no exploration is running). */
+export function liveWorkers(): number {
+  return live;
+}
+
 /**
  * Explores `units` on `count` worker threads, each built from `setup`, handing out units in order as workers
  * free up. Results come back by unit index, so their order does not depend on which worker finished first. A
@@ -31,7 +38,7 @@ export function runOnWorkers<U extends { readonly index: number }, R>(
       settle(
         exploreError(
           'SIM_ERR_EXPLORE_WORKER',
-          `explorer worker ${w} ${what} ${unit ? `while exploring unit ${describe(unit)}` : 'before it took a unit'}`,
+          `explorer worker ${w}, ${unit ? `exploring unit ${describe(unit)}` : 'before it took a unit'}, ${what}`,
         ),
       );
     const n = Math.min(count, units.length);
@@ -50,6 +57,7 @@ export function runOnWorkers<U extends { readonly index: number }, R>(
         return;
       }
       workers.push(worker);
+      live++;
       const give = (): void => {
         if (next >= units.length) {
           current = null;
@@ -72,6 +80,7 @@ export function runOnWorkers<U extends { readonly index: number }, R>(
       worker.on('error', (e) => fail(w, current, `threw: ${e instanceof Error ? e.message : String(e)}`));
       worker.on('messageerror', (e) => fail(w, current, `sent a message that cannot be read: ${e.message}`));
       worker.on('exit', (code) => {
+        live--;
         if (!settled) fail(w, current, `exited with code ${code}`);
       });
       give();

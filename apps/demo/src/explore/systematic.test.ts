@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { exploreSystematic } from './explore.ts';
 import { replay } from './schedule.ts';
 import { bruteForce } from './test-support.ts';
-import { createSystem, independent, PROGRAMS } from './toys/program.mjs';
+import { createSystem, PROGRAMS } from './toys/program.mjs';
 import type { ExploredSystem, SystematicReport } from './types.ts';
 
 function binomial(n: number, k: number): number {
