@@ -8,7 +8,7 @@ import { build, defineConfig } from 'tsup';
  * drawing and its what-if, with @sim/core, the plugins and the scenario loader the command runs) is bundled for the
  * browser into dist/sim-page.global.js, which `--format html` inlines into every page (src/page-bundle.ts); the
  * page has no packages to share, so there everything is inlined. Last the explorer's worker thread entry,
- * dist/explore-worker.js.
+ * dist/explore-worker.js, and the engine as dist/explore.js (internal: no `exports` names it).
  */
 export default defineConfig({
   entry: { sim: 'src/cli.ts' },
@@ -41,11 +41,12 @@ export default defineConfig({
       noExternal: [/.*/],
       silent: true,
     });
-    // The explorer's worker thread entry, a file of its own beside sim.js (src/explore/pool.ts starts it from
-    // there); @sim/* stay imports as in sim.js.
+    // The explorer's worker thread entry, a file of its own beside sim.js (src/explore/explore.ts starts it from
+    // there), and the engine itself for bench/explore.mjs; @sim/* stay imports as in sim.js, no shared chunks.
     await build({
       config: false,
-      entry: { 'explore-worker': 'src/explore/worker.ts' },
+      entry: { 'explore-worker': 'src/explore/worker.ts', explore: 'src/explore/index.ts' },
+      splitting: false,
       format: ['esm'],
       platform: 'node',
       target: 'node20',

@@ -17,5 +17,9 @@ export interface ToyOutcome {
 export const PROGRAMS: Readonly<Record<'lost-update' | 'locked-update' | 'abba', ToyProgram>>;
 export function independent(tasks: number, steps: number): ToyProgram;
 export function createSystem(
-  args: { readonly program: keyof typeof PROGRAMS } | { readonly independent: readonly [number, number] } | ToyProgram,
+  args: (
+    | { readonly program: keyof typeof PROGRAMS }
+    | { readonly independent: readonly [number, number] }
+    | ToyProgram
+  ) & { readonly work?: number },
 ): ExploredSystem<ToyOutcome>;

@@ -65,11 +65,20 @@ export function independent(tasks, steps) {
   return { tasks: out };
 }
 
+let sink = 0;
+/** Busy work standing for what a real step costs (the bench's `work` argument). */
+function spin(n) {
+  let x = sink;
+  for (let i = 0; i < n; i++) x = (x * 31 + i) | 0;
+  sink = x;
+}
+
 /**
  * The system for `args`: { program: name } for one of PROGRAMS, { independent: [tasks, steps] }, or
- * { tasks: { name: steps[] } } for a program given in full.
+ * { tasks: { name: steps[] } } for a program given in full; with `work: n` each step also spins n iterations.
  */
 export function createSystem(args) {
+  const work = args && Number.isInteger(args.work) ? args.work : 0;
   const program =
     args && typeof args.program === 'string'
       ? PROGRAMS[args.program]
@@ -130,6 +139,7 @@ export function createSystem(args) {
           default:
             throw new Error(`toy program: unknown op ${JSON.stringify(s.op)}`);
         }
+        if (work > 0) spin(work);
         pc[task]++;
         transitions.push({ task, footprint });
         current = task;
