@@ -14,6 +14,7 @@ import {
 import { runOnWorkers } from './pool.ts';
 import type { WorkerSetup } from './protocol.ts';
 import {
+  autoFrontier,
   exploreUnit,
   type Frontier,
   frontier,
@@ -73,7 +74,7 @@ export function exploreSystematic<O>(system: ExploredSystem<O>, options?: System
   const s = systematicSettings(options);
   checkedSystem(system, 'exploreSystematic()');
   const settings = searchSettings(s);
-  const f = frontier(system, settings, s.splitDepth);
+  const f = s.splitDepth === null ? autoFrontier(system, settings) : frontier(system, settings, s.splitDepth);
   return systematicReport(
     s,
     f,
@@ -119,7 +120,7 @@ export async function exploreSystematicOnWorkers(
   const module = moduleSpecifier(spec);
   const system = await loadSystem(module, spec.args);
   const settings = searchSettings(s);
-  const f = frontier(system, settings, s.splitDepth);
+  const f = s.splitDepth === null ? autoFrontier(system, settings) : frontier(system, settings, s.splitDepth);
   const results =
     count === 0
       ? f.units.map((u) => exploreUnit(system, u, settings))

@@ -8,7 +8,8 @@ export interface SystematicSettings {
   readonly sleepSets: boolean;
   readonly limit: number;
   readonly maxSteps: number;
-  readonly splitDepth: number;
+  /** null: chosen by autoFrontier(). */
+  readonly splitDepth: number | null;
 }
 
 export interface PctSettings {
@@ -23,7 +24,6 @@ export const DEFAULTS = {
   sleepSets: true,
   limit: 10_000,
   maxSteps: 10_000,
-  splitDepth: 6,
   runs: 1_000,
   depth: 3,
   seed: 0,
@@ -74,7 +74,7 @@ export function systematicSettings(options?: SystematicOptions): SystematicSetti
     sleepSets: sleepSets ?? DEFAULTS.sleepSets,
     limit: integer(o, 'limit', DEFAULTS.limit, 1, 100_000_000),
     maxSteps: integer(o, 'maxSteps', DEFAULTS.maxSteps, 1, 100_000_000),
-    splitDepth: integer(o, 'splitDepth', DEFAULTS.splitDepth, 0, 64),
+    splitDepth: o.splitDepth === undefined ? null : integer(o, 'splitDepth', 0, 0, 64),
   };
 }
 

@@ -10,12 +10,12 @@ export interface WorkerSetup {
     | { readonly kind: 'pct'; readonly plan: PctPlan };
 }
 
-/** Parent to worker: one unit to explore. */
+/** Parent to worker: a batch of units to explore, in order. */
 export interface UnitRequest {
-  readonly unit: Unit | PctUnit;
+  readonly units: readonly (Unit | PctUnit)[];
 }
 
-/** Worker to parent: a unit's result, or what it threw. */
+/** Worker to parent, once per unit as it finishes: its result, or what it threw. */
 export type UnitReply =
   | { readonly index: number; readonly result: UnitResult | PctUnitResult }
   | { readonly index: number; readonly error: string };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { exploreSystematic } from './explore.ts';
 import { replay } from './schedule.ts';
+import { autoFrontier, UNITS_WANTED } from './systematic.ts';
 import { bruteForce } from './test-support.ts';
 import { createSystem, PROGRAMS } from './toys/program.mjs';
 import type { ExploredSystem, SystematicReport } from './types.ts';
@@ -103,12 +104,27 @@ describe('systematic mode on toy systems with known answers', () => {
         { preemptionBound: Number.POSITIVE_INFINITY },
         { limit: 7 },
       ]) {
-        const reports = [0, 1, 2, 3, 6, 20].map((splitDepth) =>
-          JSON.stringify(exploreSystematic(system, { ...options, splitDepth })),
+        // undefined: the automatic depth (the least giving 64 units).
+        const reports = [undefined, 0, 1, 2, 3, 6, 20].map((splitDepth) =>
+          JSON.stringify(exploreSystematic(system, splitDepth === undefined ? options : { ...options, splitDepth })),
         );
         for (const r of reports) expect(r, JSON.stringify({ args, options })).toBe(reports[0]);
       }
     }
+  });
+
+  it('splits at the least depth that gives enough units, the same for every call', () => {
+    const system = createSystem({ independent: [3, 3] });
+    const settings = { bound: Number.POSITIVE_INFINITY, sleepSets: false, maxSteps: 100, limit: 10_000 };
+    const f = autoFrontier(system, settings);
+    // 3 tasks: 3, 9, 27, then 3^4 - 3 = 78 prefixes of length 4 (no task has a 4th step).
+    expect(f.units.length).toBe(78);
+    expect(f.units.length).toBeGreaterThanOrEqual(UNITS_WANTED);
+    expect(f.units.every((u) => u.prefix.length === 4)).toBe(true);
+    expect(JSON.stringify(autoFrontier(system, settings))).toBe(JSON.stringify(f));
+    // A tree smaller than the target: every unit is a whole execution, in depth-first order (default first).
+    const small = autoFrontier(createSystem({ program: 'lost-update' }), settings);
+    expect(small.units.map((u) => u.prefix.join(''))).toEqual(['AABB', 'ABBA', 'ABAB', 'BBAA', 'BAAB', 'BABA']);
   });
 
   it('stops at the limit and says the space was not covered', () => {

@@ -278,6 +278,22 @@ export function frontier<O>(system: ExploredSystem<O>, settings: SearchSettings,
   return { items, units, truncated };
 }
 
+/** Units autoFrontier() aims at: enough for 2 to 8 workers to share the load, few enough to cost little. */
+export const UNITS_WANTED = 64;
+
+/**
+ * The frontier at the least depth that gives UNITS_WANTED units, or at which no run reaches the depth (the whole
+ * tree is above it). It depends on the system and the settings alone, never on the worker count.
+ */
+export function autoFrontier<O>(system: ExploredSystem<O>, settings: SearchSettings): Frontier {
+  let f = frontier(system, settings, 1);
+  for (let depth = 1; depth < 64; depth++) {
+    if (f.units.length >= UNITS_WANTED || f.truncated || f.units.every((u) => u.prefix.length < depth)) return f;
+    f = frontier(system, settings, depth + 1);
+  }
+  return f;
+}
+
 /** Merges the units' results into the report, in depth-first order, cutting at the run limit as one search would. */
 export function mergeSystematic(
   f: Frontier,

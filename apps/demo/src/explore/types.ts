@@ -52,7 +52,10 @@ export interface SystematicOptions {
   readonly limit?: number;
   /** An execution with more switch points than this is abandoned (a livelock guard); default 10,000. */
   readonly maxSteps?: number;
-  /** Depth of the schedule prefixes the search is split into for workers; default 6. */
+  /**
+   * Depth of the schedule prefixes the search is split into for workers. Default: the least depth that gives at
+   * least 64 units (or the whole tree); either way the report does not depend on it, nor on the worker count.
+   */
   readonly splitDepth?: number;
 }
 

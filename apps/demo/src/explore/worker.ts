@@ -1,7 +1,7 @@
 /**
  * The explorer's worker thread (bundled as dist/explore-worker.js). It builds its own system from the module and
- * args it is started with, then explores the units the parent posts, one at a time, replying with each result or
- * with what it threw.
+ * args it is started with, then explores the batches of units the parent posts, replying as each unit finishes
+ * with its result or with what it threw.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { describeThrown } from '@sim/core';
@@ -16,17 +16,20 @@ if (port) {
   const system = loadSystem(setup.module, setup.args);
   system.catch(() => undefined); // reported with the first unit
   port.on('message', async (msg: UnitRequest) => {
-    const index = msg.unit.index;
-    let reply: UnitReply;
-    try {
-      const s = await system;
-      reply =
-        setup.job.kind === 'systematic'
-          ? { index, result: exploreUnit(s, msg.unit as Unit, setup.job.settings) }
-          : { index, result: pctUnit(s, setup.job.plan, msg.unit as PctUnit) };
-    } catch (e) {
-      reply = { index, error: describeThrown(e) };
+    for (const unit of msg.units) {
+      const index = unit.index;
+      let reply: UnitReply;
+      try {
+        const s = await system;
+        reply =
+          setup.job.kind === 'systematic'
+            ? { index, result: exploreUnit(s, unit as Unit, setup.job.settings) }
+            : { index, result: pctUnit(s, setup.job.plan, unit as PctUnit) };
+      } catch (e) {
+        reply = { index, error: describeThrown(e) };
+      }
+      port.postMessage(reply);
+      if ('error' in reply) return;
     }
-    port.postMessage(reply);
   });
 }
