@@ -144,3 +144,20 @@ describe('a system that breaks the contract', () => {
     expect(() => exploreSystematic(flaky, { splitDepth: 0 })).toThrow(/the system is not deterministic/);
   });
 });
+
+describe('prototype-named tasks', () => {
+  // Built with JSON.parse: an object literal's __proto__ key would set the prototype instead.
+  const program = JSON.parse(
+    '{"tasks":{"__proto__":[{"op":"read","v":"x"},{"op":"writeInc","v":"x"}],"constructor":[{"op":"read","v":"x"},{"op":"writeInc","v":"x"}],"hasOwnProperty":[{"op":"add","v":"toString","n":1}]}}',
+  );
+
+  it('are explored like any other name, systematically and by PCT', () => {
+    const system = createSystem(program);
+    const report = exploreSystematic(system, { preemptionBound: Number.POSITIVE_INFINITY });
+    expect(report.classes.map((c) => c.key).sort()).toEqual(['toString=1 x=1', 'toString=1 x=2']);
+    for (const c of report.classes) expect(replay(system, c.schedule).key).toBe(c.key);
+    const pct = explorePct(system, { runs: 200 });
+    expect(pct.tasks).toBe(3);
+    expect(pct.classes.map((c) => c.key)).toContain('toString=1 x=1');
+  });
+});

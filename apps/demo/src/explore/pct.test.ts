@@ -58,3 +58,10 @@ describe('PCT', () => {
     for (const c of report.classes) expect(['A A B B', 'B B A A']).toContain(c.schedule.join(' '));
   });
 });
+
+describe('PCT with maxSteps', () => {
+  it('cuts runs longer than maxSteps and counts them, classifying none', () => {
+    const report = explorePct(createSystem({ independent: [2, 3] }), { runs: 60, maxSteps: 3 });
+    expect(report).toMatchObject({ executions: 0, depthCuts: 60, classes: [] });
+  });
+});

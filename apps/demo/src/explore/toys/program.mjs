@@ -88,15 +88,18 @@ export function createSystem(args) {
   if (!program || typeof program.tasks !== 'object')
     throw new Error(`toy program: unknown args ${JSON.stringify(args)}`);
   const names = Object.keys(program.tasks);
+  const steps = (n) => (Object.hasOwn(program.tasks, n) ? program.tasks[n] : []);
   return {
     run(choose) {
-      const vars = {};
-      const locks = {};
-      const regs = {};
-      const pc = Object.fromEntries(names.map((n) => [n, 0]));
+      // Null-prototype records: task, variable and lock names may be __proto__ or constructor.
+      const vars = Object.create(null);
+      const locks = Object.create(null);
+      const regs = Object.create(null);
+      const pc = Object.create(null);
+      for (const n of names) pc[n] = 0;
       const transitions = [];
       let current = null;
-      const next = (n) => program.tasks[n][pc[n]];
+      const next = (n) => steps(n)[pc[n]];
       const canRun = (n) => {
         const s = next(n);
         return s !== undefined && (s.op !== 'lock' || locks[s.l] === undefined);
