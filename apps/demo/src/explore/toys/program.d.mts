@@ -1,7 +1,8 @@
 import type { ExploredSystem } from '../types.ts';
 
 export interface ToyStep {
-  readonly op: 'read' | 'writeInc' | 'add' | 'set' | 'lock' | 'unlock' | 'local';
+  readonly op: 'read' | 'writeInc' | 'add' | 'set' | 'lock' | 'unlock' | 'local' | 'spawn' | 'spawnIf';
+  readonly task?: string;
   readonly v?: string;
   readonly l?: string;
   readonly n?: number;
@@ -9,6 +10,8 @@ export interface ToyStep {
 }
 export interface ToyProgram {
   readonly tasks: Readonly<Record<string, readonly ToyStep[]>>;
+  /** Tasks that cannot run until a 'spawn' step starts them. */
+  readonly later?: readonly string[];
 }
 export interface ToyOutcome {
   readonly vars: Readonly<Record<string, number>>;

@@ -4,7 +4,8 @@
 //
 // Steps: { op: 'read', v } (remember v), { op: 'writeInc', v } (write remembered value + 1),
 // { op: 'add', v, n } (atomic add), { op: 'set', v, value }, { op: 'lock', l }, { op: 'unlock', l },
-// { op: 'local' } (touches nothing shared). A task whose next step is a lock held by another task is not
+// { op: 'local' } (touches nothing shared), { op: 'spawn', task } (starts a task listed in `later`, which cannot
+// run before), { op: 'spawnIf', task, v, value } (starts it only if v equals value). A task whose next step is a lock held by another task is not
 // enabled; when no task is enabled and some have steps left, the execution ends in a deadlock.
 
 /** Named programs with known answers. */
@@ -97,12 +98,13 @@ export function createSystem(args) {
       const regs = Object.create(null);
       const pc = Object.create(null);
       for (const n of names) pc[n] = 0;
+      const started = new Set(names.filter((n) => !(program.later ?? []).includes(n)));
       const transitions = [];
       let current = null;
       const next = (n) => steps(n)[pc[n]];
       const canRun = (n) => {
         const s = next(n);
-        return s !== undefined && (s.op !== 'lock' || locks[s.l] === undefined);
+        return started.has(n) && s !== undefined && (s.op !== 'lock' || locks[s.l] === undefined);
       };
       for (;;) {
         const enabled = names.filter(canRun);
@@ -139,6 +141,14 @@ export function createSystem(args) {
           case 'local':
             footprint = [];
             break;
+          case 'spawn':
+            started.add(s.task);
+            footprint = [`task:${s.task}`];
+            break;
+          case 'spawnIf':
+            if ((vars[s.v] ?? 0) === s.value) started.add(s.task);
+            footprint = [s.v, `task:${s.task}`];
+            break;
           default:
             throw new Error(`toy program: unknown op ${JSON.stringify(s.op)}`);
         }
@@ -147,7 +157,7 @@ export function createSystem(args) {
         transitions.push({ task, footprint });
         current = task;
       }
-      const stuck = names.filter((n) => next(n) !== undefined);
+      const stuck = names.filter((n) => started.has(n) && next(n) !== undefined);
       const deadlock =
         stuck.length === 0 ? null : stuck.map((n) => `${n} waits for ${next(n).l} held by ${locks[next(n).l]}`);
       return { transitions, outcome: { vars, deadlock }, aborted: false };
