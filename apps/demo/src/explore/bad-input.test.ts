@@ -143,6 +143,26 @@ describe('a system that breaks the contract', () => {
     };
     expect(() => exploreSystematic(flaky, { splitDepth: 0 })).toThrow(/the system is not deterministic/);
   });
+
+  it('is caught when the same schedule ends early', () => {
+    let calls = 0;
+    const shrinking: ExploredSystem<number> = {
+      run(choose) {
+        calls++;
+        const transitions = [];
+        for (let i = 0; i < (calls <= 2 ? 4 : 1); i++) {
+          const c = choose({ enabled: ['A', 'B'], current: transitions.at(-1)?.task ?? null });
+          if (c === null) return { transitions, outcome: 0, aborted: true };
+          transitions.push({ task: c, footprint: null });
+        }
+        return { transitions, outcome: 0, aborted: false };
+      },
+      classify: () => 'k',
+    };
+    expect(() => exploreSystematic(shrinking, { splitDepth: 0 })).toThrow(
+      /the system is not deterministic: the schedule .* ended after 1 switch points/,
+    );
+  });
 });
 
 describe('prototype-named tasks', () => {

@@ -135,6 +135,11 @@ export function searchUnit<O>(
         'SIM_ERR_EXPLORE_BAD_SYSTEM',
         `run() returned aborted: ${String(exec.aborted)} though choose() ${stopped === null ? 'never returned null' : 'returned null'}: set aborted exactly when choose() returned null`,
       );
+    if (stopped === null && choices.length < prefix.length)
+      throw exploreError(
+        'SIM_ERR_EXPLORE_BAD_SYSTEM',
+        `the system is not deterministic: the schedule ${JSON.stringify(prefix)} ended after ${choices.length} switch points, before with more: make run() start from the same initial state each time and depend only on choose()'s answers`,
+      );
     runs++;
 
     // Integrate: the changed node learns its transition, new nodes get their sleep sets and preemption counts.
