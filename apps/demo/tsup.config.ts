@@ -7,7 +7,8 @@ import { build, defineConfig } from 'tsup';
  * docs/decisions/2026-12-02-one-copy-for-plugins.md. Then the html page's script (src/html/page.ts: the page's
  * drawing and its what-if, with @sim/core, the plugins and the scenario loader the command runs) is bundled for the
  * browser into dist/sim-page.global.js, which `--format html` inlines into every page (src/page-bundle.ts); the
- * page has no packages to share, so there everything is inlined.
+ * page has no packages to share, so there everything is inlined. Last the explorer's worker thread entry,
+ * dist/explore-worker.js, and the engine as dist/explore.js (internal: no `exports` names it).
  */
 export default defineConfig({
   entry: { sim: 'src/cli.ts' },
@@ -38,6 +39,23 @@ export default defineConfig({
       minify: true,
       treeshake: true,
       noExternal: [/.*/],
+      silent: true,
+    });
+    // The explorer's worker thread entry, a file of its own beside sim.js (src/explore/explore.ts starts it from
+    // there), and the engine itself for bench/explore.mjs; @sim/* stay imports as in sim.js, no shared chunks.
+    await build({
+      config: false,
+      entry: { 'explore-worker': 'src/explore/worker.ts', explore: 'src/explore/index.ts' },
+      splitting: false,
+      format: ['esm'],
+      platform: 'node',
+      target: 'node20',
+      outDir: 'dist',
+      clean: false,
+      dts: false,
+      sourcemap: true,
+      treeshake: true,
+      external: [/^@sim\//],
       silent: true,
     });
   },
