@@ -45,7 +45,11 @@ export default defineConfig({
     // there), and the engine itself for bench/explore.mjs; @sim/* stay imports as in sim.js, no shared chunks.
     await build({
       config: false,
-      entry: { 'explore-worker': 'src/explore/worker.ts', explore: 'src/explore/index.ts' },
+      entry: {
+        'explore-worker': 'src/explore/worker.ts',
+        explore: 'src/explore/index.ts',
+        'explore-scenario': 'src/explore/scenario-system.ts',
+      },
       splitting: false,
       format: ['esm'],
       platform: 'node',
@@ -56,6 +60,9 @@ export default defineConfig({
       sourcemap: true,
       treeshake: true,
       external: [/^@sim\//],
+      banner: {
+        js: "import { createRequire as __simCreateRequire } from 'node:module';\nconst require = __simCreateRequire(import.meta.url);",
+      },
       silent: true,
     });
   },

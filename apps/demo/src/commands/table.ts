@@ -4,6 +4,7 @@ import type { CommandSpec } from './command.ts';
 import { compareCommand } from './compare.ts';
 import { execCommand } from './exec.ts';
 import { explainCommand } from './explain.ts';
+import { exploreCommand } from './explore.ts';
 import { exportCommand } from './export.ts';
 import { commandHelp, usageText } from './help.ts';
 import { importCommand } from './import.ts';
@@ -45,6 +46,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   listCommand,
   auditCommand,
   explainCommand,
+  exploreCommand,
   schemaCommand,
   shellCommand,
   exportCommand,

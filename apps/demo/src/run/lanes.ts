@@ -58,7 +58,17 @@ export function runLanes(session: Session, scenario: Scenario, firstIndex: numbe
       for (const step of task.steps) {
         const index = firstIndex + steps.length;
         if (k.oops !== null) {
-          steps.push({ index, step, ran: false, result: null, errno: null, output: null, oops: false, events: [], task: task.name });
+          steps.push({
+            index,
+            step,
+            ran: false,
+            result: null,
+            errno: null,
+            output: null,
+            oops: false,
+            events: [],
+            task: task.name,
+          });
           continue;
         }
         const from = session.events.length;
@@ -89,5 +99,24 @@ export function runLanes(session: Session, scenario: Scenario, firstIndex: numbe
       return chosen;
     },
   });
+  // A dead kernel ends the run: the tasks' steps it never reached are listed as not run.
+  if (!r.aborted) {
+    for (const task of scenario.tasks) {
+      const done = steps.filter((s) => s.task === task.name).length;
+      for (const step of task.steps.slice(done)) {
+        steps.push({
+          index: firstIndex + steps.length,
+          step,
+          ran: false,
+          result: null,
+          errno: null,
+          output: null,
+          oops: false,
+          events: [],
+          task: task.name,
+        });
+      }
+    }
+  }
   return { steps, schedule, transitions: r.transitions, hung: r.hung, aborted: r.aborted };
 }

@@ -1,4 +1,12 @@
-import { type Chooser, formatRecord, type Kernel, type LogRecord, type Oops, type TraceEvent } from '@sim/core';
+import {
+  type Chooser,
+  formatRecord,
+  type Kernel,
+  type LogRecord,
+  type Oops,
+  type TraceEvent,
+  type Transition,
+} from '@sim/core';
 import { notifyName } from '../format/style.ts';
 import type { EndExpect, ResultSpec, Scenario, Step, StepExpect } from '../scenario/types.ts';
 import { runLanes } from './lanes.ts';
@@ -45,7 +53,14 @@ export interface RunResult {
   readonly bootEvents: readonly TraceEvent[];
   readonly steps: readonly StepRun[];
   /** With `tasks:`: the task chosen at each switch point (replayable as `schedule:`), and the tasks reported hung. */
-  readonly tasks: { readonly schedule: readonly string[]; readonly hung: readonly string[] } | null;
+  readonly tasks: {
+    readonly schedule: readonly string[];
+    readonly hung: readonly string[];
+    /** What each chosen task did at each switch point (for the explorer's dependence). */
+    readonly transitions: readonly Transition[];
+    /** The chooser gave up: the run is cut short, its end state not checked. */
+    readonly aborted: boolean;
+  } | null;
   /** Every device at the end. */
   readonly devices: Readonly<Record<string, { bus: string; driver: string | null; iommuGroup: number | null }>>;
   readonly oops: Oops | null;
@@ -82,7 +97,7 @@ export function runScenario(
       steps.push(s);
       hooks.afterStep?.(session.kernel, s.index);
     }
-    tasks = { schedule: lanes.schedule, hung: lanes.hung };
+    tasks = { schedule: lanes.schedule, hung: lanes.hung, transitions: lanes.transitions, aborted: lanes.aborted };
     if (lanes.aborted) return abandonedRun(scenario, profile, session, steps, tasks);
   }
   return { ...endRun(scenario, profile, session, steps, hooks.inspect, true), tasks };

@@ -10,8 +10,8 @@ import {
   type Kernel,
   NOTIFY_DONE,
   type Plugin,
-  type TraceEvent,
   type TaskSyscalls,
+  type TraceEvent,
   type TraceRecording,
 } from '@sim/core';
 import { applyInject, kernelContext, resolveInject } from '../scenario/inject.ts';
@@ -27,11 +27,17 @@ export interface CommandResult {
 
 /** What `cat` gives: the bytes read and the text, or the errno. */
 function catResult(r: string | number): CommandResult {
-  return typeof r === 'string' ? { result: new TextEncoder().encode(r).length, output: r } : { result: r, output: null };
+  return typeof r === 'string'
+    ? { result: new TextEncoder().encode(r).length, output: r }
+    : { result: r, output: null };
 }
 
 /** What an ioctl step gives: the result, and the structure the kernel filled in when it has one to show. */
-function ioctlResult(result: number | null, arg: unknown, out: { show(arg: object): string } | undefined): CommandResult {
+function ioctlResult(
+  result: number | null,
+  arg: unknown,
+  out: { show(arg: object): string } | undefined,
+): CommandResult {
   return { result, output: out !== undefined && result !== null && result >= 0 ? out.show(arg as object) : null };
 }
 

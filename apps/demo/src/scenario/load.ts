@@ -22,6 +22,7 @@ import type {
   DeviceDecl,
   DriverDecl,
   EndExpect,
+  ExploreDecl,
   InjectDecl,
   NotifierDecl,
   PciIdDecl,
@@ -35,7 +36,6 @@ import type {
   Step,
   StepExpect,
   TaskDecl,
-  ExploreDecl,
   Verb,
 } from './types.ts';
 import { TASK_VERBS } from './types.ts';
