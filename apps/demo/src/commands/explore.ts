@@ -55,7 +55,15 @@ export const exploreCommand: CommandSpec = {
   options: {
     profile: { type: 'string', value: 'P', help: "kernel behaviour (default: the scenario's profile)" },
     mode: { type: 'string', value: 'M', help: 'dfs (every schedule within the bound; default) or pct (randomized)' },
-    bound: { type: 'string', value: 'N', help: 'dfs: the preemption bound (default 2)' },
+    bound: {
+      type: 'string',
+      value: 'N',
+      help: "dfs: the preemption bound (default 2); 'none' for no bound (with sleep sets: every schedule, up to equivalence)",
+    },
+    'no-sleep-sets': {
+      type: 'boolean',
+      help: 'dfs: run equivalent orders too (with a bound, what is covered is then every schedule within it)',
+    },
     limit: { type: 'string', value: 'N', help: 'dfs: executions at most (default 10000)' },
     runs: { type: 'string', value: 'N', help: 'pct: runs (default 1000)' },
     seed: { type: 'string', value: 'N', help: 'pct: the seed (default 0)' },
@@ -86,6 +94,7 @@ export const exploreCommand: CommandSpec = {
     const mode = ctx.string('mode') ?? x?.mode ?? 'dfs';
     if (mode !== 'dfs' && mode !== 'pct') return ctx.usage(`--mode takes dfs or pct, got '${mode}'`);
     const nums: Record<string, number | undefined> = {};
+    const unbounded = ctx.string('bound') === 'none';
     for (const [name, min, max] of [
       ['bound', 0, 64],
       ['limit', 1, 1_000_000],
@@ -94,7 +103,7 @@ export const exploreCommand: CommandSpec = {
       ['depth', 1, 16],
       ['workers', 0, 64],
     ] as const) {
-      const v = intOption(ctx.string(name), name, min, max);
+      const v = name === 'bound' && unbounded ? undefined : intOption(ctx.string(name), name, min, max);
       if (typeof v === 'string') return ctx.usage(v);
       nums[name] = v;
     }
@@ -119,7 +128,8 @@ export const exploreCommand: CommandSpec = {
               ...workers,
             })
           : await exploreSystematicOnWorkers(spec, {
-              preemptionBound: nums.bound ?? x?.bound ?? 2,
+              preemptionBound: unbounded ? Number.POSITIVE_INFINITY : (nums.bound ?? x?.bound ?? 2),
+              sleepSets: !ctx.flag('no-sleep-sets'),
               limit: nums.limit ?? x?.limit ?? 10_000,
               ...workers,
             });

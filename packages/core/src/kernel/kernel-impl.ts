@@ -1391,7 +1391,7 @@ export class KernelImpl implements Kernel {
     this.checkUsable();
     checkString(where, 'kernel.warn()', 'where', "'drivers/vfio/vfio.c:405'");
     checkString(text, 'kernel.warn()', 'the text', "'WARN_ON(...)'");
-    const line = `WARNING: CPU: 0 PID: 1 at ${where} ${this.stack.at(-1) ?? ''}`.trimEnd();
+    const line = `WARNING: CPU: 0 PID: ${this.running.pid} at ${where} ${this.stack.at(-1) ?? ''}`.trimEnd();
     this.printk(KERN_WARNING, '------------[ cut here ]------------');
     if (this.version.base === '6.12') {
       this.printk(KERN_WARNING, text);
@@ -1452,7 +1452,7 @@ export class KernelImpl implements Kernel {
     this.printk(KERN_WARNING, 'invalid opcode: 0000 [#1] SMP');
     this.printk(
       KERN_WARNING,
-      `CPU: 0 PID: 1 Comm: sim ${this.taintWarn ? 'Tainted: G        W' : 'Not tainted'} ${this.version.release} #1`,
+      `CPU: 0 PID: ${this.running.pid} Comm: ${this.running.comm} ${this.taintWarn ? 'Tainted: G        W' : 'Not tainted'} ${this.version.release} #1`,
     );
     this.printCallTrace();
     this.printk(KERN_WARNING, '---[ end trace ]---');
