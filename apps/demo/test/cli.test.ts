@@ -102,7 +102,7 @@ describe('sim run, as a process', () => {
     expect(sim(['frobnicate']).stderr).toContain("sim: unknown command 'frobnicate'");
     expect(sim(['frobnicate']).status).toBe(2);
     expect(sim(['run', 'nosuch']).stderr).toBe(
-      "sim run: no scenario file or built-in scenario named 'nosuch'; built-in scenarios: acpi-lpss, bind-veto, deferred-probe, driver-override, due-diligence, fault-injection, i2c-minors, keystone-null-data, seed, tce-already-grouped\n",
+      "sim run: no scenario file or built-in scenario named 'nosuch'; built-in scenarios: acpi-lpss, bind-veto, deferred-probe, driver-override, due-diligence, fault-injection, i2c-minors, keystone-null-data, race-set-container, seed, tce-already-grouped\n",
     );
     expect(sim(['run', 'bind-veto', '--format', 'svg']).stderr).toBe(
       "sim run: unknown format 'svg'; formats: text, json, jsonl, mermaid, perfetto, ktap, html\n",

@@ -41,7 +41,7 @@ describe('sim --version and sim help', () => {
     const r = await simInProcess(['help', 'frob']);
     expect(r.status).toBe(2);
     expect(r.stderr).toBe(
-      "sim help: unknown command 'frob'; commands: run, compare, list, audit, explain, schema, shell, export, import, mount, exec, help\n",
+      "sim help: unknown command 'frob'; commands: run, compare, list, audit, explain, explore, schema, shell, export, import, mount, exec, help\n",
     );
   });
 });

@@ -2,8 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { scenarioSystem } from '../src/explore/scenario-system.ts';
 import { exploreSystematic, replay } from '../src/explore/index.ts';
+import { scenarioSystem } from '../src/explore/scenario-system.ts';
 import { builtin, ensureBuilt, sim } from './helpers.ts';
 
 beforeAll(() => ensureBuilt());
@@ -111,7 +111,9 @@ describe('scenario tasks', () => {
     );
     const r = sim(['run', file]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/bad\.yaml:5:\d+: tasks\.a\[0\]: a task's step makes a system call; 'modprobe' is not one/);
+    expect(r.stderr).toMatch(
+      /bad\.yaml:5:\d+: tasks\.a\[0\]: a task's step makes a system call; 'modprobe' is not one/,
+    );
     expect(r.stderr).toMatch(/bad\.yaml:8:\d+: schedule\[1\]: 'zz' is not a task of this scenario/);
   });
 

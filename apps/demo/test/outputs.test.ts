@@ -42,7 +42,11 @@ describe('the outputs of every built-in scenario under every profile', () => {
             .trimEnd()
             .split('\n')
             .map((l) => JSON.parse(l));
-          expect(lines.filter((l) => l.type === 'step').map((l) => l.line)).toEqual(scenario.steps.map((s) => s.line));
+          // The steps, then each task's steps in the order they ended (a task's step marker names its task).
+          const steps = lines.filter((l) => l.type === 'step');
+          expect(steps.map((l) => l.line)).toEqual(run.steps.map((s) => s.step.line));
+          expect(steps.slice(0, scenario.steps.length).map((l) => l.line)).toEqual(scenario.steps.map((s) => s.line));
+          expect(steps.slice(scenario.steps.length).every((l) => typeof l.task === 'string')).toBe(true);
           expect(lines.every((l) => typeof l.type === 'string')).toBe(true);
         });
 
