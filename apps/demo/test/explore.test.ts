@@ -117,6 +117,46 @@ describe('scenario tasks', () => {
     expect(r.stderr).toMatch(/bad\.yaml:8:\d+: schedule\[1\]: 'zz' is not a task of this scenario/);
   });
 
+  it("a probe that sleeps ({ sleep: ms }) holds the device's lock while another task's unbind waits for it", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sim-sleep-'));
+    const file = join(dir, 'slow.yaml');
+    writeFileSync(
+      file,
+      [
+        'topology:',
+        '  devices:',
+        '    - { bus: pci, address: "0000:01:00.0", vendor: 0x8086, device: 0x10fb, class: 0x020000 }',
+        '  drivers:',
+        '    - { name: ixgbe, bus: pci, ids: ["8086:10fb"], probe: { sleep: 100 } }',
+        '    - { name: other, bus: pci, ids: ["8086:10fb"], probe: { sleep: 5, errno: -EIO } }',
+        'steps:',
+        '  - echo 0000:01:00.0 > /sys/bus/pci/drivers/ixgbe/unbind',
+        'tasks:',
+        '  a:',
+        '    - echo 0000:01:00.0 > /sys/bus/pci/drivers/ixgbe/bind',
+        '  b:',
+        '    - echo 0000:01:00.0 > /sys/bus/pci/drivers/ixgbe/unbind',
+        '# a sleeps in its probe with the lock held; b takes its turn, finds the lock held and waits',
+        'schedule: [a, a, a, b, b, b]',
+        '',
+      ].join('\n'),
+    );
+    const run = JSON.parse(sim(['run', file, '--profile', 'v4.12', '-f', 'json']).stdout);
+    const results = Object.fromEntries(
+      run.steps
+        .filter((s: { task?: string }) => s.task)
+        .map((s: { task: string; result: number }) => [s.task, s.result]),
+    );
+    // b's unbind waited for a's bind to finish, then unbound it: 13 bytes each.
+    expect(results).toEqual({ a: 13, b: 13 });
+    expect(run.state.devices['0000:01:00.0'].driver).toBeNull();
+    const all = JSON.parse(
+      sim(['explore', file, '--profile', 'v4.12', '--bound', 'none', '--workers', '0', '-f', 'json']).stdout,
+    ) as Json;
+    // b first: nothing to unbind (-ENODEV), a binds; a first: b unbinds after it.
+    expect(all.classes.length).toBe(2);
+  }, 60_000);
+
   it('the scenario system is deterministic: a schedule replays to the same outcome class', () => {
     const system = scenarioSystem(builtin('race-set-container'), 'v4.12');
     const report = exploreSystematic(system, { preemptionBound: 2 });

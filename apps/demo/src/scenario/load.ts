@@ -383,7 +383,7 @@ interface RawDriver {
   bus: string;
   ids?: (string | PciIdDecl)[];
   ofMatch?: string[];
-  probe?: string | { deferUntil: string };
+  probe?: string | { deferUntil: string } | { sleep: number; errno?: string };
   loaded?: boolean;
   driverManagedDma?: boolean;
 }
@@ -662,7 +662,13 @@ function check(ctx: Ctx, raw: Raw, defaultName: string, registry: Registry, skip
     });
     let probe: ProbeDecl = 'ok';
     if (d.probe !== undefined) {
-      if (typeof d.probe === 'object') probe = { deferUntil: d.probe.deferUntil };
+      if (typeof d.probe === 'object' && 'sleep' in d.probe) {
+        const text = d.probe.errno;
+        const e = text === undefined ? 0 : errnoValue(text.slice(1));
+        if (e === undefined)
+          ctx.problem([...path, 'probe', 'errno'], `unknown errno '${text}'`, 'a negative errno name such as -EIO');
+        else probe = e === 0 ? { sleepMs: d.probe.sleep } : { sleepMs: d.probe.sleep, errno: -e };
+      } else if (typeof d.probe === 'object') probe = { deferUntil: d.probe.deferUntil };
       else if (d.probe === 'ok' || d.probe === 'defer') probe = d.probe;
       else {
         const e = errnoValue(d.probe.slice(1));
@@ -695,7 +701,7 @@ function check(ctx: Ctx, raw: Raw, defaultName: string, registry: Registry, skip
     return names.length === 0 ? 'none is declared' : names.join(', ');
   };
   (topo.drivers ?? []).forEach((d, i) => {
-    const until = typeof d.probe === 'object' ? d.probe.deferUntil : null;
+    const until = typeof d.probe === 'object' && 'deferUntil' in d.probe ? d.probe.deferUntil : null;
     if (until !== null && !allDrivers.some((x) => x.name === until)) {
       ctx.problem(
         ['topology', 'drivers', i, 'probe', 'deferUntil'],

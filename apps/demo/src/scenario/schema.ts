@@ -327,7 +327,8 @@ export function scenarioSchema(registry: Registry = PLUGINS): JsonSchema {
           },
           ofMatch: { type: 'array', items: { type: 'string', minLength: 1 } },
           probe: {
-            title: 'what the probe does: ok, defer, a negative errno such as -ENOMEM, or { deferUntil: <driver> }',
+            title:
+              'what the probe does: ok, defer, a negative errno such as -ENOMEM, { deferUntil: <driver> }, or { sleep: <ms>, errno?: -EIO } (it sleeps, letting other tasks run)',
             oneOf: [
               { type: 'string', enum: ['ok', 'defer'] },
               { type: 'string', pattern: ERRNO },
@@ -336,6 +337,20 @@ export function scenarioSchema(registry: Registry = PLUGINS): JsonSchema {
                 additionalProperties: false,
                 required: ['deferUntil'],
                 properties: { deferUntil: { type: 'string', pattern: NAME } },
+              },
+              {
+                type: 'object',
+                additionalProperties: false,
+                required: ['sleep'],
+                properties: {
+                  sleep: {
+                    type: 'integer',
+                    minimum: 0,
+                    maximum: 86400000,
+                    description: 'milliseconds of simulated time',
+                  },
+                  errno: { type: 'string', pattern: ERRNO },
+                },
               },
             ],
           },

@@ -137,7 +137,12 @@ export interface PciIdDecl {
 }
 
 /** A probe outcome as data (core's ProbeOutcome). */
-export type ProbeDecl = 'ok' | 'defer' | { readonly errno: number } | { readonly deferUntil: string };
+export type ProbeDecl =
+  | 'ok'
+  | 'defer'
+  | { readonly errno: number }
+  | { readonly deferUntil: string }
+  | { readonly sleepMs: number; readonly errno?: number };
 
 /** A driver of the topology. */
 export interface DriverDecl {

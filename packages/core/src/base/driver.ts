@@ -3,6 +3,7 @@ import { SimError, show } from '../errors/sim-error.ts';
 import type { KernelImpl } from '../kernel/kernel-impl.ts';
 import { KERN_ERR, KERN_WARNING } from '../kernel/printk.ts';
 import type { Sleepable } from '../kernel/sched.ts';
+import { msleep } from '../kernel/wait.ts';
 import type { Bus, BusImpl } from './bus.ts';
 import { busAddDriver, busRemoveDriver } from './bus.ts';
 import type { Device } from './device.ts';
@@ -31,7 +32,9 @@ export type ProbeOutcome =
   /** Probe returns this int (a negative errno such as -12, or any value). */
   | { readonly errno: number }
   /** Probe returns -EPROBE_DEFER until some device is bound to the named driver. */
-  | { readonly deferUntil: string };
+  | { readonly deferUntil: string }
+  /** Probe sleeps `sleepMs` of simulated time (msleep(): another task may run), then returns `errno` (default 0). */
+  | { readonly sleepMs: number; readonly errno?: number };
 
 /** What a probe function is given besides the device. */
 export interface ProbeContext {
@@ -132,12 +135,23 @@ const ERRNO_LIMIT = 0x7fffffff;
 function probeFromOutcome(k: KernelImpl, outcome: ProbeOutcome): ProbeFn {
   if (outcome === 'ok') return () => 0;
   if (outcome === 'defer') return () => -EPROBE_DEFER;
+  if ('sleepMs' in outcome) {
+    const ns = outcome.sleepMs * 1_000_000;
+    const ret = outcome.errno ?? 0;
+    return () => sleepingProbe(ns, ret);
+  }
   if ('errno' in outcome) {
     const ret = outcome.errno;
     return () => ret;
   }
   const supplier = outcome.deferUntil;
   return () => (k.isDriverBound(supplier) ? 0 : -EPROBE_DEFER);
+}
+
+/** A probe that sleeps (msleep()), then returns `ret`. */
+function* sleepingProbe(ns: number, ret: number): Sleepable<number> {
+  yield* msleep(ns);
+  return ret;
 }
 
 /** Checks a DriverSpec and builds the driver (nothing is registered). Throws SimError on misuse. */
@@ -184,14 +198,19 @@ export function makeDriver(k: KernelImpl, spec: DriverSpec): DriverImpl {
     probe === 'defer' ||
     (typeof probe === 'object' &&
       probe !== null &&
-      (('errno' in probe && Number.isInteger(probe.errno) && Math.abs(probe.errno) <= ERRNO_LIMIT) ||
+      (('sleepMs' in probe &&
+        Number.isInteger(probe.sleepMs) &&
+        probe.sleepMs >= 0 &&
+        probe.sleepMs <= 86_400_000 &&
+        (probe.errno === undefined || (Number.isInteger(probe.errno) && Math.abs(probe.errno) <= ERRNO_LIMIT))) ||
+        ('errno' in probe && Number.isInteger(probe.errno) && Math.abs(probe.errno as number) <= ERRNO_LIMIT) ||
         ('deferUntil' in probe && typeof probe.deferUntil === 'string' && probe.deferUntil !== '')))
   ) {
     probeFn = probeFromOutcome(k, probe);
   } else {
     throw new SimError(
       'SIM_ERR_DRIVER_BAD_SPEC',
-      `driver '${spec.name}': probe ${show(probe)} is not one of 'ok', 'defer', { errno: -12 }, { deferUntil: 'driver' } or a function`,
+      `driver '${spec.name}': probe ${show(probe)} is not one of 'ok', 'defer', { errno: -12 }, { deferUntil: 'driver' }, { sleepMs: 20, errno?: -5 } or a function`,
     );
   }
   if (spec.remove !== undefined && typeof spec.remove !== 'function') {
