@@ -11,7 +11,7 @@ import { pciBusOps } from '../bus/pci.ts';
 import { platformBusOps } from '../bus/platform.ts';
 import type { BusNotifyTable } from '../constants/bus-notify.ts';
 import { EDEADLK, ENOENT } from '../constants/errno.ts';
-import { checkFunction, checkInteger, checkOptions, checkString } from '../errors/check.ts';
+import { checkFunction, checkInteger, checkString } from '../errors/check.ts';
 import { describeThrown, SimError, show } from '../errors/sim-error.ts';
 import { Devfs } from '../fs/devfs.ts';
 import { type KernfsNode, StaticDir, ViewDir } from '../fs/kernfs.ts';
@@ -33,18 +33,9 @@ import type {
   Plugin,
   SysfsApi,
 } from './kernel.ts';
+import { KernelLog } from './log.ts';
 import { resolveKernelOptions } from './options.ts';
-import {
-  formatRecord,
-  KERN_CRIT,
-  KERN_DEBUG,
-  KERN_ERR,
-  KERN_INFO,
-  KERN_WARNING,
-  LogBuffer,
-  type LogLevel,
-  type LogRecord,
-} from './printk.ts';
+import { KERN_CRIT, KERN_ERR, KERN_INFO, KERN_WARNING, type LogLevel } from './printk.ts';
 import {
   CORE_FLAGS,
   CORE_PROFILES,
@@ -87,7 +78,6 @@ interface PluginEntry {
 export type Prepared = () => number;
 
 const NS_PER_MS = 1_000_000;
-const NS_PER_PRINTK = 1_000;
 const MAX_WORK_ITEMS = 10_000_000;
 
 function deviceNameOf(data: unknown): string | null {
@@ -113,7 +103,8 @@ export class KernelImpl implements Kernel {
   private readonly pluginEntries: PluginEntry[] = [];
 
   readonly busesByName = new Map<string, BusImpl>();
-  readonly log: LogBuffer;
+  /** The kernel log (printk, WARN, dmesg). */
+  readonly log: KernelLog;
   private clock = 0;
   /** The simulated call path, outermost first. */
   readonly stack: string[] = [];
@@ -169,7 +160,7 @@ export class KernelImpl implements Kernel {
     this.dynamicDebug = o.dynamicDebug;
     this.compileChains = o.compileChains;
     this.dbg = this.dynamicDebug;
-    this.log = new LogBuffer(o.logRecords);
+    this.log = new KernelLog(this, o.logRecords);
     this.machine = o.machine;
     // Each plugin against those before it in the list (by position: the same object twice is a duplicate too).
     for (let i = 0; i < plugins.length; i++) {
@@ -196,24 +187,7 @@ export class KernelImpl implements Kernel {
     this.sysfs = this.makeSysfsApi();
     this.devfs = new Devfs(this);
     this.dev = this.devfs;
-    this.dmesg = {
-      records: (o) => this.log.records(dmesgLevel(o, 'dmesg.records()')),
-      lines: (o) => {
-        const level = dmesgLevel(o, 'dmesg.lines()');
-        const timestamps = o?.timestamps ?? true;
-        if (typeof timestamps !== 'boolean') {
-          throw new SimError(
-            'SIM_ERR_KERNEL_BAD_ARGUMENT',
-            `dmesg.lines(): timestamps must be true or false, got ${show(timestamps)}`,
-          );
-        }
-        return this.log.records(level).map((r) => (timestamps ? formatRecord(r) : r.text));
-      },
-      clear: () => {
-        this.checkUsable();
-        this.log.clear();
-      },
-    };
+    this.dmesg = this.log.dmesg;
 
     for (const ops of [platformBusOps(this), pciBusOps(this), i2cBusOps(this)]) this.addBus(ops);
     // The caller's listener hears the plugins' setups too.
@@ -650,6 +624,12 @@ export class KernelImpl implements Kernel {
     return this.clock;
   }
 
+  /** Moves the clock on by `ns` (a printk() takes NS_PER_PRINTK); returns the new time. */
+  advanceClock(ns: number): number {
+    this.clock += ns;
+    return this.clock;
+  }
+
   /** A dead or closed kernel's chains refuse every register, unregister and call (see checkUsable()). */
   private refuseChains(): void {
     const refusal = (): never => {
@@ -1047,71 +1027,32 @@ export class KernelImpl implements Kernel {
   // --- printk, splats, oops --------------------------------------------------------------------------------
 
   printk(level: LogLevel, text: string): void {
-    if (this.unusable) this.checkUsable();
-    if (typeof level !== 'number' || !(level >= 0 && level <= 7 && Number.isInteger(level))) {
-      checkInteger(level, 0, 7, 'kernel.printk()', 'the level (KERN_EMERG .. KERN_DEBUG)');
-    }
-    if (typeof text !== 'string') checkString(text, 'kernel.printk()', 'the text', "'vfio: ...'");
-    this.clock += NS_PER_PRINTK;
-    for (const line of String(text).split('\n')) {
-      const record: LogRecord = { seq: this.logSeq++, ts: this.clock, level, text: line };
-      this.log.push(record);
-      if (this.tracer.enabled) this.tracer.emit({ type: 'dmesg', level, text: line });
-    }
+    this.log.printk(level, text);
   }
 
-  private logSeq = 0;
-
   devPrintk(level: LogLevel, dev: Device, text: string): void {
-    checkDevice(dev, 'kernel.devPrintk()');
-    checkString(text, 'kernel.devPrintk()', 'the text', "'probe failed'");
-    this.printk(level, `${dev.driver?.name ?? dev.bus.name} ${dev.name}: ${text}`);
+    this.log.devPrintk(level, dev, text);
   }
 
   /** pr_debug(): kept only with dynamic debug. */
   prDebug(text: string): void {
-    if (this.unusable) this.checkUsable();
-    if (typeof text !== 'string') checkString(text, 'kernel.prDebug()', 'the text', "'bus: ...'");
-    if (this.dynamicDebug) this.printk(KERN_DEBUG, text);
+    this.log.prDebug(text);
   }
 
   /** dev_dbg(): kept only with dynamic debug. */
   devDbg(dev: Device, text: string): void {
-    if (this.unusable) this.checkUsable();
-    checkDevice(dev, 'kernel.devDbg()');
-    if (typeof text !== 'string') checkString(text, 'kernel.devDbg()', 'the text', "'Retrying from deferred list'");
-    if (this.dynamicDebug) this.devPrintk(KERN_DEBUG, dev, text);
+    this.log.devDbg(dev, text);
   }
 
   /** The warning sysfs_warn_dup() prints for a name that is already taken. */
   sysfsDuplicate(path: string): void {
-    this.warn('fs/sysfs/dir.c', `sysfs: cannot create duplicate filename '${path}'`);
+    this.log.sysfsDuplicate(path);
   }
 
-  /**
-   * Models __warn(), kernel/panic.c: the cut line, the WARNING line and the message (v4.12's warn_slowpath_fmt()
-   * order; x86-64's __WARN_FLAGS in 6.12 prints the message first), the call trace, and taint W.
-   */
+  /** WARN(): see KernelLog.warn(). */
   warn(where: string, text: string): void {
-    this.checkUsable();
-    checkString(where, 'kernel.warn()', 'where', "'drivers/vfio/vfio.c:405'");
-    checkString(text, 'kernel.warn()', 'the text', "'WARN_ON(...)'");
-    const line = `WARNING: CPU: 0 PID: 1 at ${where} ${this.stack.at(-1) ?? ''}`.trimEnd();
-    this.printk(KERN_WARNING, '------------[ cut here ]------------');
-    if (this.version.base === '6.12') {
-      this.printk(KERN_WARNING, text);
-      this.printk(KERN_WARNING, line);
-    } else {
-      this.printk(KERN_WARNING, line);
-      this.printk(KERN_WARNING, text);
-    }
-    this.printCallTrace();
-    this.printk(KERN_WARNING, '---[ end trace ]---');
-    this.taintWarn = true;
+    this.log.warn(where, text);
   }
-
-  /** TAINT_WARN (bit 9, 'W'): a WARN() fired. */
-  private taintWarn = false;
 
   hang(where: string, detail: string): never {
     this.checkUsable();
@@ -1157,7 +1098,7 @@ export class KernelImpl implements Kernel {
     this.printk(KERN_WARNING, 'invalid opcode: 0000 [#1] SMP');
     this.printk(
       KERN_WARNING,
-      `CPU: 0 PID: 1 Comm: sim ${this.taintWarn ? 'Tainted: G        W' : 'Not tainted'} ${this.version.release} #1`,
+      `CPU: 0 PID: 1 Comm: sim ${this.log.tainted ? 'Tainted: G        W' : 'Not tainted'} ${this.version.release} #1`,
     );
     this.printCallTrace();
     this.printk(KERN_WARNING, '---[ end trace ]---');
@@ -1168,8 +1109,7 @@ export class KernelImpl implements Kernel {
   }
 
   private printCallTrace(): void {
-    this.printk(KERN_WARNING, 'Call Trace:');
-    for (const frame of this.callPath().reverse()) this.printk(KERN_WARNING, ` ${frame}`);
+    this.log.printCallTrace();
   }
 
   /** The simulated stack, outermost first, with each operation's detail. */
@@ -1400,24 +1340,6 @@ export class KernelImpl implements Kernel {
 
 /** The outcomes traceOutcome() accepts. */
 const NOTIFY_OUTCOMES: readonly NotifyOutcome[] = ['ignored', 'honoured', 'propagated'];
-
-/** A device argument (kernel.device(name) gives one). */
-function checkDevice(dev: unknown, who: string): void {
-  const d = dev as { name?: unknown; bus?: unknown } | null;
-  if (typeof dev !== 'object' || dev === null || typeof d!.name !== 'string' || typeof d!.bus !== 'object') {
-    throw new SimError(
-      'SIM_ERR_KERNEL_BAD_ARGUMENT',
-      `${who}: the device must be a device (kernel.device(name)), got ${show(dev)}`,
-    );
-  }
-}
-
-/** dmesg's `{ level }` option: a level 0..7, default KERN_DEBUG (everything). */
-function dmesgLevel(o: unknown, who: string): LogLevel {
-  const options = checkOptions<{ level: LogLevel }>(o, who, '{ level: KERN_INFO }');
-  if (options.level === undefined) return KERN_DEBUG;
-  return checkInteger(options.level, 0, 7, who, 'level') as LogLevel;
-}
 
 /** A plugin's flags or profiles: undefined, or an array of objects whose `keys` are non-empty strings. */
 function checkDefs(plugin: string, what: string, defs: unknown, keys: readonly string[], form: string): void {
