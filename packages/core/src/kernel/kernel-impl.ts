@@ -34,8 +34,9 @@ import type {
   SysfsApi,
 } from './kernel.ts';
 import { KernelLog } from './log.ts';
+import { OopsRecorder } from './oops.ts';
 import { resolveKernelOptions } from './options.ts';
-import { KERN_CRIT, KERN_ERR, KERN_INFO, KERN_WARNING, type LogLevel } from './printk.ts';
+import { KERN_ERR, KERN_INFO, type LogLevel } from './printk.ts';
 import {
   CORE_FLAGS,
   CORE_PROFILES,
@@ -108,8 +109,12 @@ export class KernelImpl implements Kernel {
   private clock = 0;
   /** The simulated call path, outermost first. */
   readonly stack: string[] = [];
-  private oopsRecord: Oops | null = null;
-  private closedFlag = false;
+  /** The oops record, and whether the kernel may still run. */
+  readonly oopsRecorder: OopsRecorder = new OopsRecorder(this);
+  /** The oops record once the kernel died, else null. */
+  private get oopsRecord(): Oops | null {
+    return this.oopsRecorder.record;
+  }
   private opDepth = 0;
   /** For each operation on the stack: where its frame is, and its detail (the path written, the device added). */
   private readonly opFrames: number[] = [];
@@ -255,7 +260,7 @@ export class KernelImpl implements Kernel {
   }
 
   close(): void {
-    if (this.closedFlag || this.closing) return;
+    if (this.oopsRecorder.closed || this.closing) return;
     // Teardowns run on a live kernel (they may unregister drivers, which is an operation), last plugin first; a
     // dead kernel has nothing left to tear down. A teardown that throws does not stop the others.
     this.closing = true;
@@ -269,8 +274,7 @@ export class KernelImpl implements Kernel {
         }
       }
     }
-    this.closedFlag = true;
-    this.refuseChains();
+    this.oopsRecorder.markClosed();
     if (failure !== null) throw failure;
   }
 
@@ -617,7 +621,7 @@ export class KernelImpl implements Kernel {
   // --- operations ------------------------------------------------------------------------------------------
 
   get oops(): Oops | null {
-    return this.oopsRecord;
+    return this.oopsRecorder.record;
   }
 
   now(): number {
@@ -631,7 +635,7 @@ export class KernelImpl implements Kernel {
   }
 
   /** A dead or closed kernel's chains refuse every register, unregister and call (see checkUsable()). */
-  private refuseChains(): void {
+  refuseChains(): void {
     const refusal = (): never => {
       this.checkUsable();
       throw new SimError('SIM_ERR_KERNEL_DEAD', 'this kernel runs nothing more');
@@ -641,20 +645,12 @@ export class KernelImpl implements Kernel {
 
   /** True once the kernel oopsed or was closed: it runs nothing more (reads still work). */
   get unusable(): boolean {
-    return this.oopsRecord !== null || this.closedFlag;
+    return this.oopsRecorder.unusable;
   }
 
   /** Throws when the kernel can no longer run operations. */
   checkUsable(): void {
-    if (this.closedFlag) {
-      throw new SimError('SIM_ERR_KERNEL_CLOSED', 'this kernel was closed; create a new one with createKernel()');
-    }
-    if (this.oopsRecord !== null) {
-      throw new SimError(
-        'SIM_ERR_KERNEL_DEAD',
-        `this kernel died: ${this.oopsRecord.message} (in ${this.oopsRecord.callPath.join(' > ')}); a dead kernel runs nothing more: read kernel.oops and kernel.dmesg, then create a new kernel`,
-      );
-    }
+    this.oopsRecorder.checkUsable();
   }
 
   /**
@@ -1079,33 +1075,15 @@ export class KernelImpl implements Kernel {
   }
 
   bug(where: string, message?: string): never {
-    this.checkUsable();
-    checkString(where, 'kernel.bug()', 'where', "'drivers/vfio/vfio.c:733'");
-    if (message !== undefined) checkString(message, 'kernel.bug()', 'the message', "'kernel BUG at ...!'");
-    this.die(where, message ?? `kernel BUG at ${where}!`);
+    return this.oopsRecorder.bug(where, message);
   }
 
   private die(where: string, message: string): never {
-    const oops = this.recordOops(where, message);
-    throw new KernelOops(oops);
+    return this.oopsRecorder.die(where, message);
   }
 
   private recordOops(where: string, message: string, cause?: unknown): Oops {
-    const callPath = this.callPath();
-    const oops: Oops = cause === undefined ? { where, message, callPath } : { where, message, callPath, cause };
-    this.printk(KERN_WARNING, '------------[ cut here ]------------');
-    this.printk(KERN_CRIT, message);
-    this.printk(KERN_WARNING, 'invalid opcode: 0000 [#1] SMP');
-    this.printk(
-      KERN_WARNING,
-      `CPU: 0 PID: 1 Comm: sim ${this.log.tainted ? 'Tainted: G        W' : 'Not tainted'} ${this.version.release} #1`,
-    );
-    this.printCallTrace();
-    this.printk(KERN_WARNING, '---[ end trace ]---');
-    this.oopsRecord = oops;
-    this.refuseChains();
-    if (this.tracer.enabled) this.tracer.emit({ type: 'oops', where, message, callPath: [...oops.callPath] });
-    return oops;
+    return this.oopsRecorder.recordOops(where, message, cause);
   }
 
   private printCallTrace(): void {
@@ -1124,16 +1102,7 @@ export class KernelImpl implements Kernel {
 
   /** A hazard: printed as the kernel would, traced, and fatal ones kill the kernel. */
   reportSplat(s: Splat): void {
-    if (s.warn !== undefined) {
-      // A WARN() the kernel itself issues (6.12's duplicate registration): the kernel's own splat, no sim note.
-      this.warn(s.warn, s.message);
-    } else {
-      const level = s.kind === 'sleep-in-atomic' ? KERN_ERR : KERN_WARNING;
-      this.printk(level, s.message);
-      this.printk(level, `  ${s.detail}`);
-    }
-    if (this.tracer.enabled) this.tracer.emit({ type: 'splat', splat: s });
-    if (s.fatal) this.die(s.chain, s.message);
+    this.oopsRecorder.reportSplat(s);
   }
 
   // --- fault injection -------------------------------------------------------------------------------------
