@@ -11,17 +11,18 @@ import { pciBusOps } from '../bus/pci.ts';
 import { platformBusOps } from '../bus/platform.ts';
 import type { BusNotifyTable } from '../constants/bus-notify.ts';
 import { EDEADLK, ENOENT } from '../constants/errno.ts';
-import { checkFunction, checkInteger, checkString } from '../errors/check.ts';
+import { checkFunction, checkString } from '../errors/check.ts';
 import { describeThrown, SimError, show } from '../errors/sim-error.ts';
 import { Devfs } from '../fs/devfs.ts';
 import { type KernfsNode, StaticDir, ViewDir } from '../fs/kernfs.ts';
 import { moduleDir } from '../fs/module-dir.ts';
 import { Sysfs } from '../fs/sysfs.ts';
 import { createInjector, type Injector } from '../inject/inject.ts';
-import { type NotifierHead, REFUSE } from '../notifier/chain.ts';
-import { type ChainByKind, createNotifierChain } from '../notifier/create.ts';
-import type { ChainKind, NotifierBlock, Splat } from '../notifier/notifier-block.ts';
+import type { NotifierHead } from '../notifier/chain.ts';
+import type { ChainByKind } from '../notifier/create.ts';
+import type { ChainKind, Splat } from '../notifier/notifier-block.ts';
 import { Deadlock, KernelOops, type Oops } from './bug.ts';
+import { ChainRegistry } from './chains.ts';
 import type {
   BusTypeSpec,
   DevfsApi,
@@ -48,13 +49,7 @@ import {
 } from './profile.ts';
 import type { NotifyOutcome } from './trace.ts';
 import { type Trace, Tracer } from './tracer.ts';
-import { BUS_NOTIFY_VOID_EFFECT, type KernelVersion, kernelVersion } from './versions.ts';
-
-interface ChainEntry {
-  chain: NotifierHead<unknown>;
-  namer: (action: number) => string;
-  undo: (() => void) | null;
-}
+import { type KernelVersion, kernelVersion } from './versions.ts';
 
 /** A work item (struct work_struct): queued at most once at a time. */
 export interface WorkItem {
@@ -80,11 +75,6 @@ export type Prepared = () => number;
 
 const NS_PER_MS = 1_000_000;
 const MAX_WORK_ITEMS = 10_000_000;
-
-function deviceNameOf(data: unknown): string | null {
-  if (typeof data === 'object' && data !== null && 'name' in data && typeof data.name === 'string') return data.name;
-  return null;
-}
 
 /** The simulated kernel. See `Kernel` for the public surface; the rest is for the driver-core modules. */
 export class KernelImpl implements Kernel {
@@ -125,12 +115,8 @@ export class KernelImpl implements Kernel {
   get trace(): Trace {
     return this.tracer;
   }
-  /** The chains this kernel made, in creation order (a Map: a million IOMMU groups come and go). */
-  private readonly chains_ = new Map<object, ChainEntry>();
-  /** Who is calling the chain being called (for the trace). */
-  private caller: string | null = null;
-  /** Each chain's frame in the call path, made once. */
-  private readonly chainFrames = new WeakMap<object, string>();
+  /** The notifier chains this kernel made, and how it calls them. */
+  readonly chainRegistry: ChainRegistry;
 
   readonly deferredPending = new Set<DeviceImpl>();
   readonly deferredActive = new Set<DeviceImpl>();
@@ -154,8 +140,6 @@ export class KernelImpl implements Kernel {
   private readonly containers = new Map<string, DeviceContainer>();
   /** Devices directly under /sys/devices. */
   readonly topContainer: DeviceContainer;
-  /** createKernel({ compileChains }): false keeps every chain on the interpreted walk (no generated code). */
-  private readonly compileChains: boolean;
   readonly sysClass = new StaticDir();
   readonly sysKernel = new StaticDir();
 
@@ -163,7 +147,7 @@ export class KernelImpl implements Kernel {
     const o = resolveKernelOptions(options);
     const plugins = o.plugins;
     this.dynamicDebug = o.dynamicDebug;
-    this.compileChains = o.compileChains;
+    this.chainRegistry = new ChainRegistry(this, o.compileChains);
     this.dbg = this.dynamicDebug;
     this.log = new KernelLog(this, o.logRecords);
     this.machine = o.machine;
@@ -636,11 +620,7 @@ export class KernelImpl implements Kernel {
 
   /** A dead or closed kernel's chains refuse every register, unregister and call (see checkUsable()). */
   refuseChains(): void {
-    const refusal = (): never => {
-      this.checkUsable();
-      throw new SimError('SIM_ERR_KERNEL_DEAD', 'this kernel runs nothing more');
-    };
-    for (const e of this.chains_.values()) e.chain[REFUSE](refusal);
+    this.chainRegistry.refuseAll();
   }
 
   /** True once the kernel oopsed or was closed: it runs nothing more (reads still work). */
@@ -802,54 +782,19 @@ export class KernelImpl implements Kernel {
   createChain<K extends ChainKind, D = unknown>(
     kind: K,
     name: string,
-    actionName: (action: number) => string = (a) => `action ${a}`,
+    actionName?: (action: number) => string,
   ): ChainByKind<D>[K] {
-    this.checkUsable();
-    checkFunction(actionName, 'kernel.createChain()', 'actionName', '(action) => name');
-    const chain = createNotifierChain<K, D>(kind, name, {
-      onSplat: (s) => this.reportSplat(s),
-      journal: (undo) => this.journalUndo(undo),
-      base: this.version.base,
-      ...(this.compileChains ? {} : { compileAfter: Number.POSITIVE_INFINITY }),
-    });
-    this.chainFrames.set(chain, `${kind}_notifier_call_chain(${name})`);
-    const entry: ChainEntry = { chain: chain as unknown as NotifierHead<unknown>, namer: actionName, undo: null };
-    this.chains_.set(chain, entry);
-    if (this.tracer.enabled) entry.undo = this.observeChain(entry);
-    this.journalUndo(() => this.forgetChain(chain));
-    return chain;
+    return this.chainRegistry.create<K, D>(kind, name, actionName);
   }
 
   /** Forgets a chain made with createChain() (a plugin's chain that is gone, such as a released IOMMU group's). */
   dropChain(chain: { name: string }): void {
-    this.checkUsable();
-    if (!this.journaling) {
-      this.forgetChain(chain);
-      return;
-    }
-    const order = [...this.chains_.keys()];
-    const entry = this.forgetChain(chain);
-    if (entry === null) return;
-    this.journalUndo(() => {
-      if (this.chains_.has(chain)) return;
-      // Back in its place: the chains after it are taken out and put back behind it.
-      const after = order.slice(order.indexOf(chain) + 1).filter((c) => this.chains_.has(c));
-      const moved = after.map((c) => this.chains_.get(c)!);
-      for (const c of after) this.chains_.delete(c);
-      this.chains_.set(chain, entry);
-      for (let i = 0; i < after.length; i++) this.chains_.set(after[i]!, moved[i]!);
-      if (this.tracer.enabled) entry.undo = this.observeChain(entry);
-    });
+    this.chainRegistry.drop(chain);
   }
 
-  /** Takes a chain off the kernel's list (its trace observer too); returns its entry, or null. */
-  private forgetChain(chain: { name: string }): ChainEntry | null {
-    const entry = this.chains_.get(chain);
-    if (entry === undefined) return null;
-    entry.undo?.();
-    entry.undo = null;
-    this.chains_.delete(chain);
-    return entry;
+  /** Takes a chain off the kernel's list (its trace observer too). */
+  forgetChain(chain: { name: string }): void {
+    this.chainRegistry.forget(chain);
   }
 
   get tracing(): boolean {
@@ -862,66 +807,17 @@ export class KernelImpl implements Kernel {
     data: D,
     caller: string,
   ): number {
-    if (this.unusable) this.checkUsable();
-    if (
-      typeof chain !== 'object' ||
-      chain === null ||
-      typeof chain.callChain !== 'function' ||
-      typeof chain.name !== 'string'
-    ) {
-      throw new SimError(
-        'SIM_ERR_KERNEL_BAD_ARGUMENT',
-        `kernel.callChain(): the chain must be a notifier chain (kernel.createChain(), bus.notifier), got ${show(chain)}`,
-      );
-    }
-    if (typeof action !== 'number' || action >>> 0 !== action) {
-      throw new SimError(
-        'SIM_ERR_NOTIFIER_BAD_ACTION',
-        `kernel.callChain() on chain '${chain.name}' was given action ${show(action)}; pass an unsigned 32-bit integer such as BUS_NOTIFY_ADD_DEVICE`,
-      );
-    }
-    checkString(caller, 'kernel.callChain()', 'the caller', "'iommu_group_add_device'");
-    return this.callChainAs(chain, action, data, caller);
-  }
-
-  /** callChain() for the driver core's own calls, whose arguments are known good. */
-  private callChainAs<D>(
-    chain: { callChain(action: number, data: D): number; name: string },
-    action: number,
-    data: D,
-    caller: string,
-  ): number {
-    const prev = this.caller;
-    this.caller = caller;
-    this.stack.push(this.chainFrames.get(chain) ?? chain.name);
-    const ret = chain.callChain(action, data);
-    this.stack.pop();
-    this.caller = prev;
-    return ret;
+    return this.chainRegistry.call(chain, action, data, caller);
   }
 
   /** blocking_notifier_call_chain(&dev->bus->p->bus_notifier, action, dev) from `caller`. */
   busNotify(dev: DeviceImpl, action: number, caller: string): number {
-    if (this.unusable) this.checkUsable();
-    return this.callChainAs(dev.bus.notifier, action, dev as Device | null, caller);
+    return this.chainRegistry.busNotify(dev, action, caller);
   }
 
-  /**
-   * A bus notification whose answer the caller ignores (every call site of v4.12's drivers/base), or, from v6.3,
-   * bus_notify(), drivers/base/bus.c, which returns nothing.
-   */
+  /** A bus notification whose answer the caller ignores (see ChainRegistry.busNotifyIgnored()). */
   busNotifyIgnored(dev: DeviceImpl, action: number, caller: string): void {
-    const ret = this.busNotify(dev, action, caller);
-    if (this.tracer.enabled) {
-      this.traceOutcome(
-        dev.bus.notifier,
-        action,
-        ret,
-        caller,
-        'ignored',
-        this.version.busNotifyVoid ? BUS_NOTIFY_VOID_EFFECT : `${caller}() ignores the answer`,
-      );
-    }
+    this.chainRegistry.busNotifyIgnored(dev, action, caller);
   }
 
   traceOutcome(
@@ -932,92 +828,11 @@ export class KernelImpl implements Kernel {
     outcome: NotifyOutcome,
     effect: string,
   ): void {
-    if (this.unusable) this.checkUsable();
-    if (typeof chain !== 'object' || chain === null || typeof chain.name !== 'string') {
-      throw new SimError(
-        'SIM_ERR_KERNEL_BAD_ARGUMENT',
-        `kernel.traceOutcome(): the chain must be the notifier chain that was called, got ${show(chain)}`,
-      );
-    }
-    checkInteger(action, 0, 0xffffffff, 'kernel.traceOutcome()', 'the action');
-    checkInteger(ret, -0x80000000, 0x7fffffff, 'kernel.traceOutcome()', "the chain's answer");
-    checkString(caller, 'kernel.traceOutcome()', 'the caller', "'driver_sysfs_add'");
-    if (!NOTIFY_OUTCOMES.includes(outcome)) {
-      throw new SimError(
-        'SIM_ERR_KERNEL_BAD_ARGUMENT',
-        `kernel.traceOutcome(): the outcome must be one of ${NOTIFY_OUTCOMES.join(', ')}, got ${show(outcome)}`,
-      );
-    }
-    checkString(effect, 'kernel.traceOutcome()', 'the effect', "'driver_sysfs_add() ignores the answer'");
-    if (!this.tracer.enabled) return;
-    const entry = this.chains_.get(chain);
-    this.tracer.emit({
-      type: 'chain.outcome',
-      chain: chain.name,
-      action,
-      actionName: entry?.namer(action) ?? `action ${action}`,
-      ret,
-      caller,
-      outcome,
-      effect,
-    });
+    this.chainRegistry.traceOutcome(chain, action, ret, caller, outcome, effect);
   }
 
   private toggleChainObservers(on: boolean): void {
-    for (const e of this.chains_.values()) {
-      if (on && e.undo === null) e.undo = this.observeChain(e);
-      if (!on && e.undo !== null) {
-        e.undo();
-        e.undo = null;
-      }
-    }
-  }
-
-  private observeChain(entry: ChainEntry): () => void {
-    const { chain, namer } = entry;
-    const tracer = this.tracer;
-    return chain.observe({
-      call: (action, data) => {
-        tracer.emit({
-          type: 'chain.call',
-          chain: chain.name,
-          action,
-          actionName: namer(action),
-          device: deviceNameOf(data),
-          caller: this.caller,
-        });
-        tracer.depth++;
-      },
-      block: (nb, action, _data, ret) => {
-        tracer.emit({ type: 'chain.block', chain: chain.name, block: nb.name, action, actionName: namer(action), ret });
-      },
-      done: (action, _data, ret, nrCalls, stoppedBy) => {
-        tracer.depth--;
-        tracer.emit({
-          type: 'chain.return',
-          chain: chain.name,
-          action,
-          actionName: namer(action),
-          ret,
-          nrCalls,
-          stoppedBy: stoppedBy?.name ?? null,
-          skipped: stoppedBy === null ? [] : blocksAfter(chain.blocks(), stoppedBy),
-          caller: this.caller,
-        });
-      },
-      register: (nb, ret) => {
-        tracer.emit({
-          type: 'chain.register',
-          chain: chain.name,
-          block: nb.name,
-          priority: chain.priorityOf(nb) ?? nb.priority ?? 0,
-          ret,
-        });
-      },
-      unregister: (nb, ret) => {
-        tracer.emit({ type: 'chain.unregister', chain: chain.name, block: nb.name, ret });
-      },
-    });
+    this.chainRegistry.toggleObservers(on);
   }
 
   // --- printk, splats, oops --------------------------------------------------------------------------------
@@ -1142,18 +957,17 @@ export class KernelImpl implements Kernel {
 
   /** Names of the chains this kernel made (bus chains, plugins' chains). */
   chains(): string[] {
-    return [...this.chains_.values()].map((e) => e.chain.name);
+    return this.chainRegistry.names();
   }
 
   /** A chain by name. */
   chainNamed(name: unknown): NotifierHead<unknown> | undefined {
-    for (const e of this.chains_.values()) if (e.chain.name === name) return e.chain;
-    return undefined;
+    return this.chainRegistry.named(name);
   }
 
   /** The name of an action on a chain (BUS_NOTIFY_BIND_DRIVER, IOMMU_GROUP_NOTIFY_BIND_DRIVER ...). */
   actionName(chain: object, action: number): string {
-    return this.chains_.get(chain)?.namer(action) ?? `action ${action}`;
+    return this.chainRegistry.actionName(chain, action);
   }
 
   // --- driver callbacks ------------------------------------------------------------------------------------
@@ -1307,9 +1121,6 @@ export class KernelImpl implements Kernel {
   }
 }
 
-/** The outcomes traceOutcome() accepts. */
-const NOTIFY_OUTCOMES: readonly NotifyOutcome[] = ['ignored', 'honoured', 'propagated'];
-
 /** A plugin's flags or profiles: undefined, or an array of objects whose `keys` are non-empty strings. */
 function checkDefs(plugin: string, what: string, defs: unknown, keys: readonly string[], form: string): void {
   if (defs === undefined) return;
@@ -1328,12 +1139,6 @@ function checkDefs(plugin: string, what: string, defs: unknown, keys: readonly s
       `plugin '${plugin}': ${what} must be an array of ${form} with non-empty names, got ${show(defs)}`,
     );
   }
-}
-
-/** The names of the blocks after `nb` in call order: those a stop at `nb` kept from being called. */
-function blocksAfter<D>(blocks: NotifierBlock<D>[], nb: NotifierBlock<D>): string[] {
-  const i = blocks.indexOf(nb);
-  return i === -1 ? [] : blocks.slice(i + 1).map((b) => b.name);
 }
 
 function describeSpec(spec: DeviceSpec): string {
