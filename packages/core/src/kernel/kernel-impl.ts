@@ -37,16 +37,9 @@ import type {
 import { KernelLog } from './log.ts';
 import { OopsRecorder } from './oops.ts';
 import { resolveKernelOptions } from './options.ts';
+import { PluginHost } from './plugin-host.ts';
 import { KERN_ERR, KERN_INFO, type LogLevel } from './printk.ts';
-import {
-  CORE_FLAGS,
-  CORE_PROFILES,
-  type FlagDef,
-  type Profile,
-  type ProfileDef,
-  resolveProfile,
-  STOP_BIND_ON_NOTIFY_BAD,
-} from './profile.ts';
+import { type FlagDef, type Profile, type ProfileDef, resolveProfile, STOP_BIND_ON_NOTIFY_BAD } from './profile.ts';
 import type { NotifyOutcome } from './trace.ts';
 import { type Trace, Tracer } from './tracer.ts';
 import { type KernelVersion, kernelVersion } from './versions.ts';
@@ -63,11 +56,6 @@ export interface ProbeFaultEntry {
   readonly driver: DriverImpl;
   readonly errno: number;
   readonly at: number | null;
-}
-
-interface PluginEntry {
-  plugin: Plugin;
-  teardown: (() => void) | null;
 }
 
 /** A prepared operation: validated, ready to run inside the kernel. */
@@ -88,10 +76,9 @@ export class KernelImpl implements Kernel {
   /** Core's seed flag, read on every bind. */
   readonly stopBindOnNotifyBad: boolean;
 
-  private readonly flagDefs: FlagDef[] = [...CORE_FLAGS];
-  private readonly profileDefs: ProfileDef[] = [...CORE_PROFILES];
+  /** The plugins in use, and the flags and profiles they declare. */
+  readonly pluginHost: PluginHost = new PluginHost(this);
   private readonly activeFlags: Set<string>;
-  private readonly pluginEntries: PluginEntry[] = [];
 
   readonly busesByName = new Map<string, BusImpl>();
   /** The kernel log (printk, WARN, dmesg). */
@@ -151,18 +138,11 @@ export class KernelImpl implements Kernel {
     this.dbg = this.dynamicDebug;
     this.log = new KernelLog(this, o.logRecords);
     this.machine = o.machine;
-    // Each plugin against those before it in the list (by position: the same object twice is a duplicate too).
-    for (let i = 0; i < plugins.length; i++) {
-      this.checkPlugin(
-        plugins[i]!,
-        plugins.slice(0, i).map((q) => q.name),
-      );
-    }
-    for (const p of plugins) this.learn(p);
-    this.profile = resolveProfile(o.profile, this.profileDefs, this.flagDefs);
+    this.pluginHost.admit(plugins);
+    this.profile = resolveProfile(o.profile, this.pluginHost.profileDefs, this.pluginHost.flagDefs);
     this.version = kernelVersion(this.profile.base);
     this.busEvents = this.version.busEvents;
-    for (const p of plugins) this.checkSupported(p);
+    for (const p of plugins) this.pluginHost.checkSupported(p);
     this.activeFlags = new Set(this.profile.flags);
     this.stopBindOnNotifyBad = this.activeFlags.has(STOP_BIND_ON_NOTIFY_BAD);
 
@@ -185,7 +165,7 @@ export class KernelImpl implements Kernel {
     // is never handed out. Their teardowns' own failures give way to the setup's error.
     for (const p of plugins) {
       try {
-        this.setupJournaled(p);
+        this.pluginHost.setupJournaled(p);
       } catch (e) {
         try {
           this.close();
@@ -200,47 +180,32 @@ export class KernelImpl implements Kernel {
   // --- profile and plugins ---------------------------------------------------------------------------------
 
   hasFlag(flag: string): boolean {
-    if (!this.flagDefs.some((f) => f.name === flag)) {
+    const flagDefs = this.pluginHost.flagDefs;
+    if (!flagDefs.some((f) => f.name === flag)) {
       throw new SimError(
         'SIM_ERR_PROFILE_UNKNOWN_FLAG',
-        `unknown flag ${show(flag)}; known flags: ${this.flagDefs.map((f) => f.name).join(', ')}`,
+        `unknown flag ${show(flag)}; known flags: ${flagDefs.map((f) => f.name).join(', ')}`,
       );
     }
     return this.activeFlags.has(flag);
   }
 
   knownFlags(): FlagDef[] {
-    return [...this.flagDefs];
+    return [...this.pluginHost.flagDefs];
   }
 
   knownProfiles(): ProfileDef[] {
-    return [...this.profileDefs];
+    return [...this.pluginHost.profileDefs];
   }
 
   use(plugin: Plugin): Kernel {
     this.checkUsable();
-    this.checkPlugin(
-      plugin,
-      this.pluginEntries.map((e) => e.plugin.name),
-    );
-    // A setup that throws leaves the kernel as it was: what it registered through the kernel API undone in
-    // reverse, the plugin not in use, its flags and profiles unlearned (docs/decisions/2026-12-02-transactional-use.md).
-    this.checkSupported(plugin);
-    const flagCount = this.flagDefs.length;
-    const profileCount = this.profileDefs.length;
-    try {
-      this.learn(plugin);
-      this.setupJournaled(plugin);
-    } catch (e) {
-      this.flagDefs.length = flagCount;
-      this.profileDefs.length = profileCount;
-      throw e;
-    }
+    this.pluginHost.use(plugin);
     return this;
   }
 
   plugins(): string[] {
-    return this.pluginEntries.map((e) => e.plugin.name);
+    return this.pluginHost.names();
   }
 
   close(): void {
@@ -248,169 +213,21 @@ export class KernelImpl implements Kernel {
     // Teardowns run on a live kernel (they may unregister drivers, which is an operation), last plugin first; a
     // dead kernel has nothing left to tear down. A teardown that throws does not stop the others.
     this.closing = true;
-    let failure: unknown = null;
-    if (this.oopsRecord === null) {
-      for (const e of [...this.pluginEntries].reverse()) {
-        try {
-          e.teardown?.();
-        } catch (err) {
-          failure ??= err;
-        }
-      }
-    }
+    const failure = this.oopsRecord === null ? this.pluginHost.teardown() : null;
     this.oopsRecorder.markClosed();
     if (failure !== null) throw failure;
   }
 
   private closing = false;
 
-  private checkPlugin(plugin: Plugin, inUse: readonly string[]): void {
-    if (typeof plugin !== 'object' || plugin === null || typeof plugin.name !== 'string' || plugin.name === '') {
-      throw new SimError(
-        'SIM_ERR_PLUGIN_BAD',
-        `a plugin is an object { name, dependencies?, setup(kernel) }, got ${show(plugin)}; use a factory such as vfioPlugin()`,
-      );
-    }
-    const name = plugin.name;
-    if (typeof plugin.setup !== 'function') {
-      throw new SimError('SIM_ERR_PLUGIN_BAD', `plugin '${name}' has no setup(kernel) function`);
-    }
-    if (plugin.exercise !== undefined && typeof plugin.exercise !== 'function') {
-      throw new SimError(
-        'SIM_ERR_PLUGIN_BAD',
-        `plugin '${name}': exercise must be a function (kernel) => void or left out, got ${show(plugin.exercise)}`,
-      );
-    }
-    const deps = plugin.dependencies ?? [];
-    if (!Array.isArray(deps) || deps.some((d) => typeof d !== 'string' || d === '')) {
-      throw new SimError(
-        'SIM_ERR_PLUGIN_BAD',
-        `plugin '${name}': dependencies must be an array of plugin names such as ['iommu-group'], got ${show(plugin.dependencies)}`,
-      );
-    }
-    checkDefs(name, 'flags', plugin.flags, ['name', 'description', 'where'], '{ name, description, where }');
-    checkDefs(name, 'profiles', plugin.profiles, ['name', 'description'], '{ name, description, flags: [...] }');
-    for (const p of plugin.profiles ?? []) {
-      if (!Array.isArray(p.flags) || p.flags.some((f) => typeof f !== 'string')) {
-        throw new SimError(
-          'SIM_ERR_PLUGIN_BAD',
-          `plugin '${name}': profile '${p.name}' needs flags, an array of flag names, got ${show(p.flags)}`,
-        );
-      }
-    }
-    if (inUse.includes(name)) {
-      throw new SimError(
-        'SIM_ERR_PLUGIN_DUPLICATE',
-        `plugin '${name}' is already in use on this kernel; use each plugin once (plugins in use: ${inUse.join(', ')})`,
-      );
-    }
-    for (const dep of deps) {
-      if (!inUse.includes(dep)) {
-        throw new SimError(
-          'SIM_ERR_PLUGIN_DEPENDENCY',
-          `plugin '${name}' depends on plugin '${dep}', which is not in use; use '${dep}' before '${name}' (plugins in use: ${inUse.length > 0 ? inUse.join(', ') : 'none'})`,
-        );
-      }
-    }
-  }
-
-  /** Refuses a plugin that does not model this kernel's base (its own reason, which names the release). */
-  private checkSupported(plugin: Plugin): void {
-    const unsupported = plugin.unsupported;
-    if (typeof unsupported !== 'object' || unsupported === null) return;
-    const reason = unsupported[this.version.base];
-    if (reason === undefined) return;
-    throw new SimError(
-      'SIM_ERR_PLUGIN_UNSUPPORTED_KERNEL',
-      `plugin '${plugin.name}' does not run on Linux ${this.version.base} (profile '${this.profile.name}'): ${reason}; use a profile on base 4.12 (v4.12, v4.12+bind-veto, rfc-2017)`,
-    );
-  }
-
-  /** Learns a plugin's flags and profiles, all or none: a profile may name only known flags (core's, its own, ...). */
-  private learn(plugin: Plugin): void {
-    const flags = plugin.flags ?? [];
-    const profiles = plugin.profiles ?? [];
-    for (const f of flags) {
-      if (this.flagDefs.some((g) => g.name === f.name) || flags.filter((g) => g.name === f.name).length > 1) {
-        throw new SimError(
-          'SIM_ERR_PLUGIN_BAD',
-          `plugin '${plugin.name}' declares flag '${f.name}', which is already known`,
-        );
-      }
-    }
-    const known = [...this.flagDefs, ...flags].map((f) => f.name);
-    for (const p of profiles) {
-      if (this.profileDefs.some((q) => q.name === p.name) || profiles.filter((q) => q.name === p.name).length > 1) {
-        throw new SimError(
-          'SIM_ERR_PLUGIN_BAD',
-          `plugin '${plugin.name}' declares profile '${p.name}', which is already known`,
-        );
-      }
-      const unknown = p.flags.find((f) => !known.includes(f));
-      if (unknown !== undefined) {
-        throw new SimError(
-          'SIM_ERR_PLUGIN_BAD',
-          `plugin '${plugin.name}': profile '${p.name}' names flag ${show(unknown)}, which nobody defines; known flags: ${known.join(', ')} (declare it in the plugin's flags, or depend on the plugin that does)`,
-        );
-      }
-    }
-    this.flagDefs.push(...flags);
-    this.profileDefs.push(...profiles);
-  }
-
-  private setupPlugin(plugin: Plugin): void {
-    const entry: PluginEntry = { plugin, teardown: null };
-    this.pluginEntries.push(entry);
-    const teardown = plugin.setup(this);
-    entry.teardown = typeof teardown === 'function' ? teardown : null;
-  }
-
-  /** While a plugin's setup runs: the undo of each change it made through the kernel API, in order. */
-  private setupJournal: (() => void)[] | null = null;
-
   /** True while a plugin's setup runs (its changes are journaled). */
   get journaling(): boolean {
-    return this.setupJournal !== null;
+    return this.pluginHost.journaling;
   }
 
   /** Keeps the undo of a change a plugin's setup is making; nothing outside a setup. */
   journalUndo(undo: () => void): void {
-    if (this.setupJournal !== null) this.setupJournal.push(undo);
-  }
-
-  /**
-   * Runs a plugin's setup with a journal. If the setup throws, every change it made through the kernel API is
-   * undone, last first, the plugin (and any it used in turn) leaves the list, and the error goes on. A setup that
-   * succeeds inside another's hands its journal up, so the outer failure undoes it too.
-   */
-  private setupJournaled(plugin: Plugin): void {
-    const outer = this.setupJournal;
-    const journal: (() => void)[] = [];
-    const entries = this.pluginEntries.length;
-    this.setupJournal = journal;
-    try {
-      this.setupPlugin(plugin);
-    } catch (e) {
-      this.setupJournal = null;
-      this.rollBack(journal);
-      this.pluginEntries.length = entries;
-      this.setupJournal = outer;
-      throw e;
-    }
-    this.setupJournal = outer;
-    if (outer !== null) for (const undo of journal) outer.push(undo);
-  }
-
-  /** Runs undos last first; one that fails does not stop the others. A kernel that died runs nothing more. */
-  private rollBack(journal: readonly (() => void)[]): void {
-    for (let i = journal.length - 1; i >= 0; i--) {
-      if (this.unusable) return;
-      try {
-        journal[i]!();
-      } catch {
-        // undo what can be undone
-      }
-    }
+    this.pluginHost.journalUndo(undo);
   }
 
   // --- buses, devices, drivers -----------------------------------------------------------------------------
@@ -1118,26 +935,6 @@ export class KernelImpl implements Kernel {
         return 0;
       },
     };
-  }
-}
-
-/** A plugin's flags or profiles: undefined, or an array of objects whose `keys` are non-empty strings. */
-function checkDefs(plugin: string, what: string, defs: unknown, keys: readonly string[], form: string): void {
-  if (defs === undefined) return;
-  const ok =
-    Array.isArray(defs) &&
-    defs.every(
-      (d) =>
-        typeof d === 'object' &&
-        d !== null &&
-        keys.every((key) => typeof (d as Record<string, unknown>)[key] === 'string') &&
-        (d as Record<string, unknown>).name !== '',
-    );
-  if (!ok) {
-    throw new SimError(
-      'SIM_ERR_PLUGIN_BAD',
-      `plugin '${plugin}': ${what} must be an array of ${form} with non-empty names, got ${show(defs)}`,
-    );
   }
 }
 
