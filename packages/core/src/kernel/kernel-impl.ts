@@ -1,11 +1,8 @@
-import type { Bus, BusOps } from '../base/bus.ts';
-import { BusImpl } from '../base/bus.ts';
-import { DeviceContainer, deviceDel } from '../base/core.ts';
+import type { Bus, BusImpl, BusOps } from '../base/bus.ts';
+import { DeviceContainer } from '../base/core.ts';
 import { type DeferredWatch, deferredProbeWorkFunc } from '../base/dd.ts';
 import type { Device, DeviceImpl } from '../base/device.ts';
 import type { Driver, DriverImpl, DriverSpec } from '../base/driver.ts';
-import { driverRegister, driverUnregister, makeDriver } from '../base/driver.ts';
-import { customBusOps } from '../bus/generic.ts';
 import { i2cBusOps } from '../bus/i2c.ts';
 import { pciBusOps } from '../bus/pci.ts';
 import { platformBusOps } from '../bus/platform.ts';
@@ -23,6 +20,7 @@ import type { ChainByKind } from '../notifier/create.ts';
 import type { ChainKind, Splat } from '../notifier/notifier-block.ts';
 import { Deadlock, KernelOops, type Oops } from './bug.ts';
 import { ChainRegistry } from './chains.ts';
+import { DriverModel } from './driver-model.ts';
 import type {
   BusTypeSpec,
   DevfsApi,
@@ -80,7 +78,10 @@ export class KernelImpl implements Kernel {
   readonly pluginHost: PluginHost = new PluginHost(this);
   private readonly activeFlags: Set<string>;
 
-  readonly busesByName = new Map<string, BusImpl>();
+  /** The buses, devices and drivers. */
+  readonly driverModel: DriverModel = new DriverModel(this);
+  /** The registered buses by name (the driver model's map). */
+  readonly busesByName: Map<string, BusImpl> = this.driverModel.busesByName;
   /** The kernel log (printk, WARN, dmesg). */
   readonly log: KernelLog;
   private clock = 0;
@@ -234,189 +235,71 @@ export class KernelImpl implements Kernel {
 
   /** Models bus_register(), drivers/base/bus.c. */
   addBus(ops: BusOps): BusImpl {
-    const bus = new BusImpl(this, ops);
-    this.busesByName.set(ops.name, bus);
-    return bus;
+    return this.driverModel.addBus(ops);
   }
 
   bus(name: string): Bus {
-    return this.busOrThrow(name, 'kernel.bus()');
+    return this.driverModel.busOrThrow(name, 'kernel.bus()');
   }
 
   busOrThrow(name: unknown, who: string): BusImpl {
-    const bus = typeof name === 'string' ? this.busesByName.get(name) : undefined;
-    if (bus === undefined) {
-      throw new SimError(
-        'SIM_ERR_BUS_UNKNOWN',
-        `${who}: no bus named ${show(name)}; known buses: ${[...this.busesByName.keys()].join(', ')} (add one with kernel.busRegister())`,
-      );
-    }
-    return bus;
+    return this.driverModel.busOrThrow(name, who);
   }
 
   buses(): Bus[] {
-    return [...this.busesByName.values()];
+    return this.driverModel.buses();
   }
 
   busRegister(type: BusTypeSpec): Bus {
-    this.checkUsable();
-    if (typeof type !== 'object' || type === null || typeof type.name !== 'string' || !/^[\w.-]+$/.test(type.name)) {
-      throw new SimError(
-        'SIM_ERR_BUS_BAD_SPEC',
-        `a bus needs { name } with letters, digits, '.', '_' or '-', got ${show(type)}`,
-      );
-    }
-    if (this.busesByName.has(type.name)) {
-      throw new SimError('SIM_ERR_BUS_BAD_SPEC', `bus '${type.name}' is already registered; pick another name`);
-    }
-    for (const key of ['match', 'probe', 'remove'] as const) {
-      if (type[key] !== undefined && typeof type[key] !== 'function') {
-        throw new SimError(
-          'SIM_ERR_BUS_BAD_SPEC',
-          `bus '${type.name}': ${key} must be a function, got ${show(type[key])}`,
-        );
-      }
-    }
-    const bus = this.addBus(customBusOps(this, type));
-    this.journalUndo(() => {
-      if (this.busesByName.get(bus.name) !== bus) return;
-      this.busesByName.delete(bus.name);
-      this.forgetChain(bus.notifier);
-    });
-    return bus;
+    return this.driverModel.busRegister(type);
   }
 
   device(name: string, bus?: string): Device | undefined {
-    checkString(name, 'kernel.device()', 'the device name', "'0000:01:00.0'");
-    if (bus !== undefined) return this.busOrThrow(bus, 'kernel.device()').devicesByName.get(name);
-    for (const b of this.busesByName.values()) {
-      const dev = b.devicesByName.get(name);
-      if (dev !== undefined) return dev;
-    }
-    return undefined;
+    return this.driverModel.device(name, bus);
   }
 
   /** A device by name for an API call; a SimError naming the fix when there is none. */
   deviceOrThrow(name: unknown, bus: string | undefined, who: string): DeviceImpl {
-    const dev = typeof name === 'string' ? (this.device(name, bus) as DeviceImpl | undefined) : undefined;
-    if (dev === undefined) {
-      throw new SimError(
-        'SIM_ERR_DEVICE_UNKNOWN',
-        `${who}: no device named ${show(name)}${bus === undefined ? '' : ` on bus '${bus}'`}; registered devices: ${this.deviceNames()}`,
-      );
-    }
-    return dev;
-  }
-
-  private deviceNames(): string {
-    const names = this.devices().map((d) => d.name);
-    return names.length === 0 ? 'none' : names.length > 12 ? `${names.slice(0, 12).join(', ')}, ...` : names.join(', ');
+    return this.driverModel.deviceOrThrow(name, bus, who);
   }
 
   devices(): Device[] {
-    const out: Device[] = [];
-    for (const b of this.busesByName.values()) out.push(...b.devicesByName.values());
-    return out;
+    return this.driverModel.devices();
   }
 
   driver(name: string, bus: string): Driver | undefined {
-    checkString(name, 'kernel.driver()', 'the driver name', "'nouveau'");
-    return this.busOrThrow(bus, 'kernel.driver()').driversByName.get(name);
+    return this.driverModel.driver(name, bus);
   }
 
   /** True when some device is bound to a driver of this name (on any bus). */
   isDriverBound(name: string): boolean {
-    for (const b of this.busesByName.values()) {
-      const drv = b.driversByName.get(name);
-      if (drv !== undefined && drv.devices_.size > 0) return true;
-    }
-    return false;
+    return this.driverModel.isDriverBound(name);
   }
 
   addDevice(spec: DeviceSpec): number | null {
-    this.checkUsable();
-    if (typeof spec !== 'object' || spec === null) {
-      throw new SimError(
-        'SIM_ERR_DEVICE_BAD_SPEC',
-        `addDevice() takes a device spec such as { bus: 'pci', address, vendor, device }, got ${show(spec)}`,
-      );
-    }
-    const bus = this.busOrThrow(spec.bus, 'addDevice()');
-    const run = bus.ops.prepareAdd(spec);
-    return this.op('device_add', describeSpec(spec), run);
+    return this.driverModel.addDevice(spec);
   }
 
   removeDevice(name: string, bus?: string): number | null {
-    this.checkUsable();
-    const dev = this.deviceOrThrow(name, bus, 'removeDevice()');
-    return this.op('device_unregister', dev.name, () => {
-      if (!dev.isRegistered) return 0;
-      if (dev.bus.ops.removeDevice !== undefined) return dev.bus.ops.removeDevice(dev);
-      this.unregisterTree(dev);
-      return 0;
-    });
+    return this.driverModel.removeDevice(name, bus);
   }
 
   /** Undoes a device_add() of a failed plugin setup: the device goes as removeDevice() would take it. */
   undoAdd(dev: DeviceImpl): void {
-    if (dev.isRegistered && dev.bus.devicesByName.get(dev.name) === dev) this.removeDevice(dev.name, dev.bus.name);
+    this.driverModel.undoAdd(dev);
   }
 
   /** Models device_unregister() of a device and, first, the devices below it (last added first). */
   unregisterTree(dev: DeviceImpl): void {
-    if (dev.children !== null) {
-      const kids = [...dev.children.values()].reverse();
-      for (const child of kids) if (child.isRegistered) this.unregisterTree(child);
-    }
-    deviceDel(this, dev);
+    this.driverModel.unregisterTree(dev);
   }
 
   registerDriver(spec: DriverSpec): number | null {
-    this.checkUsable();
-    const drv = makeDriver(this, spec);
-    const ret = this.op('driver_register', `${drv.bus.name}/${drv.name}`, () => {
-      const ret = driverRegister(this, drv);
-      if (this.tracing)
-        this.tracer.emit({ type: 'driver', what: 'register', driver: drv.name, bus: drv.bus.name, ret });
-      return ret;
-    });
-    if (ret === 0) {
-      this.journalUndo(() => {
-        if (drv.registered && drv.bus.driversByName.get(drv.name) === drv)
-          this.unregisterDriver(drv.name, drv.bus.name);
-      });
-    }
-    return ret;
+    return this.driverModel.registerDriver(spec);
   }
 
   unregisterDriver(name: string, bus: string): number | null {
-    this.checkUsable();
-    const b = this.busOrThrow(bus, 'unregisterDriver()');
-    const drv = b.driversByName.get(name);
-    if (drv === undefined) {
-      throw new SimError(
-        'SIM_ERR_DRIVER_UNKNOWN',
-        `unregisterDriver(): no driver ${show(name)} on bus '${bus}'; registered: ${[...b.driversByName.keys()].join(', ') || 'none'}`,
-      );
-    }
-    const dynids = [...drv.dynids_];
-    const ret = this.op('driver_unregister', `${bus}/${name}`, () => {
-      driverUnregister(this, drv);
-      b.ops.driverUnregistered?.(drv);
-      if (this.tracing) this.tracer.emit({ type: 'driver', what: 'unregister', driver: drv.name, bus, ret: 0 });
-      return 0;
-    });
-    if (ret === 0) {
-      // Undone by registering the same driver again, with the dynamic ids it had.
-      this.journalUndo(() => {
-        if (drv.registered || b.driversByName.has(name)) return;
-        this.op('driver_register', `${bus}/${name}`, () => {
-          drv.dynids_.push(...dynids);
-          return driverRegister(this, drv);
-        });
-      });
-    }
-    return ret;
+    return this.driverModel.unregisterDriver(name, bus);
   }
 
   // --- operations ------------------------------------------------------------------------------------------
@@ -936,8 +819,4 @@ export class KernelImpl implements Kernel {
       },
     };
   }
-}
-
-function describeSpec(spec: DeviceSpec): string {
-  return 'address' in spec ? String(spec.address) : String(spec.name);
 }
