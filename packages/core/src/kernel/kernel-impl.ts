@@ -7,7 +7,7 @@ import { i2cBusOps } from '../bus/i2c.ts';
 import { pciBusOps } from '../bus/pci.ts';
 import { platformBusOps } from '../bus/platform.ts';
 import type { BusNotifyTable } from '../constants/bus-notify.ts';
-import { EDEADLK, ENOENT } from '../constants/errno.ts';
+import { EDEADLK } from '../constants/errno.ts';
 import { checkFunction, checkString } from '../errors/check.ts';
 import { describeThrown, SimError, show } from '../errors/sim-error.ts';
 import { Devfs } from '../fs/devfs.ts';
@@ -21,6 +21,7 @@ import type { ChainKind, Splat } from '../notifier/notifier-block.ts';
 import { Deadlock, KernelOops, type Oops } from './bug.ts';
 import { ChainRegistry } from './chains.ts';
 import { DriverModel } from './driver-model.ts';
+import { type ProbeFaultEntry, ProbeFaults } from './faults.ts';
 import type {
   BusTypeSpec,
   DevfsApi,
@@ -36,7 +37,7 @@ import { KernelLog } from './log.ts';
 import { OopsRecorder } from './oops.ts';
 import { resolveKernelOptions } from './options.ts';
 import { PluginHost } from './plugin-host.ts';
-import { KERN_ERR, KERN_INFO, type LogLevel } from './printk.ts';
+import { KERN_ERR, type LogLevel } from './printk.ts';
 import { type FlagDef, type Profile, type ProfileDef, resolveProfile, STOP_BIND_ON_NOTIFY_BAD } from './profile.ts';
 import type { NotifyOutcome } from './trace.ts';
 import { type Trace, Tracer } from './tracer.ts';
@@ -47,13 +48,6 @@ export interface WorkItem {
   readonly name: string;
   readonly fn: () => void;
   queued: boolean;
-}
-
-/** A probe fault in place: `at` is the probe call that fails (null: every call). */
-export interface ProbeFaultEntry {
-  readonly driver: DriverImpl;
-  readonly errno: number;
-  readonly at: number | null;
 }
 
 /** A prepared operation: validated, ready to run inside the kernel. */
@@ -622,9 +616,14 @@ export class KernelImpl implements Kernel {
 
   // --- fault injection -------------------------------------------------------------------------------------
 
-  /** Probe faults in place (null when none, so the bind path checks one field). */
-  probeFaults: ProbeFaultEntry[] | null = null;
+  /** Probe faults in place. */
+  readonly faults: ProbeFaults = new ProbeFaults(this);
   readonly inject: Injector = createInjector(this);
+
+  /** Probe faults in place (null when none, so the bind path checks one field). */
+  get probeFaults(): ProbeFaultEntry[] | null {
+    return this.faults.list;
+  }
 
   /** kernel.inject.sysfs(): a fault asked before each sysfs creation; returns its removal. */
   addSysfsCreateFault(fault: (path: string) => number): () => number {
@@ -632,27 +631,12 @@ export class KernelImpl implements Kernel {
   }
 
   addProbeFault(fault: ProbeFaultEntry): () => number {
-    this.probeFaults = [...(this.probeFaults ?? []), fault];
-    return () => {
-      const rest = (this.probeFaults ?? []).filter((f) => f !== fault);
-      const removed = rest.length !== (this.probeFaults?.length ?? 0);
-      this.probeFaults = rest.length === 0 ? null : rest;
-      return removed ? 0 : -ENOENT;
-    };
+    return this.faults.add(fault);
   }
 
   /** The injected return of this probe call, or null to run the probe (the call is already counted). */
   probeFault(drv: DriverImpl, dev: DeviceImpl): number | null {
-    for (const f of this.probeFaults ?? []) {
-      if (f.driver !== drv || (f.at !== null && f.at !== drv.probeCalls)) continue;
-      this.printk(
-        KERN_INFO,
-        `FAULT_INJECTION: forcing a failure: probe of ${dev.name} by ${drv.name} returns ${f.errno}`,
-      );
-      if (this.tracer.enabled) this.tracer.emit({ type: 'probe', device: dev.name, driver: drv.name, ret: f.errno });
-      return f.errno;
-    }
-    return null;
+    return this.faults.check(drv, dev);
   }
 
   /** Names of the chains this kernel made (bus chains, plugins' chains). */
