@@ -1,5 +1,5 @@
 import type { Bus, BusImpl, BusOps } from '../base/bus.ts';
-import { DeviceContainer } from '../base/core.ts';
+import type { DeviceContainer } from '../base/core.ts';
 import { type DeferredWatch, deferredProbeWorkFunc } from '../base/dd.ts';
 import type { Device, DeviceImpl } from '../base/device.ts';
 import type { Driver, DriverImpl, DriverSpec } from '../base/driver.ts';
@@ -11,9 +11,6 @@ import { EDEADLK } from '../constants/errno.ts';
 import { checkFunction, checkString } from '../errors/check.ts';
 import { describeThrown, SimError, show } from '../errors/sim-error.ts';
 import { Devfs } from '../fs/devfs.ts';
-import { type KernfsNode, StaticDir, ViewDir } from '../fs/kernfs.ts';
-import { moduleDir } from '../fs/module-dir.ts';
-import { Sysfs } from '../fs/sysfs.ts';
 import { createInjector, type Injector } from '../inject/inject.ts';
 import type { NotifierHead } from '../notifier/chain.ts';
 import type { ChainByKind } from '../notifier/create.ts';
@@ -39,6 +36,7 @@ import { resolveKernelOptions } from './options.ts';
 import { PluginHost } from './plugin-host.ts';
 import { KERN_ERR, type LogLevel } from './printk.ts';
 import { type FlagDef, type Profile, type ProfileDef, resolveProfile, STOP_BIND_ON_NOTIFY_BAD } from './profile.ts';
+import { SysfsRoot } from './sysfs-root.ts';
 import type { NotifyOutcome } from './trace.ts';
 import { type Trace, Tracer } from './tracer.ts';
 import { type KernelVersion, kernelVersion } from './versions.ts';
@@ -114,16 +112,12 @@ export class KernelImpl implements Kernel {
     queued: false,
   };
 
-  private readonly sysfsImpl: Sysfs;
+  /** The /sys tree and the sysfs API. */
+  readonly sysRoot: SysfsRoot;
   readonly sysfs: SysfsApi;
   private readonly devfs: Devfs;
   readonly dev: DevfsApi;
   readonly dmesg: Dmesg;
-  private readonly containers = new Map<string, DeviceContainer>();
-  /** Devices directly under /sys/devices. */
-  readonly topContainer: DeviceContainer;
-  readonly sysClass = new StaticDir();
-  readonly sysKernel = new StaticDir();
 
   constructor(options?: KernelOptions) {
     const o = resolveKernelOptions(options);
@@ -146,9 +140,8 @@ export class KernelImpl implements Kernel {
       (on) => this.toggleChainObservers(on),
       (undo) => this.journalUndo(undo),
     );
-    this.topContainer = new DeviceContainer(this);
-    this.sysfsImpl = new Sysfs(this.buildSysRoot(), (message) => this.warn('fs/sysfs/dir.c', message));
-    this.sysfs = this.makeSysfsApi();
+    this.sysRoot = new SysfsRoot(this);
+    this.sysfs = this.sysRoot.api;
     this.devfs = new Devfs(this);
     this.dev = this.devfs;
     this.dmesg = this.log.dmesg;
@@ -627,7 +620,7 @@ export class KernelImpl implements Kernel {
 
   /** kernel.inject.sysfs(): a fault asked before each sysfs creation; returns its removal. */
   addSysfsCreateFault(fault: (path: string) => number): () => number {
-    return this.sysfsImpl.addCreateFault(fault);
+    return this.sysRoot.fs.addCreateFault(fault);
   }
 
   addProbeFault(fault: ProbeFaultEntry): () => number {
@@ -696,111 +689,6 @@ export class KernelImpl implements Kernel {
 
   /** The directory under /sys/devices that holds devices without a parent of their own (e.g. 'platform'). */
   container(name: string | null): DeviceContainer {
-    if (name === null) return this.topContainer;
-    let c = this.containers.get(name);
-    if (c === undefined) {
-      c = new DeviceContainer(this);
-      this.containers.set(name, c);
-    }
-    return c;
-  }
-
-  private buildSysRoot(): StaticDir {
-    const root = new StaticDir();
-    const containers = this.containers;
-    const top = this.topContainer;
-    root.set(
-      'bus',
-      new ViewDir(() => ({}), null, {
-        lookup: (name) => this.busesByName.get(name)?.sysfsDir(),
-        list: () => [...this.busesByName.keys()],
-      }),
-    );
-    root.set(
-      'devices',
-      new ViewDir(
-        () => {
-          const own: Record<string, KernfsNode> = {};
-          for (const [name, c] of containers) own[name] = c.dir;
-          return own;
-        },
-        top,
-        { lookup: (name) => top.dir.lookup(name), list: () => top.dir.list() },
-      ),
-    );
-    root.set('class', this.sysClass);
-    root.set('kernel', this.sysKernel);
-    root.set(
-      'module',
-      moduleDir(() => this.busesByName.values()),
-    );
-    return root;
-  }
-
-  /** A sysfs entry made: its removal is the undo. */
-  private journaledAdd(path: string, ret: number): number {
-    if (ret === 0) this.journalUndo(() => this.sysfsImpl.remove(path));
-    return ret;
-  }
-
-  private makeSysfsApi(): SysfsApi {
-    const fs = this.sysfsImpl;
-    return {
-      read: (path) => {
-        const ret = fs.read(path);
-        if (this.tracer.enabled)
-          this.tracer.emit({
-            type: 'sysfs',
-            what: 'read',
-            path,
-            text: typeof ret === 'string' ? ret : '',
-            ret: typeof ret === 'string' ? ret.length : ret,
-          });
-        return ret;
-      },
-      write: (path, text) => {
-        if (typeof text !== 'string') {
-          throw new SimError(
-            'SIM_ERR_SYSFS_BAD_TEXT',
-            `sysfs write to ${show(path)} needs a string, got ${show(text)}`,
-          );
-        }
-        // The path is checked before the operation runs: misuse must not reach the kernel (and kill it).
-        if (typeof path !== 'string' || !path.startsWith('/')) {
-          throw new SimError(
-            'SIM_ERR_SYSFS_BAD_PATH',
-            `sysfs paths are absolute, got ${show(path)}; write one such as '/sys/bus/pci/drivers_probe'`,
-          );
-        }
-        const ret = this.op('write', String(path), () => fs.write(path, text));
-        if (this.tracer.enabled) this.tracer.emit({ type: 'sysfs', what: 'write', path, text, ret });
-        return ret;
-      },
-      readBytes: (path) => fs.readBytes(path),
-      readlink: (path) => fs.readlink(path),
-      realpath: (path) => fs.realpath(path),
-      list: (path) => fs.list(path),
-      stat: (path) => fs.stat(path),
-      exists: (path) => fs.exists(path),
-      createDir: (path) => {
-        this.checkUsable();
-        return this.journaledAdd(path, fs.createDir(path));
-      },
-      createFile: (path, file) => {
-        this.checkUsable();
-        return this.journaledAdd(path, fs.createFile(path, file));
-      },
-      createLink: (path, target) => {
-        this.checkUsable();
-        return this.journaledAdd(path, fs.createLink(path, target));
-      },
-      remove: (path) => {
-        this.checkUsable();
-        const taken = fs.detach(path);
-        if (typeof taken === 'number') return taken;
-        this.journalUndo(() => fs.attach(path, taken));
-        return 0;
-      },
-    };
+    return this.sysRoot.container(name);
   }
 }
