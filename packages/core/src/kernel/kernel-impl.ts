@@ -74,17 +74,16 @@ export class KernelImpl implements Kernel {
   readonly driverModel: DriverModel = new DriverModel(this);
   /** The registered buses by name (the driver model's map). */
   readonly busesByName: Map<string, BusImpl> = this.driverModel.busesByName;
-  /** The kernel log (printk, WARN, dmesg). */
-  readonly log: KernelLog;
-  private clock = 0;
-  /** The simulated call path, outermost first. */
-  readonly stack: string[] = [];
   /** The oops record, and whether the kernel may still run. */
   readonly oopsRecorder: OopsRecorder = new OopsRecorder(this);
   /** The oops record once the kernel died, else null. */
   private get oopsRecord(): Oops | null {
     return this.oopsRecorder.record;
   }
+  readonly log: KernelLog;
+  private clock = 0;
+  /** The simulated call path, outermost first. */
+  readonly stack: string[] = [];
   private opDepth = 0;
   /** For each operation on the stack: where its frame is, and its detail (the path written, the device added). */
   private readonly opFrames: number[] = [];
