@@ -148,10 +148,15 @@ export class KernelLog {
   }
 }
 
+/** True for what a device argument must be (kernel.device(name) gives one). */
+export function isDevice(dev: unknown): boolean {
+  const d = dev as { name?: unknown; bus?: unknown } | null;
+  return typeof dev === 'object' && dev !== null && typeof d!.name === 'string' && typeof d!.bus === 'object';
+}
+
 /** A device argument (kernel.device(name) gives one). */
 function checkDevice(dev: unknown, who: string): void {
-  const d = dev as { name?: unknown; bus?: unknown } | null;
-  if (typeof dev !== 'object' || dev === null || typeof d!.name !== 'string' || typeof d!.bus !== 'object') {
+  if (!isDevice(dev)) {
     throw new SimError(
       'SIM_ERR_KERNEL_BAD_ARGUMENT',
       `${who}: the device must be a device (kernel.device(name)), got ${show(dev)}`,
