@@ -54,7 +54,12 @@ export type Prepared = () => number;
 const NS_PER_MS = 1_000_000;
 const MAX_WORK_ITEMS = 10_000_000;
 
-/** The simulated kernel. See `Kernel` for the public surface; the rest is for the driver-core modules. */
+/**
+ * The simulated kernel. See `Kernel` for the public surface; the rest is for the driver-core modules. It is the
+ * composition of the modules that model each concern (the log, the oops, the chain list, the plugin host, the
+ * driver model, probe faults, the sysfs root: docs/decisions/2026-12-02-kernel-object-split.md), whose methods it
+ * keeps as delegations; the operation boundary, the call path, the work queue and the device locks are its own.
+ */
 export class KernelImpl implements Kernel {
   readonly profile: Profile;
   readonly version: KernelVersion;
