@@ -1,27 +1,24 @@
-import type { Bus, BusOps } from '../base/bus.ts';
-import { BusImpl } from '../base/bus.ts';
-import { DeviceContainer, deviceDel } from '../base/core.ts';
+import type { Bus, BusImpl, BusOps } from '../base/bus.ts';
+import type { DeviceContainer } from '../base/core.ts';
 import { type DeferredWatch, deferredProbeWorkFunc } from '../base/dd.ts';
 import type { Device, DeviceImpl } from '../base/device.ts';
 import type { Driver, DriverImpl, DriverSpec } from '../base/driver.ts';
-import { driverRegister, driverUnregister, makeDriver } from '../base/driver.ts';
-import { customBusOps } from '../bus/generic.ts';
 import { i2cBusOps } from '../bus/i2c.ts';
 import { pciBusOps } from '../bus/pci.ts';
 import { platformBusOps } from '../bus/platform.ts';
 import type { BusNotifyTable } from '../constants/bus-notify.ts';
-import { EDEADLK, ENOENT } from '../constants/errno.ts';
-import { checkFunction, checkInteger, checkOptions, checkString } from '../errors/check.ts';
+import { EDEADLK } from '../constants/errno.ts';
+import { checkFunction, checkInteger, checkString } from '../errors/check.ts';
 import { describeThrown, SimError, show } from '../errors/sim-error.ts';
 import { Devfs } from '../fs/devfs.ts';
-import { type KernfsNode, StaticDir, ViewDir } from '../fs/kernfs.ts';
-import { moduleDir } from '../fs/module-dir.ts';
-import { Sysfs } from '../fs/sysfs.ts';
 import { createInjector, type Injector } from '../inject/inject.ts';
-import { type NotifierHead, REFUSE } from '../notifier/chain.ts';
-import { type ChainByKind, createNotifierChain } from '../notifier/create.ts';
-import type { ChainKind, NotifierBlock, Splat } from '../notifier/notifier-block.ts';
+import type { NotifierHead } from '../notifier/chain.ts';
+import type { ChainByKind } from '../notifier/create.ts';
+import type { ChainKind, Splat } from '../notifier/notifier-block.ts';
 import { Deadlock, KernelOops, type Oops } from './bug.ts';
+import { ChainRegistry } from './chains.ts';
+import { DriverModel } from './driver-model.ts';
+import { type ProbeFaultEntry, ProbeFaults } from './faults.ts';
 import type {
   BusTypeSpec,
   DevfsApi,
@@ -33,27 +30,12 @@ import type {
   Plugin,
   SysfsApi,
 } from './kernel.ts';
+import { isDevice, KernelLog } from './log.ts';
+import { OopsRecorder } from './oops.ts';
 import { resolveKernelOptions } from './options.ts';
-import {
-  formatRecord,
-  KERN_CRIT,
-  KERN_DEBUG,
-  KERN_ERR,
-  KERN_INFO,
-  KERN_WARNING,
-  LogBuffer,
-  type LogLevel,
-  type LogRecord,
-} from './printk.ts';
-import {
-  CORE_FLAGS,
-  CORE_PROFILES,
-  type FlagDef,
-  type Profile,
-  type ProfileDef,
-  resolveProfile,
-  STOP_BIND_ON_NOTIFY_BAD,
-} from './profile.ts';
+import { PluginHost } from './plugin-host.ts';
+import { KERN_ERR, type LogLevel } from './printk.ts';
+import { type FlagDef, type Profile, type ProfileDef, resolveProfile, STOP_BIND_ON_NOTIFY_BAD } from './profile.ts';
 import {
   asSleepable,
   type BlockYield,
@@ -69,17 +51,12 @@ import {
   type TaskRunResult,
   YIELD_BLOCK,
 } from './sched.ts';
+import { SysfsRoot } from './sysfs-root.ts';
 import { type RunTasksOptions, runTasks, type TaskRunReport, type TaskSpec } from './tasks.ts';
 import type { NotifyOutcome } from './trace.ts';
 import { type Trace, Tracer } from './tracer.ts';
-import { BUS_NOTIFY_VOID_EFFECT, type KernelVersion, kernelVersion } from './versions.ts';
+import { type KernelVersion, kernelVersion } from './versions.ts';
 import { deviceLockWaiter, msleep, waitEventTimeout } from './wait.ts';
-
-interface ChainEntry {
-  chain: NotifierHead<unknown>;
-  namer: (action: number) => string;
-  undo: (() => void) | null;
-}
 
 /** A work item (struct work_struct): queued at most once at a time. */
 export interface WorkItem {
@@ -90,31 +67,18 @@ export interface WorkItem {
   readonly idle?: () => boolean;
 }
 
-/** A probe fault in place: `at` is the probe call that fails (null: every call). */
-export interface ProbeFaultEntry {
-  readonly driver: DriverImpl;
-  readonly errno: number;
-  readonly at: number | null;
-}
-
-interface PluginEntry {
-  plugin: Plugin;
-  teardown: (() => void) | null;
-}
-
 /** A prepared operation: validated, ready to run inside the kernel (a sleepable path for one that may sleep). */
 export type Prepared = () => number | Sleepable<number>;
 
 const NS_PER_MS = 1_000_000;
-const NS_PER_PRINTK = 1_000;
 const MAX_WORK_ITEMS = 10_000_000;
 
-function deviceNameOf(data: unknown): string | null {
-  if (typeof data === 'object' && data !== null && 'name' in data && typeof data.name === 'string') return data.name;
-  return null;
-}
-
-/** The simulated kernel. See `Kernel` for the public surface; the rest is for the driver-core modules. */
+/**
+ * The simulated kernel. See `Kernel` for the public surface; the rest is for the driver-core modules. It is the
+ * composition of the modules that model each concern (the log, the oops, the chain list, the plugin host, the
+ * driver model, probe faults, the sysfs root: docs/decisions/2026-12-02-kernel-object-split.md), whose methods it
+ * keeps as delegations; the operation boundary, the call path, the work queue and the device locks are its own.
+ */
 export class KernelImpl implements Kernel {
   readonly profile: Profile;
   readonly version: KernelVersion;
@@ -126,18 +90,24 @@ export class KernelImpl implements Kernel {
   /** Core's seed flag, read on every bind. */
   readonly stopBindOnNotifyBad: boolean;
 
-  private readonly flagDefs: FlagDef[] = [...CORE_FLAGS];
-  private readonly profileDefs: ProfileDef[] = [...CORE_PROFILES];
+  /** The plugins in use, and the flags and profiles they declare. */
+  readonly pluginHost: PluginHost = new PluginHost(this);
   private readonly activeFlags: Set<string>;
-  private readonly pluginEntries: PluginEntry[] = [];
 
-  readonly busesByName = new Map<string, BusImpl>();
-  readonly log: LogBuffer;
+  /** The buses, devices and drivers. */
+  readonly driverModel: DriverModel = new DriverModel(this);
+  /** The registered buses by name (the driver model's map). */
+  readonly busesByName: Map<string, BusImpl> = this.driverModel.busesByName;
+  /** The oops record, and whether the kernel may still run. */
+  readonly oopsRecorder: OopsRecorder = new OopsRecorder(this);
+  /** The oops record once the kernel died, else null. */
+  private get oopsRecord(): Oops | null {
+    return this.oopsRecorder.record;
+  }
+  readonly log: KernelLog;
   private clock = 0;
   /** The running task's simulated call path, outermost first (swapped with the task, see switchTo()). */
   stack: string[];
-  private oopsRecord: Oops | null = null;
-  private closedFlag = false;
   private opDepth = 0;
   /** For each operation on the stack: where its frame is, and its detail (the path written, the device added). */
   private opFrames: number[];
@@ -152,12 +122,8 @@ export class KernelImpl implements Kernel {
   get trace(): Trace {
     return this.tracer;
   }
-  /** The chains this kernel made, in creation order (a Map: a million IOMMU groups come and go). */
-  private readonly chains_ = new Map<object, ChainEntry>();
-  /** Who is calling the chain being called (for the trace). */
-  private caller: string | null = null;
-  /** Each chain's frame in the call path, made once. */
-  private readonly chainFrames = new WeakMap<object, string>();
+  /** The notifier chains this kernel made, and how it calls them. */
+  readonly chainRegistry: ChainRegistry;
 
   readonly deferredPending = new Set<DeviceImpl>();
   readonly deferredActive = new Set<DeviceImpl>();
@@ -174,44 +140,31 @@ export class KernelImpl implements Kernel {
     idle: () => this.deferredActive.size === 0,
   };
 
-  private readonly sysfsImpl: Sysfs;
+  /** The /sys tree and the sysfs API. */
+  readonly sysRoot: SysfsRoot;
   readonly sysfs: SysfsApi;
   readonly devfsImpl: Devfs;
   readonly dev: DevfsApi;
   readonly dmesg: Dmesg;
-  private readonly containers = new Map<string, DeviceContainer>();
-  /** Devices directly under /sys/devices. */
-  readonly topContainer: DeviceContainer;
-  /** createKernel({ compileChains }): false keeps every chain on the interpreted walk (no generated code). */
-  private readonly compileChains: boolean;
-  readonly sysClass = new StaticDir();
-  readonly sysKernel = new StaticDir();
 
   constructor(options?: KernelOptions) {
     const o = resolveKernelOptions(options);
     const plugins = o.plugins;
     this.dynamicDebug = o.dynamicDebug;
-    this.compileChains = o.compileChains;
+    this.chainRegistry = new ChainRegistry(this, o.compileChains);
     this.dbg = this.dynamicDebug;
     this.sched = new Scheduler(this.schedHost());
     this.running = this.sched.init;
     this.stack = this.running.stack;
     this.opFrames = this.running.opFrames;
     this.opDetails = this.running.opDetails;
-    this.log = new LogBuffer(o.logRecords);
+    this.log = new KernelLog(this, o.logRecords);
     this.machine = o.machine;
-    // Each plugin against those before it in the list (by position: the same object twice is a duplicate too).
-    for (let i = 0; i < plugins.length; i++) {
-      this.checkPlugin(
-        plugins[i]!,
-        plugins.slice(0, i).map((q) => q.name),
-      );
-    }
-    for (const p of plugins) this.learn(p);
-    this.profile = resolveProfile(o.profile, this.profileDefs, this.flagDefs);
+    this.pluginHost.admit(plugins);
+    this.profile = resolveProfile(o.profile, this.pluginHost.profileDefs, this.pluginHost.flagDefs);
     this.version = kernelVersion(this.profile.base);
     this.busEvents = this.version.busEvents;
-    for (const p of plugins) this.checkSupported(p);
+    for (const p of plugins) this.pluginHost.checkSupported(p);
     this.activeFlags = new Set(this.profile.flags);
     this.stopBindOnNotifyBad = this.activeFlags.has(STOP_BIND_ON_NOTIFY_BAD);
 
@@ -220,29 +173,11 @@ export class KernelImpl implements Kernel {
       (on) => this.toggleChainObservers(on),
       (undo) => this.journalUndo(undo),
     );
-    this.topContainer = new DeviceContainer(this);
-    this.sysfsImpl = new Sysfs(this.buildSysRoot(), (message) => this.warn('fs/sysfs/dir.c', message));
-    this.sysfs = this.makeSysfsApi();
+    this.sysRoot = new SysfsRoot(this);
+    this.sysfs = this.sysRoot.api;
     this.devfsImpl = new Devfs(this);
     this.dev = this.devfsImpl;
-    this.dmesg = {
-      records: (o) => this.log.records(dmesgLevel(o, 'dmesg.records()')),
-      lines: (o) => {
-        const level = dmesgLevel(o, 'dmesg.lines()');
-        const timestamps = o?.timestamps ?? true;
-        if (typeof timestamps !== 'boolean') {
-          throw new SimError(
-            'SIM_ERR_KERNEL_BAD_ARGUMENT',
-            `dmesg.lines(): timestamps must be true or false, got ${show(timestamps)}`,
-          );
-        }
-        return this.log.records(level).map((r) => (timestamps ? formatRecord(r) : r.text));
-      },
-      clear: () => {
-        this.checkUsable();
-        this.log.clear();
-      },
-    };
+    this.dmesg = this.log.dmesg;
 
     for (const ops of [platformBusOps(this), pciBusOps(this), i2cBusOps(this)]) this.addBus(ops);
     // The caller's listener hears the plugins' setups too.
@@ -251,7 +186,7 @@ export class KernelImpl implements Kernel {
     // is never handed out. Their teardowns' own failures give way to the setup's error.
     for (const p of plugins) {
       try {
-        this.setupJournaled(p);
+        this.pluginHost.setupJournaled(p);
       } catch (e) {
         try {
           this.close();
@@ -266,456 +201,156 @@ export class KernelImpl implements Kernel {
   // --- profile and plugins ---------------------------------------------------------------------------------
 
   hasFlag(flag: string): boolean {
-    if (!this.flagDefs.some((f) => f.name === flag)) {
+    const flagDefs = this.pluginHost.flagDefs;
+    if (!flagDefs.some((f) => f.name === flag)) {
       throw new SimError(
         'SIM_ERR_PROFILE_UNKNOWN_FLAG',
-        `unknown flag ${show(flag)}; known flags: ${this.flagDefs.map((f) => f.name).join(', ')}`,
+        `unknown flag ${show(flag)}; known flags: ${flagDefs.map((f) => f.name).join(', ')}`,
       );
     }
     return this.activeFlags.has(flag);
   }
 
   knownFlags(): FlagDef[] {
-    return [...this.flagDefs];
+    return [...this.pluginHost.flagDefs];
   }
 
   knownProfiles(): ProfileDef[] {
-    return [...this.profileDefs];
+    return [...this.pluginHost.profileDefs];
   }
 
   use(plugin: Plugin): Kernel {
     this.checkUsable();
-    this.checkPlugin(
-      plugin,
-      this.pluginEntries.map((e) => e.plugin.name),
-    );
-    // A setup that throws leaves the kernel as it was: what it registered through the kernel API undone in
-    // reverse, the plugin not in use, its flags and profiles unlearned (docs/decisions/2026-12-02-transactional-use.md).
-    this.checkSupported(plugin);
-    const flagCount = this.flagDefs.length;
-    const profileCount = this.profileDefs.length;
-    try {
-      this.learn(plugin);
-      this.setupJournaled(plugin);
-    } catch (e) {
-      this.flagDefs.length = flagCount;
-      this.profileDefs.length = profileCount;
-      throw e;
-    }
+    this.pluginHost.use(plugin);
     return this;
   }
 
   plugins(): string[] {
-    return this.pluginEntries.map((e) => e.plugin.name);
+    return this.pluginHost.names();
   }
 
   close(): void {
-    if (this.closedFlag || this.closing) return;
+    if (this.oopsRecorder.closed || this.closing) return;
     // Teardowns run on a live kernel (they may unregister drivers, which is an operation), last plugin first; a
     // dead kernel has nothing left to tear down. A teardown that throws does not stop the others.
     this.closing = true;
-    let failure: unknown = null;
-    if (this.oopsRecord === null) {
-      for (const e of [...this.pluginEntries].reverse()) {
-        try {
-          e.teardown?.();
-        } catch (err) {
-          failure ??= err;
-        }
-      }
-    }
-    this.closedFlag = true;
-    this.refuseChains();
+    const failure = this.oopsRecord === null ? this.pluginHost.teardown() : null;
+    this.oopsRecorder.markClosed();
     if (failure !== null) throw failure;
   }
 
   private closing = false;
 
-  private checkPlugin(plugin: Plugin, inUse: readonly string[]): void {
-    if (typeof plugin !== 'object' || plugin === null || typeof plugin.name !== 'string' || plugin.name === '') {
-      throw new SimError(
-        'SIM_ERR_PLUGIN_BAD',
-        `a plugin is an object { name, dependencies?, setup(kernel) }, got ${show(plugin)}; use a factory such as vfioPlugin()`,
-      );
-    }
-    const name = plugin.name;
-    if (typeof plugin.setup !== 'function') {
-      throw new SimError('SIM_ERR_PLUGIN_BAD', `plugin '${name}' has no setup(kernel) function`);
-    }
-    if (plugin.exercise !== undefined && typeof plugin.exercise !== 'function') {
-      throw new SimError(
-        'SIM_ERR_PLUGIN_BAD',
-        `plugin '${name}': exercise must be a function (kernel) => void or left out, got ${show(plugin.exercise)}`,
-      );
-    }
-    const deps = plugin.dependencies ?? [];
-    if (!Array.isArray(deps) || deps.some((d) => typeof d !== 'string' || d === '')) {
-      throw new SimError(
-        'SIM_ERR_PLUGIN_BAD',
-        `plugin '${name}': dependencies must be an array of plugin names such as ['iommu-group'], got ${show(plugin.dependencies)}`,
-      );
-    }
-    checkDefs(name, 'flags', plugin.flags, ['name', 'description', 'where'], '{ name, description, where }');
-    checkDefs(name, 'profiles', plugin.profiles, ['name', 'description'], '{ name, description, flags: [...] }');
-    for (const p of plugin.profiles ?? []) {
-      if (!Array.isArray(p.flags) || p.flags.some((f) => typeof f !== 'string')) {
-        throw new SimError(
-          'SIM_ERR_PLUGIN_BAD',
-          `plugin '${name}': profile '${p.name}' needs flags, an array of flag names, got ${show(p.flags)}`,
-        );
-      }
-    }
-    if (inUse.includes(name)) {
-      throw new SimError(
-        'SIM_ERR_PLUGIN_DUPLICATE',
-        `plugin '${name}' is already in use on this kernel; use each plugin once (plugins in use: ${inUse.join(', ')})`,
-      );
-    }
-    for (const dep of deps) {
-      if (!inUse.includes(dep)) {
-        throw new SimError(
-          'SIM_ERR_PLUGIN_DEPENDENCY',
-          `plugin '${name}' depends on plugin '${dep}', which is not in use; use '${dep}' before '${name}' (plugins in use: ${inUse.length > 0 ? inUse.join(', ') : 'none'})`,
-        );
-      }
-    }
-  }
-
-  /** Refuses a plugin that does not model this kernel's base (its own reason, which names the release). */
-  private checkSupported(plugin: Plugin): void {
-    const unsupported = plugin.unsupported;
-    if (typeof unsupported !== 'object' || unsupported === null) return;
-    const reason = unsupported[this.version.base];
-    if (reason === undefined) return;
-    throw new SimError(
-      'SIM_ERR_PLUGIN_UNSUPPORTED_KERNEL',
-      `plugin '${plugin.name}' does not run on Linux ${this.version.base} (profile '${this.profile.name}'): ${reason}; use a profile on base 4.12 (v4.12, v4.12+bind-veto, rfc-2017)`,
-    );
-  }
-
-  /** Learns a plugin's flags and profiles, all or none: a profile may name only known flags (core's, its own, ...). */
-  private learn(plugin: Plugin): void {
-    const flags = plugin.flags ?? [];
-    const profiles = plugin.profiles ?? [];
-    for (const f of flags) {
-      if (this.flagDefs.some((g) => g.name === f.name) || flags.filter((g) => g.name === f.name).length > 1) {
-        throw new SimError(
-          'SIM_ERR_PLUGIN_BAD',
-          `plugin '${plugin.name}' declares flag '${f.name}', which is already known`,
-        );
-      }
-    }
-    const known = [...this.flagDefs, ...flags].map((f) => f.name);
-    for (const p of profiles) {
-      if (this.profileDefs.some((q) => q.name === p.name) || profiles.filter((q) => q.name === p.name).length > 1) {
-        throw new SimError(
-          'SIM_ERR_PLUGIN_BAD',
-          `plugin '${plugin.name}' declares profile '${p.name}', which is already known`,
-        );
-      }
-      const unknown = p.flags.find((f) => !known.includes(f));
-      if (unknown !== undefined) {
-        throw new SimError(
-          'SIM_ERR_PLUGIN_BAD',
-          `plugin '${plugin.name}': profile '${p.name}' names flag ${show(unknown)}, which nobody defines; known flags: ${known.join(', ')} (declare it in the plugin's flags, or depend on the plugin that does)`,
-        );
-      }
-    }
-    this.flagDefs.push(...flags);
-    this.profileDefs.push(...profiles);
-  }
-
-  private setupPlugin(plugin: Plugin): void {
-    const entry: PluginEntry = { plugin, teardown: null };
-    this.pluginEntries.push(entry);
-    const teardown = plugin.setup(this);
-    entry.teardown = typeof teardown === 'function' ? teardown : null;
-  }
-
-  /** While a plugin's setup runs: the undo of each change it made through the kernel API, in order. */
-  private setupJournal: (() => void)[] | null = null;
-
   /** True while a plugin's setup runs (its changes are journaled). */
   get journaling(): boolean {
-    return this.setupJournal !== null;
+    return this.pluginHost.journaling;
   }
 
   /** Keeps the undo of a change a plugin's setup is making; nothing outside a setup. */
   journalUndo(undo: () => void): void {
-    if (this.setupJournal !== null) this.setupJournal.push(undo);
-  }
-
-  /**
-   * Runs a plugin's setup with a journal. If the setup throws, every change it made through the kernel API is
-   * undone, last first, the plugin (and any it used in turn) leaves the list, and the error goes on. A setup that
-   * succeeds inside another's hands its journal up, so the outer failure undoes it too.
-   */
-  private setupJournaled(plugin: Plugin): void {
-    const outer = this.setupJournal;
-    const journal: (() => void)[] = [];
-    const entries = this.pluginEntries.length;
-    this.setupJournal = journal;
-    try {
-      this.setupPlugin(plugin);
-    } catch (e) {
-      this.setupJournal = null;
-      this.rollBack(journal);
-      this.pluginEntries.length = entries;
-      this.setupJournal = outer;
-      throw e;
-    }
-    this.setupJournal = outer;
-    if (outer !== null) for (const undo of journal) outer.push(undo);
-  }
-
-  /** Runs undos last first; one that fails does not stop the others. A kernel that died runs nothing more. */
-  private rollBack(journal: readonly (() => void)[]): void {
-    for (let i = journal.length - 1; i >= 0; i--) {
-      if (this.unusable) return;
-      try {
-        journal[i]!();
-      } catch {
-        // undo what can be undone
-      }
-    }
+    this.pluginHost.journalUndo(undo);
   }
 
   // --- buses, devices, drivers -----------------------------------------------------------------------------
 
   /** Models bus_register(), drivers/base/bus.c. */
   addBus(ops: BusOps): BusImpl {
-    const bus = new BusImpl(this, ops);
-    this.busesByName.set(ops.name, bus);
-    return bus;
+    return this.driverModel.addBus(ops);
   }
 
   bus(name: string): Bus {
-    return this.busOrThrow(name, 'kernel.bus()');
+    return this.driverModel.busOrThrow(name, 'kernel.bus()');
   }
 
   busOrThrow(name: unknown, who: string): BusImpl {
-    const bus = typeof name === 'string' ? this.busesByName.get(name) : undefined;
-    if (bus === undefined) {
-      throw new SimError(
-        'SIM_ERR_BUS_UNKNOWN',
-        `${who}: no bus named ${show(name)}; known buses: ${[...this.busesByName.keys()].join(', ')} (add one with kernel.busRegister())`,
-      );
-    }
-    return bus;
+    return this.driverModel.busOrThrow(name, who);
   }
 
   buses(): Bus[] {
-    return [...this.busesByName.values()];
+    return this.driverModel.buses();
   }
 
   busRegister(type: BusTypeSpec): Bus {
-    this.checkUsable();
-    if (typeof type !== 'object' || type === null || typeof type.name !== 'string' || !/^[\w.-]+$/.test(type.name)) {
-      throw new SimError(
-        'SIM_ERR_BUS_BAD_SPEC',
-        `a bus needs { name } with letters, digits, '.', '_' or '-', got ${show(type)}`,
-      );
-    }
-    if (this.busesByName.has(type.name)) {
-      throw new SimError('SIM_ERR_BUS_BAD_SPEC', `bus '${type.name}' is already registered; pick another name`);
-    }
-    for (const key of ['match', 'probe', 'remove'] as const) {
-      if (type[key] !== undefined && typeof type[key] !== 'function') {
-        throw new SimError(
-          'SIM_ERR_BUS_BAD_SPEC',
-          `bus '${type.name}': ${key} must be a function, got ${show(type[key])}`,
-        );
-      }
-    }
-    const bus = this.addBus(customBusOps(this, type));
-    this.journalUndo(() => {
-      if (this.busesByName.get(bus.name) !== bus) return;
-      this.busesByName.delete(bus.name);
-      this.forgetChain(bus.notifier);
-    });
-    return bus;
+    return this.driverModel.busRegister(type);
   }
 
   device(name: string, bus?: string): Device | undefined {
-    checkString(name, 'kernel.device()', 'the device name', "'0000:01:00.0'");
-    if (bus !== undefined) return this.busOrThrow(bus, 'kernel.device()').devicesByName.get(name);
-    for (const b of this.busesByName.values()) {
-      const dev = b.devicesByName.get(name);
-      if (dev !== undefined) return dev;
-    }
-    return undefined;
+    return this.driverModel.device(name, bus);
   }
 
   /** A device by name for an API call; a SimError naming the fix when there is none. */
   deviceOrThrow(name: unknown, bus: string | undefined, who: string): DeviceImpl {
-    const dev = typeof name === 'string' ? (this.device(name, bus) as DeviceImpl | undefined) : undefined;
-    if (dev === undefined) {
-      throw new SimError(
-        'SIM_ERR_DEVICE_UNKNOWN',
-        `${who}: no device named ${show(name)}${bus === undefined ? '' : ` on bus '${bus}'`}; registered devices: ${this.deviceNames()}`,
-      );
-    }
-    return dev;
-  }
-
-  private deviceNames(): string {
-    const names = this.devices().map((d) => d.name);
-    return names.length === 0 ? 'none' : names.length > 12 ? `${names.slice(0, 12).join(', ')}, ...` : names.join(', ');
+    return this.driverModel.deviceOrThrow(name, bus, who);
   }
 
   devices(): Device[] {
-    const out: Device[] = [];
-    for (const b of this.busesByName.values()) out.push(...b.devicesByName.values());
-    return out;
+    return this.driverModel.devices();
   }
 
   driver(name: string, bus: string): Driver | undefined {
-    checkString(name, 'kernel.driver()', 'the driver name', "'nouveau'");
-    return this.busOrThrow(bus, 'kernel.driver()').driversByName.get(name);
+    return this.driverModel.driver(name, bus);
   }
 
   /** True when some device is bound to a driver of this name (on any bus). */
   isDriverBound(name: string): boolean {
-    for (const b of this.busesByName.values()) {
-      const drv = b.driversByName.get(name);
-      if (drv !== undefined && drv.devices_.size > 0) return true;
-    }
-    return false;
+    return this.driverModel.isDriverBound(name);
   }
 
   addDevice(spec: DeviceSpec): number | null {
-    this.checkUsable();
-    if (typeof spec !== 'object' || spec === null) {
-      throw new SimError(
-        'SIM_ERR_DEVICE_BAD_SPEC',
-        `addDevice() takes a device spec such as { bus: 'pci', address, vendor, device }, got ${show(spec)}`,
-      );
-    }
-    const bus = this.busOrThrow(spec.bus, 'addDevice()');
-    const run = bus.ops.prepareAdd(spec);
-    return this.op('device_add', describeSpec(spec), run);
+    return this.driverModel.addDevice(spec);
   }
 
   removeDevice(name: string, bus?: string): number | null {
-    this.checkUsable();
-    const dev = this.deviceOrThrow(name, bus, 'removeDevice()');
-    return this.op('device_unregister', dev.name, () => {
-      if (!dev.isRegistered) return 0;
-      if (dev.bus.ops.removeDevice !== undefined) return dev.bus.ops.removeDevice(dev);
-      return this.unregisterTree(dev);
-    });
+    return this.driverModel.removeDevice(name, bus);
   }
 
   /** Undoes a device_add() of a failed plugin setup: the device goes as removeDevice() would take it. */
   undoAdd(dev: DeviceImpl): void {
-    if (dev.isRegistered && dev.bus.devicesByName.get(dev.name) === dev) this.removeDevice(dev.name, dev.bus.name);
+    this.driverModel.undoAdd(dev);
   }
 
   /** Models device_unregister() of a device and, first, the devices below it (last added first). */
-  *unregisterTree(dev: DeviceImpl): Sleepable<number> {
-    if (dev.children !== null) {
-      const kids = [...dev.children.values()].reverse();
-      for (const child of kids) if (child.isRegistered) yield* this.unregisterTree(child);
-    }
-    yield* deviceDel(this, dev);
-    return 0;
+  unregisterTree(dev: DeviceImpl): Sleepable<number> {
+    return this.driverModel.unregisterTree(dev);
   }
 
   registerDriver(spec: DriverSpec): number | null {
-    this.checkUsable();
-    const drv = makeDriver(this, spec);
-    const ret = this.op('driver_register', `${drv.bus.name}/${drv.name}`, () => this.registerTraced(drv));
-    if (ret === 0) {
-      this.journalUndo(() => {
-        if (drv.registered && drv.bus.driversByName.get(drv.name) === drv)
-          this.unregisterDriver(drv.name, drv.bus.name);
-      });
-    }
-    return ret;
-  }
-
-  /** driver_register(), traced. */
-  private *registerTraced(drv: DriverImpl): Sleepable<number> {
-    const ret = yield* driverRegister(this, drv);
-    if (this.tracing) this.tracer.emit({ type: 'driver', what: 'register', driver: drv.name, bus: drv.bus.name, ret });
-    return ret;
+    return this.driverModel.registerDriver(spec);
   }
 
   unregisterDriver(name: string, bus: string): number | null {
-    this.checkUsable();
-    const b = this.busOrThrow(bus, 'unregisterDriver()');
-    const drv = b.driversByName.get(name);
-    if (drv === undefined) {
-      throw new SimError(
-        'SIM_ERR_DRIVER_UNKNOWN',
-        `unregisterDriver(): no driver ${show(name)} on bus '${bus}'; registered: ${[...b.driversByName.keys()].join(', ') || 'none'}`,
-      );
-    }
-    const dynids = [...drv.dynids_];
-    const ret = this.op(
-      'driver_unregister',
-      `${bus}/${name}`,
-      function* (this: KernelImpl): Sleepable<number> {
-        yield* driverUnregister(this, drv);
-        b.ops.driverUnregistered?.(drv);
-        if (this.tracing) this.tracer.emit({ type: 'driver', what: 'unregister', driver: drv.name, bus, ret: 0 });
-        return 0;
-      }.bind(this),
-    );
-    if (ret === 0) {
-      // Undone by registering the same driver again, with the dynamic ids it had.
-      this.journalUndo(() => {
-        if (drv.registered || b.driversByName.has(name)) return;
-        this.op('driver_register', `${bus}/${name}`, () => {
-          drv.dynids_.push(...dynids);
-          return driverRegister(this, drv);
-        });
-      });
-    }
-    return ret;
+    return this.driverModel.unregisterDriver(name, bus);
   }
 
   // --- operations ------------------------------------------------------------------------------------------
 
   get oops(): Oops | null {
-    return this.oopsRecord;
+    return this.oopsRecorder.record;
   }
 
   now(): number {
     return this.clock;
   }
 
+  /** Moves the clock on by `ns` (a printk() takes NS_PER_PRINTK); returns the new time. */
+  advanceClock(ns: number): number {
+    this.clock += ns;
+    return this.clock;
+  }
+
   /** A dead or closed kernel's chains refuse every register, unregister and call (see checkUsable()). */
-  private refuseChains(): void {
-    const refusal = (): never => {
-      this.checkUsable();
-      throw new SimError('SIM_ERR_KERNEL_DEAD', 'this kernel runs nothing more');
-    };
-    for (const e of this.chains_.values()) e.chain[REFUSE](refusal);
+  refuseChains(): void {
+    this.chainRegistry.refuseAll();
   }
 
   /** True once the kernel oopsed or was closed: it runs nothing more (reads still work). */
   get unusable(): boolean {
-    return this.oopsRecord !== null || this.closedFlag || this.abandoned;
+    return this.oopsRecorder.unusable;
   }
 
   /** Throws when the kernel can no longer run operations. */
   checkUsable(): void {
-    if (this.abandoned && this.oopsRecord === null) {
-      throw new SimError(
-        'SIM_ERR_KERNEL_ABANDONED',
-        'a task run on this kernel was abandoned (or its chooser threw) with operations half done; read its state, then create a new kernel for the next run',
-      );
-    }
-    if (this.closedFlag) {
-      throw new SimError('SIM_ERR_KERNEL_CLOSED', 'this kernel was closed; create a new one with createKernel()');
-    }
-    if (this.oopsRecord !== null) {
-      throw new SimError(
-        'SIM_ERR_KERNEL_DEAD',
-        `this kernel died: ${this.oopsRecord.message} (in ${this.oopsRecord.callPath.join(' > ')}); a dead kernel runs nothing more: read kernel.oops and kernel.dmesg, then create a new kernel`,
-      );
-    }
+    this.oopsRecorder.checkUsable();
   }
 
   /**
@@ -963,12 +598,9 @@ export class KernelImpl implements Kernel {
         }
       }
       this.switchTo(this.sched.init);
-      if (result === null || result.aborted) this.abandoned = true;
+      if (result === null || result.aborted) this.oopsRecorder.markAbandoned();
     }
   }
-
-  /** A task run was abandoned mid-way: the kernel's suspended paths are gone, it runs nothing more. */
-  private abandoned = false;
 
   waitEvent(what: string, until: () => boolean, timeoutMs?: number): Sleepable<boolean> {
     checkString(what, 'kernel.waitEvent()', 'what', "'vfio_del_group_dev: release of 0000:01:00.0'");
@@ -1121,54 +753,19 @@ export class KernelImpl implements Kernel {
   createChain<K extends ChainKind, D = unknown>(
     kind: K,
     name: string,
-    actionName: (action: number) => string = (a) => `action ${a}`,
+    actionName?: (action: number) => string,
   ): ChainByKind<D>[K] {
-    this.checkUsable();
-    checkFunction(actionName, 'kernel.createChain()', 'actionName', '(action) => name');
-    const chain = createNotifierChain<K, D>(kind, name, {
-      onSplat: (s) => this.reportSplat(s),
-      journal: (undo) => this.journalUndo(undo),
-      base: this.version.base,
-      ...(this.compileChains ? {} : { compileAfter: Number.POSITIVE_INFINITY }),
-    });
-    this.chainFrames.set(chain, `${kind}_notifier_call_chain(${name})`);
-    const entry: ChainEntry = { chain: chain as unknown as NotifierHead<unknown>, namer: actionName, undo: null };
-    this.chains_.set(chain, entry);
-    if (this.tracer.enabled) entry.undo = this.observeChain(entry);
-    this.journalUndo(() => this.forgetChain(chain));
-    return chain;
+    return this.chainRegistry.create<K, D>(kind, name, actionName);
   }
 
   /** Forgets a chain made with createChain() (a plugin's chain that is gone, such as a released IOMMU group's). */
   dropChain(chain: { name: string }): void {
-    this.checkUsable();
-    if (!this.journaling) {
-      this.forgetChain(chain);
-      return;
-    }
-    const order = [...this.chains_.keys()];
-    const entry = this.forgetChain(chain);
-    if (entry === null) return;
-    this.journalUndo(() => {
-      if (this.chains_.has(chain)) return;
-      // Back in its place: the chains after it are taken out and put back behind it.
-      const after = order.slice(order.indexOf(chain) + 1).filter((c) => this.chains_.has(c));
-      const moved = after.map((c) => this.chains_.get(c)!);
-      for (const c of after) this.chains_.delete(c);
-      this.chains_.set(chain, entry);
-      for (let i = 0; i < after.length; i++) this.chains_.set(after[i]!, moved[i]!);
-      if (this.tracer.enabled) entry.undo = this.observeChain(entry);
-    });
+    this.chainRegistry.drop(chain);
   }
 
-  /** Takes a chain off the kernel's list (its trace observer too); returns its entry, or null. */
-  private forgetChain(chain: { name: string }): ChainEntry | null {
-    const entry = this.chains_.get(chain);
-    if (entry === undefined) return null;
-    entry.undo?.();
-    entry.undo = null;
-    this.chains_.delete(chain);
-    return entry;
+  /** Takes a chain off the kernel's list (its trace observer too). */
+  forgetChain(chain: { name: string }): void {
+    this.chainRegistry.forget(chain);
   }
 
   get tracing(): boolean {
@@ -1181,48 +778,24 @@ export class KernelImpl implements Kernel {
     data: D,
     caller: string,
   ): number {
-    if (this.unusable) this.checkUsable();
-    if (
-      typeof chain !== 'object' ||
-      chain === null ||
-      typeof chain.callChain !== 'function' ||
-      typeof chain.name !== 'string'
-    ) {
-      throw new SimError(
-        'SIM_ERR_KERNEL_BAD_ARGUMENT',
-        `kernel.callChain(): the chain must be a notifier chain (kernel.createChain(), bus.notifier), got ${show(chain)}`,
-      );
-    }
-    if (typeof action !== 'number' || action >>> 0 !== action) {
-      throw new SimError(
-        'SIM_ERR_NOTIFIER_BAD_ACTION',
-        `kernel.callChain() on chain '${chain.name}' was given action ${show(action)}; pass an unsigned 32-bit integer such as BUS_NOTIFY_ADD_DEVICE`,
-      );
-    }
-    checkString(caller, 'kernel.callChain()', 'the caller', "'iommu_group_add_device'");
-    return this.callChainAs(chain, action, data, caller);
+    return this.chainRegistry.call(chain, action, data, caller);
   }
 
-  /** callChain() for the driver core's own calls, whose arguments are known good. */
-  private callChainAs<D>(
-    chain: { callChain(action: number, data: D): number; name: string },
-    action: number,
-    data: D,
-    caller: string,
-  ): number {
-    const prev = this.caller;
-    this.caller = caller;
-    this.stack.push(this.chainFrames.get(chain) ?? chain.name);
-    const ret = chain.callChain(action, data);
-    this.stack.pop();
-    this.caller = prev;
-    return ret;
-  }
-
-  /** blocking_notifier_call_chain(&dev->bus->p->bus_notifier, action, dev) from `caller`. */
+  /**
+   * Models blocking_notifier_call_chain(&dev->bus->p->bus_notifier, action, dev), drivers/base/*.c, from `caller`.
+   * The bind path's hot call: it does what ChainRegistry.call() does for the chain list, without the checks.
+   */
   busNotify(dev: DeviceImpl, action: number, caller: string): number {
     if (this.unusable) this.checkUsable();
-    return this.callChainAs(dev.bus.notifier, action, dev as Device | null, caller);
+    const chains = this.chainRegistry;
+    const chain = dev.bus.notifier;
+    const prev = chains.caller;
+    chains.caller = caller;
+    this.stack.push(chains.frames.get(chain) ?? chain.name);
+    const ret = chain.callChain(action, dev as Device | null);
+    this.stack.pop();
+    chains.caller = prev;
+    return ret;
   }
 
   /**
@@ -1231,16 +804,7 @@ export class KernelImpl implements Kernel {
    */
   busNotifyIgnored(dev: DeviceImpl, action: number, caller: string): void {
     const ret = this.busNotify(dev, action, caller);
-    if (this.tracer.enabled) {
-      this.traceOutcome(
-        dev.bus.notifier,
-        action,
-        ret,
-        caller,
-        'ignored',
-        this.version.busNotifyVoid ? BUS_NOTIFY_VOID_EFFECT : `${caller}() ignores the answer`,
-      );
-    }
+    if (this.tracer.enabled) this.chainRegistry.traceIgnored(dev, action, ret, caller);
   }
 
   traceOutcome(
@@ -1251,162 +815,45 @@ export class KernelImpl implements Kernel {
     outcome: NotifyOutcome,
     effect: string,
   ): void {
-    if (this.unusable) this.checkUsable();
-    if (typeof chain !== 'object' || chain === null || typeof chain.name !== 'string') {
-      throw new SimError(
-        'SIM_ERR_KERNEL_BAD_ARGUMENT',
-        `kernel.traceOutcome(): the chain must be the notifier chain that was called, got ${show(chain)}`,
-      );
-    }
-    checkInteger(action, 0, 0xffffffff, 'kernel.traceOutcome()', 'the action');
-    checkInteger(ret, -0x80000000, 0x7fffffff, 'kernel.traceOutcome()', "the chain's answer");
-    checkString(caller, 'kernel.traceOutcome()', 'the caller', "'driver_sysfs_add'");
-    if (!NOTIFY_OUTCOMES.includes(outcome)) {
-      throw new SimError(
-        'SIM_ERR_KERNEL_BAD_ARGUMENT',
-        `kernel.traceOutcome(): the outcome must be one of ${NOTIFY_OUTCOMES.join(', ')}, got ${show(outcome)}`,
-      );
-    }
-    checkString(effect, 'kernel.traceOutcome()', 'the effect', "'driver_sysfs_add() ignores the answer'");
-    if (!this.tracer.enabled) return;
-    const entry = this.chains_.get(chain);
-    this.tracer.emit({
-      type: 'chain.outcome',
-      chain: chain.name,
-      action,
-      actionName: entry?.namer(action) ?? `action ${action}`,
-      ret,
-      caller,
-      outcome,
-      effect,
-    });
+    this.chainRegistry.traceOutcome(chain, action, ret, caller, outcome, effect);
   }
 
   private toggleChainObservers(on: boolean): void {
-    for (const e of this.chains_.values()) {
-      if (on && e.undo === null) e.undo = this.observeChain(e);
-      if (!on && e.undo !== null) {
-        e.undo();
-        e.undo = null;
-      }
-    }
-  }
-
-  private observeChain(entry: ChainEntry): () => void {
-    const { chain, namer } = entry;
-    const tracer = this.tracer;
-    return chain.observe({
-      call: (action, data) => {
-        tracer.emit({
-          type: 'chain.call',
-          chain: chain.name,
-          action,
-          actionName: namer(action),
-          device: deviceNameOf(data),
-          caller: this.caller,
-        });
-        tracer.depth++;
-      },
-      block: (nb, action, _data, ret) => {
-        tracer.emit({ type: 'chain.block', chain: chain.name, block: nb.name, action, actionName: namer(action), ret });
-      },
-      done: (action, _data, ret, nrCalls, stoppedBy) => {
-        tracer.depth--;
-        tracer.emit({
-          type: 'chain.return',
-          chain: chain.name,
-          action,
-          actionName: namer(action),
-          ret,
-          nrCalls,
-          stoppedBy: stoppedBy?.name ?? null,
-          skipped: stoppedBy === null ? [] : blocksAfter(chain.blocks(), stoppedBy),
-          caller: this.caller,
-        });
-      },
-      register: (nb, ret) => {
-        tracer.emit({
-          type: 'chain.register',
-          chain: chain.name,
-          block: nb.name,
-          priority: chain.priorityOf(nb) ?? nb.priority ?? 0,
-          ret,
-        });
-      },
-      unregister: (nb, ret) => {
-        tracer.emit({ type: 'chain.unregister', chain: chain.name, block: nb.name, ret });
-      },
-    });
+    this.chainRegistry.toggleObservers(on);
   }
 
   // --- printk, splats, oops --------------------------------------------------------------------------------
 
   printk(level: LogLevel, text: string): void {
-    if (this.unusable) this.checkUsable();
-    if (typeof level !== 'number' || !(level >= 0 && level <= 7 && Number.isInteger(level))) {
-      checkInteger(level, 0, 7, 'kernel.printk()', 'the level (KERN_EMERG .. KERN_DEBUG)');
-    }
-    if (typeof text !== 'string') checkString(text, 'kernel.printk()', 'the text', "'vfio: ...'");
-    this.clock += NS_PER_PRINTK;
-    for (const line of String(text).split('\n')) {
-      const record: LogRecord = { seq: this.logSeq++, ts: this.clock, level, text: line };
-      this.log.push(record);
-      if (this.tracer.enabled) this.tracer.emit({ type: 'dmesg', level, text: line });
-    }
+    this.log.printk(level, text);
   }
-
-  private logSeq = 0;
 
   devPrintk(level: LogLevel, dev: Device, text: string): void {
-    checkDevice(dev, 'kernel.devPrintk()');
-    checkString(text, 'kernel.devPrintk()', 'the text', "'probe failed'");
-    this.printk(level, `${dev.driver?.name ?? dev.bus.name} ${dev.name}: ${text}`);
+    this.log.devPrintk(level, dev, text);
   }
 
-  /** pr_debug(): kept only with dynamic debug. */
+  /**
+   * pr_debug(): kept only with dynamic debug. On the bind path with dynamic debug off this is a no-op, decided
+   * here (a call into the log for nothing measured twice the time).
+   */
   prDebug(text: string): void {
-    if (this.unusable) this.checkUsable();
-    if (typeof text !== 'string') checkString(text, 'kernel.prDebug()', 'the text', "'bus: ...'");
-    if (this.dynamicDebug) this.printk(KERN_DEBUG, text);
+    if (this.dynamicDebug || this.unusable || typeof text !== 'string') this.log.prDebug(text);
   }
 
-  /** dev_dbg(): kept only with dynamic debug. */
+  /** dev_dbg(): kept only with dynamic debug; a no-op decided here without it, as prDebug(). */
   devDbg(dev: Device, text: string): void {
-    if (this.unusable) this.checkUsable();
-    checkDevice(dev, 'kernel.devDbg()');
-    if (typeof text !== 'string') checkString(text, 'kernel.devDbg()', 'the text', "'Retrying from deferred list'");
-    if (this.dynamicDebug) this.devPrintk(KERN_DEBUG, dev, text);
+    if (this.dynamicDebug || this.unusable || typeof text !== 'string' || !isDevice(dev)) this.log.devDbg(dev, text);
   }
 
   /** The warning sysfs_warn_dup() prints for a name that is already taken. */
   sysfsDuplicate(path: string): void {
-    this.warn('fs/sysfs/dir.c', `sysfs: cannot create duplicate filename '${path}'`);
+    this.log.sysfsDuplicate(path);
   }
 
-  /**
-   * Models __warn(), kernel/panic.c: the cut line, the WARNING line and the message (v4.12's warn_slowpath_fmt()
-   * order; x86-64's __WARN_FLAGS in 6.12 prints the message first), the call trace, and taint W.
-   */
+  /** WARN(): see KernelLog.warn(). */
   warn(where: string, text: string): void {
-    this.checkUsable();
-    checkString(where, 'kernel.warn()', 'where', "'drivers/vfio/vfio.c:405'");
-    checkString(text, 'kernel.warn()', 'the text', "'WARN_ON(...)'");
-    const line = `WARNING: CPU: 0 PID: ${this.running.pid} at ${where} ${this.stack.at(-1) ?? ''}`.trimEnd();
-    this.printk(KERN_WARNING, '------------[ cut here ]------------');
-    if (this.version.base === '6.12') {
-      this.printk(KERN_WARNING, text);
-      this.printk(KERN_WARNING, line);
-    } else {
-      this.printk(KERN_WARNING, line);
-      this.printk(KERN_WARNING, text);
-    }
-    this.printCallTrace();
-    this.printk(KERN_WARNING, '---[ end trace ]---');
-    this.taintWarn = true;
+    this.log.warn(where, text);
   }
-
-  /** TAINT_WARN (bit 9, 'W'): a WARN() fired. */
-  private taintWarn = false;
 
   hang(where: string, detail: string): never {
     this.checkUsable();
@@ -1433,38 +880,19 @@ export class KernelImpl implements Kernel {
   }
 
   bug(where: string, message?: string): never {
-    this.checkUsable();
-    checkString(where, 'kernel.bug()', 'where', "'drivers/vfio/vfio.c:733'");
-    if (message !== undefined) checkString(message, 'kernel.bug()', 'the message', "'kernel BUG at ...!'");
-    this.die(where, message ?? `kernel BUG at ${where}!`);
+    return this.oopsRecorder.bug(where, message);
   }
 
   private die(where: string, message: string): never {
-    const oops = this.recordOops(where, message);
-    throw new KernelOops(oops);
+    return this.oopsRecorder.die(where, message);
   }
 
   private recordOops(where: string, message: string, cause?: unknown): Oops {
-    const callPath = this.callPath();
-    const oops: Oops = cause === undefined ? { where, message, callPath } : { where, message, callPath, cause };
-    this.printk(KERN_WARNING, '------------[ cut here ]------------');
-    this.printk(KERN_CRIT, message);
-    this.printk(KERN_WARNING, 'invalid opcode: 0000 [#1] SMP');
-    this.printk(
-      KERN_WARNING,
-      `CPU: 0 PID: ${this.running.pid} Comm: ${this.running.comm} ${this.taintWarn ? 'Tainted: G        W' : 'Not tainted'} ${this.version.release} #1`,
-    );
-    this.printCallTrace();
-    this.printk(KERN_WARNING, '---[ end trace ]---');
-    this.oopsRecord = oops;
-    this.refuseChains();
-    if (this.tracer.enabled) this.tracer.emit({ type: 'oops', where, message, callPath: [...oops.callPath] });
-    return oops;
+    return this.oopsRecorder.recordOops(where, message, cause);
   }
 
   private printCallTrace(): void {
-    this.printk(KERN_WARNING, 'Call Trace:');
-    for (const frame of this.callPath().reverse()) this.printk(KERN_WARNING, ` ${frame}`);
+    this.log.printCallTrace();
   }
 
   /** The simulated stack, outermost first, with each operation's detail. */
@@ -1479,67 +907,47 @@ export class KernelImpl implements Kernel {
 
   /** A hazard: printed as the kernel would, traced, and fatal ones kill the kernel. */
   reportSplat(s: Splat): void {
-    if (s.warn !== undefined) {
-      // A WARN() the kernel itself issues (6.12's duplicate registration): the kernel's own splat, no sim note.
-      this.warn(s.warn, s.message);
-    } else {
-      const level = s.kind === 'sleep-in-atomic' ? KERN_ERR : KERN_WARNING;
-      this.printk(level, s.message);
-      this.printk(level, `  ${s.detail}`);
-    }
-    if (this.tracer.enabled) this.tracer.emit({ type: 'splat', splat: s });
-    if (s.fatal) this.die(s.chain, s.message);
+    this.oopsRecorder.reportSplat(s);
   }
 
   // --- fault injection -------------------------------------------------------------------------------------
 
-  /** Probe faults in place (null when none, so the bind path checks one field). */
-  probeFaults: ProbeFaultEntry[] | null = null;
+  /** Probe faults in place. */
+  readonly faults: ProbeFaults = new ProbeFaults(this);
   readonly inject: Injector = createInjector(this);
+
+  /** Probe faults in place (null when none, so the bind path checks one field). */
+  get probeFaults(): ProbeFaultEntry[] | null {
+    return this.faults.list;
+  }
 
   /** kernel.inject.sysfs(): a fault asked before each sysfs creation; returns its removal. */
   addSysfsCreateFault(fault: (path: string) => number): () => number {
-    return this.sysfsImpl.addCreateFault(fault);
+    return this.sysRoot.fs.addCreateFault(fault);
   }
 
   addProbeFault(fault: ProbeFaultEntry): () => number {
-    this.probeFaults = [...(this.probeFaults ?? []), fault];
-    return () => {
-      const rest = (this.probeFaults ?? []).filter((f) => f !== fault);
-      const removed = rest.length !== (this.probeFaults?.length ?? 0);
-      this.probeFaults = rest.length === 0 ? null : rest;
-      return removed ? 0 : -ENOENT;
-    };
+    return this.faults.add(fault);
   }
 
   /** The injected return of this probe call, or null to run the probe (the call is already counted). */
   probeFault(drv: DriverImpl, dev: DeviceImpl): number | null {
-    for (const f of this.probeFaults ?? []) {
-      if (f.driver !== drv || (f.at !== null && f.at !== drv.probeCalls)) continue;
-      this.printk(
-        KERN_INFO,
-        `FAULT_INJECTION: forcing a failure: probe of ${dev.name} by ${drv.name} returns ${f.errno}`,
-      );
-      if (this.tracer.enabled) this.tracer.emit({ type: 'probe', device: dev.name, driver: drv.name, ret: f.errno });
-      return f.errno;
-    }
-    return null;
+    return this.faults.check(drv, dev);
   }
 
   /** Names of the chains this kernel made (bus chains, plugins' chains). */
   chains(): string[] {
-    return [...this.chains_.values()].map((e) => e.chain.name);
+    return this.chainRegistry.names();
   }
 
   /** A chain by name. */
   chainNamed(name: unknown): NotifierHead<unknown> | undefined {
-    for (const e of this.chains_.values()) if (e.chain.name === name) return e.chain;
-    return undefined;
+    return this.chainRegistry.named(name);
   }
 
   /** The name of an action on a chain (BUS_NOTIFY_BIND_DRIVER, IOMMU_GROUP_NOTIFY_BIND_DRIVER ...). */
   actionName(chain: object, action: number): string {
-    return this.chains_.get(chain)?.namer(action) ?? `action ${action}`;
+    return this.chainRegistry.actionName(chain, action);
   }
 
   // --- driver callbacks ------------------------------------------------------------------------------------
@@ -1602,169 +1010,6 @@ export class KernelImpl implements Kernel {
 
   /** The directory under /sys/devices that holds devices without a parent of their own (e.g. 'platform'). */
   container(name: string | null): DeviceContainer {
-    if (name === null) return this.topContainer;
-    let c = this.containers.get(name);
-    if (c === undefined) {
-      c = new DeviceContainer(this);
-      this.containers.set(name, c);
-    }
-    return c;
+    return this.sysRoot.container(name);
   }
-
-  private buildSysRoot(): StaticDir {
-    const root = new StaticDir();
-    const containers = this.containers;
-    const top = this.topContainer;
-    root.set(
-      'bus',
-      new ViewDir(() => ({}), null, {
-        lookup: (name) => this.busesByName.get(name)?.sysfsDir(),
-        list: () => [...this.busesByName.keys()],
-      }),
-    );
-    root.set(
-      'devices',
-      new ViewDir(
-        () => {
-          const own: Record<string, KernfsNode> = {};
-          for (const [name, c] of containers) own[name] = c.dir;
-          return own;
-        },
-        top,
-        { lookup: (name) => top.dir.lookup(name), list: () => top.dir.list() },
-      ),
-    );
-    root.set('class', this.sysClass);
-    root.set('kernel', this.sysKernel);
-    root.set(
-      'module',
-      moduleDir(() => this.busesByName.values()),
-    );
-    return root;
-  }
-
-  /** A sysfs entry made: its removal is the undo. */
-  private journaledAdd(path: string, ret: number): number {
-    if (ret === 0) this.journalUndo(() => this.sysfsImpl.remove(path));
-    return ret;
-  }
-
-  /** A write(2) to sysfs as a sleepable path (a task's system call; sysfs.write() runs it to completion). */
-  *sysfsWrite(path: string, text: string): Sleepable<number | null> {
-    checkSysfsWrite(path, text);
-    const ret = yield* this.opGen('write', String(path), () => this.sysfsImpl.write(path, text));
-    if (this.tracer.enabled) this.tracer.emit({ type: 'sysfs', what: 'write', path, text, ret });
-    return ret;
-  }
-
-  private makeSysfsApi(): SysfsApi {
-    const fs = this.sysfsImpl;
-    return {
-      read: (path) => {
-        const ret = fs.read(path);
-        if (this.tracer.enabled)
-          this.tracer.emit({
-            type: 'sysfs',
-            what: 'read',
-            path,
-            text: typeof ret === 'string' ? ret : '',
-            ret: typeof ret === 'string' ? ret.length : ret,
-          });
-        return ret;
-      },
-      write: (path, text) => {
-        checkSysfsWrite(path, text);
-        return this.sched.runDirect(this.sysfsWrite(path, text));
-      },
-      readBytes: (path) => fs.readBytes(path),
-      readlink: (path) => fs.readlink(path),
-      realpath: (path) => fs.realpath(path),
-      list: (path) => fs.list(path),
-      stat: (path) => fs.stat(path),
-      exists: (path) => fs.exists(path),
-      createDir: (path) => {
-        this.checkUsable();
-        return this.journaledAdd(path, fs.createDir(path));
-      },
-      createFile: (path, file) => {
-        this.checkUsable();
-        return this.journaledAdd(path, fs.createFile(path, file));
-      },
-      createLink: (path, target) => {
-        this.checkUsable();
-        return this.journaledAdd(path, fs.createLink(path, target));
-      },
-      remove: (path) => {
-        this.checkUsable();
-        const taken = fs.detach(path);
-        if (typeof taken === 'number') return taken;
-        this.journalUndo(() => fs.attach(path, taken));
-        return 0;
-      },
-    };
-  }
-}
-
-/** The outcomes traceOutcome() accepts. */
-const NOTIFY_OUTCOMES: readonly NotifyOutcome[] = ['ignored', 'honoured', 'propagated'];
-
-/** A sysfs write's arguments, checked before the operation runs: misuse must not reach the kernel (and kill it). */
-function checkSysfsWrite(path: unknown, text: unknown): void {
-  if (typeof text !== 'string') {
-    throw new SimError('SIM_ERR_SYSFS_BAD_TEXT', `sysfs write to ${show(path)} needs a string, got ${show(text)}`);
-  }
-  if (typeof path !== 'string' || !path.startsWith('/')) {
-    throw new SimError(
-      'SIM_ERR_SYSFS_BAD_PATH',
-      `sysfs paths are absolute, got ${show(path)}; write one such as '/sys/bus/pci/drivers_probe'`,
-    );
-  }
-}
-
-/** A device argument (kernel.device(name) gives one). */
-function checkDevice(dev: unknown, who: string): void {
-  const d = dev as { name?: unknown; bus?: unknown } | null;
-  if (typeof dev !== 'object' || dev === null || typeof d!.name !== 'string' || typeof d!.bus !== 'object') {
-    throw new SimError(
-      'SIM_ERR_KERNEL_BAD_ARGUMENT',
-      `${who}: the device must be a device (kernel.device(name)), got ${show(dev)}`,
-    );
-  }
-}
-
-/** dmesg's `{ level }` option: a level 0..7, default KERN_DEBUG (everything). */
-function dmesgLevel(o: unknown, who: string): LogLevel {
-  const options = checkOptions<{ level: LogLevel }>(o, who, '{ level: KERN_INFO }');
-  if (options.level === undefined) return KERN_DEBUG;
-  return checkInteger(options.level, 0, 7, who, 'level') as LogLevel;
-}
-
-/** A plugin's flags or profiles: undefined, or an array of objects whose `keys` are non-empty strings. */
-function checkDefs(plugin: string, what: string, defs: unknown, keys: readonly string[], form: string): void {
-  if (defs === undefined) return;
-  const ok =
-    Array.isArray(defs) &&
-    defs.every(
-      (d) =>
-        typeof d === 'object' &&
-        d !== null &&
-        keys.every((key) => typeof (d as Record<string, unknown>)[key] === 'string') &&
-        (d as Record<string, unknown>).name !== '',
-    );
-  if (!ok) {
-    throw new SimError(
-      'SIM_ERR_PLUGIN_BAD',
-      `plugin '${plugin}': ${what} must be an array of ${form} with non-empty names, got ${show(defs)}`,
-    );
-  }
-}
-
-/** The names of the blocks after `nb` in call order: those a stop at `nb` kept from being called. */
-function blocksAfter<D>(blocks: NotifierBlock<D>[], nb: NotifierBlock<D>): string[] {
-  const i = blocks.indexOf(nb);
-  return i === -1 ? [] : blocks.slice(i + 1).map((b) => b.name);
-}
-
-function describeSpec(spec: DeviceSpec): string {
-  return 'address' in spec ? String(spec.address) : String(spec.name);
 }

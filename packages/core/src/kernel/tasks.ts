@@ -186,7 +186,7 @@ function syscalls(k: KernelImpl, t: Task): TaskSyscalls {
     *write(path, text) {
       yield SWITCH_SYSCALL;
       k.sched.touch(KERNEL_FOOTPRINT);
-      return yield* k.sysfsWrite(path, text);
+      return yield* k.sysRoot.writeGen(path, text);
     },
     *read(path) {
       yield SWITCH_SYSCALL;
