@@ -19,6 +19,7 @@ import { Deadlock, KernelOops, type Oops } from './bug.ts';
 import { ChainRegistry } from './chains.ts';
 import { DriverModel } from './driver-model.ts';
 import { type ProbeFaultEntry, ProbeFaults } from './faults.ts';
+import { reportHungTasks } from './hung-task.ts';
 import type {
   BusTypeSpec,
   DevfsApi,
@@ -30,6 +31,7 @@ import type {
   Plugin,
   SysfsApi,
 } from './kernel.ts';
+import { DeviceLocks } from './locks.ts';
 import { isDevice, KernelLog } from './log.ts';
 import { OopsRecorder } from './oops.ts';
 import { resolveKernelOptions } from './options.ts';
@@ -37,16 +39,12 @@ import { PluginHost } from './plugin-host.ts';
 import { KERN_ERR, type LogLevel } from './printk.ts';
 import { type FlagDef, type Profile, type ProfileDef, resolveProfile, STOP_BIND_ON_NOTIFY_BAD } from './profile.ts';
 import {
-  asSleepable,
   type BlockYield,
   type Chooser,
   isSleepable,
-  KERNEL_FOOTPRINT,
-  NS_PER_SEC,
   type SchedHost,
   Scheduler,
   type Sleepable,
-  SWITCH_LOCK,
   type Task,
   type TaskRunResult,
   YIELD_BLOCK,
@@ -56,7 +54,7 @@ import { type RunTasksOptions, runTasks, type TaskRunReport, type TaskSpec } fro
 import type { NotifyOutcome } from './trace.ts';
 import { type Trace, Tracer } from './tracer.ts';
 import { type KernelVersion, kernelVersion } from './versions.ts';
-import { deviceLockWaiter, msleep, waitEventTimeout } from './wait.ts';
+import { msleep, waitEventTimeout } from './wait.ts';
 
 /** A work item (struct work_struct): queued at most once at a time. */
 export interface WorkItem {
@@ -114,6 +112,8 @@ export class KernelImpl implements Kernel {
   private opDetails: string[];
   /** The scheduler: the running task, switch points, waits. */
   readonly sched: Scheduler;
+  /** The device locks (locks.ts). */
+  readonly locks: DeviceLocks = new DeviceLocks(this);
   /** The task whose call path the fields above hold. */
   private running: Task;
 
@@ -518,7 +518,7 @@ export class KernelImpl implements Kernel {
       advanceTo: (ns) => {
         if (ns > this.clock) this.clock = ns;
       },
-      reportHung: (blocked, since) => this.reportHung(blocked, since),
+      reportHung: (blocked, since) => reportHungTasks(this, blocked, since),
       dead: () => this.oopsRecord !== null,
       deadlock: (what) => new Deadlock(what),
     };
@@ -622,130 +622,39 @@ export class KernelImpl implements Kernel {
     return this.running;
   }
 
-  /** Prints the hung-task report (kernel/hung_task.c, with lockdep's list of held locks) and traces it. */
-  private reportHung(blocked: readonly Task[], since: number): void {
-    const seconds = Math.round((this.clock - since) / NS_PER_SEC);
-    for (const t of blocked) {
-      const w = t.waiting;
-      const holder = w?.on.holder() ?? null;
-      const detail = `${t.comm}:${t.pid} waits for ${w?.on.what ?? 'nothing'}${holder === null ? '' : `, held by ${holder.comm}:${holder.pid}`}`;
-      this.printk(KERN_ERR, `INFO: task ${t.comm}:${t.pid} blocked for more than ${seconds} seconds.`);
-      this.printk(KERN_ERR, `  ${detail}`);
-      this.printk(KERN_ERR, '"echo 0 > /proc/sys/kernel/hung_task_timeout_secs" disables this message.');
-      const saved = this.running;
-      this.switchTo(t);
-      this.printCallTrace();
-      this.switchTo(saved);
-      if (this.tracer.enabled) {
-        this.tracer.emit({
-          type: 'splat',
-          splat: {
-            kind: 'hung-task',
-            chain: w?.on.what ?? t.name,
-            block: null,
-            action: null,
-            message: `INFO: task ${t.comm}:${t.pid} blocked for more than ${seconds} seconds.`,
-            detail: `${detail}; sim ended the operation with -EDEADLK`,
-            fatal: false,
-          },
-        });
-      }
-    }
-    const holders = new Set<Task>([...blocked]);
-    for (const t of blocked) {
-      const h = t.waiting?.on.holder();
-      if (h) holders.add(h);
-    }
-    const withLocks = [...holders].filter((t) => t.held.length > 0);
-    if (withLocks.length > 0) {
-      this.printk(KERN_ERR, 'Showing all locks held in the system:');
-      for (const t of withLocks) {
-        this.printk(KERN_ERR, `${t.held.length} lock${t.held.length === 1 ? '' : 's'} held by ${t.comm}/${t.pid}:`);
-        for (const [i, lock] of t.held.entries()) this.printk(KERN_ERR, ` #${i}: (${lock})`);
-      }
-    }
+  /** Prints `t`'s call trace (the hung-task report's). */
+  printCallTraceOf(t: Task): void {
+    const saved = this.running;
+    this.switchTo(t);
+    this.printCallTrace();
+    this.switchTo(saved);
   }
 
-  // --- locks -----------------------------------------------------------------------------------------------
+  // --- locks (locks.ts) ------------------------------------------------------------------------------------
 
-  /**
-   * Models device_lock(), include/linux/device.h (a mutex), for a sleepable path. Taking a free lock outside a task
-   * run costs nothing more than a flag; in a task run it is a switch point, and a lock another task holds blocks.
-   * A lock the running task holds already is a deadlock (splat, then -EDEADLK for the operation).
-   */
-  *deviceLock(dev: DeviceImpl): Sleepable<void> {
-    const sched = this.sched;
-    if (sched.multi) {
-      sched.touch(KERNEL_FOOTPRINT);
-      yield SWITCH_LOCK;
-    }
-    for (;;) {
-      if (!dev.locked) {
-        dev.locked = true;
-        if (sched.multi) {
-          sched.lockOwners.set(dev, this.running);
-          this.running.held.push(`device_lock(${dev.name})`);
-        }
-        return;
-      }
-      const owner = sched.multi ? sched.lockOwners.get(dev) : undefined;
-      if (owner === undefined || owner === this.running) this.deadlock(dev);
-      yield {
-        kind: YIELD_BLOCK,
-        on: deviceLockWaiter(dev, sched),
-        timeout: Number.POSITIVE_INFINITY,
-        interruptible: false,
-      };
-    }
+  /** Models device_lock(), include/linux/device.h, for a sleepable path (see locks.ts). */
+  deviceLock(dev: DeviceImpl): Sleepable<void> {
+    return this.locks.lock(dev);
   }
 
   /** Models device_unlock(). */
   deviceUnlock(dev: DeviceImpl): void {
-    dev.locked = false;
-    const sched = this.sched;
-    if (sched.multi && sched.lockOwners.get(dev) === this.running) {
-      sched.lockOwners.delete(dev);
-      const held = this.running.held;
-      const i = held.lastIndexOf(`device_lock(${dev.name})`);
-      if (i !== -1) held.splice(i, 1);
-    }
+    this.locks.unlock(dev);
   }
 
   /** device_lock(dev) around fn. */
-  *withDeviceLock(dev: DeviceImpl, fn: () => number | Sleepable<number>): Sleepable<number> {
-    if (dev.locked || this.sched.multi) yield* this.deviceLock(dev);
-    else dev.locked = true;
-    try {
-      const r = fn();
-      return typeof r === 'number' ? r : yield* r;
-    } finally {
-      this.deviceUnlock(dev);
-    }
+  withDeviceLock(dev: DeviceImpl, fn: () => number | Sleepable<number>): Sleepable<number> {
+    return this.locks.around(dev, fn);
   }
 
   /** The parent's lock (if any, and if asked), then the device's. */
   withDeviceLocks(dev: DeviceImpl, parentToo: boolean, fn: () => number | Sleepable<number>): Sleepable<number> {
-    const parent = parentToo ? dev.parent : null;
-    if (parent === null) return this.withDeviceLock(dev, fn);
-    return this.withDeviceLock(parent, () => this.withDeviceLock(dev, fn));
+    return this.locks.aroundBoth(dev, parentToo, fn);
   }
 
   /** The parent's lock (if any) around fn ("Needed for USB"). */
   withParentLock(dev: DeviceImpl, fn: () => number | Sleepable<number>): Sleepable<number> {
-    return dev.parent === null ? asSleepable(fn()) : this.withDeviceLock(dev.parent, fn);
-  }
-
-  private deadlock(dev: DeviceImpl): never {
-    this.reportSplat({
-      kind: 'recursive-locking',
-      chain: `device_lock(${dev.name})`,
-      block: null,
-      action: null,
-      message: 'WARNING: possible recursive locking detected',
-      detail: `${this.stack.at(-1) ?? 'this task'} takes the lock of device ${dev.name}, which this task already holds: v4.12 deadlocks; sim ended the operation with -EDEADLK`,
-      fatal: false,
-    });
-    throw new Deadlock(`device_lock(${dev.name})`);
+    return this.locks.aroundParent(dev, fn);
   }
 
   // --- notifier chains -------------------------------------------------------------------------------------
