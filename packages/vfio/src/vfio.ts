@@ -238,7 +238,7 @@ export class ContainerImpl implements VfioContainer {
   }
 }
 
-/** A vfio_del_group_dev() (6.12: vfio_unregister_group_dev()) that could not finish: where it waits. */
+/** A vfio_del_group_dev() (6.12: vfio_unregister_group_dev()) whose wait a hung-task report ended: where it was. */
 export interface BlockedDel {
   readonly group: VfioGroupImpl;
   count: number;
@@ -957,7 +957,10 @@ export function vfioDeviceOf(kernel: Kernel, dev: Device): VfioDevice | undefine
   return vfioState(kernel, 'vfioDeviceOf()').drvdata.get(dev);
 }
 
-/** True when an unbind of `dev` is stuck in vfio_del_group_dev() (see vfioDelGroupDev()). */
+/**
+ * True when an unbind of `dev` stopped in vfio_del_group_dev() (6.12: vfio_unregister_group_dev()): its wait was
+ * reported hung and ended with -EDEADLK, the device left mid-unbind until the next unbind (see vfioDelGroupDev()).
+ */
 export function isUnbindBlocked(kernel: Kernel, dev: Device): boolean {
   return vfioState(kernel, 'isUnbindBlocked()').blockedDel.has(dev);
 }
