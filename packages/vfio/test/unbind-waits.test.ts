@@ -9,6 +9,7 @@ import {
   VFIO_TYPE1_IOMMU,
   vfioPciReqTrigger,
 } from '@sim/vfio';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AUDIO, bothToVfio, GPU, goLive, lines, seedKernel } from './helpers.ts';
 
@@ -276,4 +277,60 @@ describe('VFIO_DEVICE_SET_IRQS on the request index (vfio-pci)', () => {
       expect(relayed, profile).toBe(profile === 'v4.12');
     }
   });
+});
+
+describe('under every schedule (fast-check picks who runs at each switch point)', () => {
+  it.each(PROFILES)(
+    '%s: the unbind completes once, with one UNBIND/UNBOUND pair, and the requests match the wait',
+    (profile) => {
+      fc.assert(
+        fc.property(
+          fc.array(fc.nat(), { minLength: 1, maxLength: 40 }),
+          fc.integer({ min: 0, max: 100_000 }),
+          fc.boolean(),
+          (picks, holdMs, trigger) => {
+            const k = kernel(profile);
+            const rec = k.trace.record();
+            let got = -1;
+            let i = 0;
+            const r = k.runTasks(
+              [
+                {
+                  name: 'qemu',
+                  *run(sys) {
+                    const container = (yield* sys.open('/dev/vfio/vfio'))!;
+                    const group = (yield* sys.open('/dev/vfio/1'))!;
+                    yield* sys.ioctl(group, VFIO_GROUP_SET_CONTAINER, container);
+                    yield* sys.ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU);
+                    // The unbind may have come first: then there is no device to get (-ENODEV).
+                    got = (yield* sys.ioctl(group, VFIO_GROUP_GET_DEVICE_FD, AUDIO))!;
+                    if (got < 0) return got;
+                    if (trigger) yield* sys.ioctl(got, VFIO_DEVICE_SET_IRQS, { index: 4, eventfd: EVENTFD });
+                    yield* sys.sleep(holdMs);
+                    return yield* sys.close(got);
+                  },
+                },
+                unbinder,
+              ],
+              { choose: (p) => p.enabled[(picks[i++ % picks.length] ?? 0) % p.enabled.length]! },
+            );
+            rec.stop();
+            expect(r.hung).toEqual([]);
+            expect(r.results.sh).toBe(AUDIO.length + 1);
+            expect(k.device(AUDIO)!.driver).toBeNull();
+            expect(isUnbindBlocked(k, k.device(AUDIO)!)).toBe(false);
+            expect(busEvents(rec.events, AUDIO)).toEqual(['BUS_NOTIFY_UNBIND_DRIVER', 'BUS_NOTIFY_UNBOUND_DRIVER']);
+            // A request per started 10 s of waiting: at most one per 10 s of the hold, plus the first.
+            const log = lines(k);
+            const warned = log.filter((l) => l.includes('No device request channel')).length;
+            const relays = log.filter((l) => l.includes('Relaying device request')).length;
+            expect(warned + relays).toBeLessThanOrEqual(1 + Math.floor(holdMs / 100_000));
+            if (got < 0) expect(warned + relays).toBe(0);
+            if (!trigger) expect(relays).toBe(0);
+          },
+        ),
+        { numRuns: 60 },
+      );
+    },
+  );
 });
