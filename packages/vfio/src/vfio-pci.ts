@@ -135,7 +135,14 @@ function u32(v: unknown, dflt: number | null): number | null {
  */
 function vfioPciSetIrqs(kernel: Kernel, pci: VfioPciState, arg: unknown): number {
   if (typeof arg !== 'object' || arg === null) return -EFAULT;
-  const hdr = arg as Partial<Record<keyof VfioIrqSet, unknown>>;
+  // copy_from_user(): the fields as plain values (a getter that throws is a bad pointer too).
+  let hdr: Partial<Record<keyof VfioIrqSet, unknown>>;
+  try {
+    const a = arg as Partial<Record<keyof VfioIrqSet, unknown>>;
+    hdr = { flags: a.flags, index: a.index, start: a.start, count: a.count, eventfd: a.eventfd, data: a.data };
+  } catch {
+    return -EFAULT;
+  }
   const flags = u32(hdr.flags, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER);
   const index = u32(hdr.index, null);
   const start = u32(hdr.start, 0);

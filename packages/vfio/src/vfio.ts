@@ -642,7 +642,7 @@ export const UNBIND_REQUEST_INTERVAL_MS = 10_000;
 export function unbindWaitWhat(k: Kernel, fn: string, dev: Device, device: object): string {
   const fds = deviceFds(k, device);
   const held = fds.length === 0 ? 'a reference held' : `device fd ${fds.join(', ')} open`;
-  return `the release of ${dev.name} by userspace in ${fn} (${held}): closing the device fd in another task lets the unbind finish; with one task, close it, then unbind again`;
+  return `the release of ${dev.name} by userspace in ${fn} (${held}): closing the device fd in another task lets the unbind finish; with one task, close it, then unbind (or remove) again`;
 }
 
 /** Marks a driver as one of vfio's own bus drivers (their binds pass the `vetoBind` check by identity). */

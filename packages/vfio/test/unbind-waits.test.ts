@@ -225,25 +225,36 @@ describe('VFIO_DEVICE_SET_IRQS on the request index (vfio-pci)', () => {
     const set = (arg: unknown) => k.dev.ioctl(fd, VFIO_DEVICE_SET_IRQS, arg);
     expect(set({ index: VFIO_PCI_REQ_IRQ_INDEX, eventfd: 7 })).toBe(0);
     expect(vfioPciReqTrigger(k, dev)).toEqual({ eventfd: 7, signals: 0 });
-    for (const [arg, ret] of [
-      [undefined, -14],
-      [null, -14],
-      ['4', -14],
-      [{}, -14],
-      [{ index: 4, eventfd: 'x' }, -14],
-      [{ index: 4, eventfd: 1.5 }, -14],
-      [{ index: -1, eventfd: 3 }, -14],
-      [{ index: 5, eventfd: 8 }, -22],
-      [{ index: 4, flags: 1 << 6, eventfd: 8 }, -22],
-      [{ index: 4, start: 1, eventfd: 8 }, -22],
-      [{ index: 4, count: 2, eventfd: 8 }, -22],
-      [{ index: 4, flags: 0x24 | 0x02, eventfd: 8 }, -22],
-      [{ index: 4, flags: 0x04 | 0x08, eventfd: 8 }, -25],
-      [{ index: 0, eventfd: 8 }, -25],
-      [{ index: 4, eventfd: group }, -22],
-      [{ index: 4, eventfd: 8, count: 0 }, -22],
-    ] as const) {
-      expect(set(arg), JSON.stringify(arg)).toBe(ret);
+    for (const [i, [arg, ret]] of (
+      [
+        [undefined, -14],
+        [null, -14],
+        ['4', -14],
+        [{}, -14],
+        [{ index: 4, eventfd: 'x' }, -14],
+        [{ index: 4, eventfd: 1.5 }, -14],
+        [{ index: -1, eventfd: 3 }, -14],
+        [{ index: 5, eventfd: 8 }, -22],
+        [{ index: 4, flags: 1 << 6, eventfd: 8 }, -22],
+        [{ index: 4, start: 1, eventfd: 8 }, -22],
+        [{ index: 4, count: 2, eventfd: 8 }, -22],
+        [{ index: 4, flags: 0x24 | 0x02, eventfd: 8 }, -22],
+        [{ index: 4, flags: 0x04 | 0x08, eventfd: 8 }, -25],
+        [{ index: 0, eventfd: 8 }, -25],
+        [{ index: 4, eventfd: group }, -22],
+        [{ index: 4, eventfd: 8, count: 0 }, -22],
+        [
+          {
+            get index(): number {
+              throw 'not an Error';
+            },
+          },
+          -14,
+        ],
+        [JSON.parse('{"__proto__": {"index": 4}, "eventfd": 8}'), -14],
+      ] as const
+    ).entries()) {
+      expect(set(arg), `bad argument #${i}`).toBe(ret);
     }
     expect(vfioPciReqTrigger(k, dev)).toEqual({ eventfd: 7, signals: 0 });
     // DATA_BOOL and DATA_NONE with count 1: loopback signals.
