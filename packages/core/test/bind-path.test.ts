@@ -51,7 +51,13 @@ describe('bus notifier sequences (fixtures written from the v4.12 source)', () =
   it('an unbind through sysfs: UNBIND_DRIVER, remove, UNBOUND_DRIVER', async () => {
     const { k, events } = traced();
     const removed: string[] = [];
-    k.registerDriver({ ...NOUVEAU, probe: 'ok', remove: (dev) => removed.push(dev.name) });
+    k.registerDriver({
+      ...NOUVEAU,
+      probe: 'ok',
+      remove: (dev) => {
+        removed.push(dev.name);
+      },
+    });
     k.addDevice(GPU);
     const from = events.length;
     expect(k.sysfs.write('/sys/bus/pci/drivers/nouveau/unbind', '0000:01:00.0\n')).toBe(13);

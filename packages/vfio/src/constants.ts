@@ -70,3 +70,40 @@ export const RFC_2017_PROFILE: ProfileDef = {
     "the seed RFC as planned: driver_sysfs_add() stops on NOTIFY_BAD, iommu_bus_notifier() percolates the group chain's answer, vfio answers BIND_DRIVER with NOTIFY_BAD for a bind that would break a live group",
   flags: [STOP_BIND_ON_NOTIFY_BAD, PERCOLATE, VETO_BIND],
 };
+
+/** The device ioctl that sets a device's interrupt eventfds (struct vfio_irq_set), include/uapi/linux/vfio.h. */
+export const VFIO_DEVICE_SET_IRQS = 'VFIO_DEVICE_SET_IRQS';
+/** struct vfio_irq_set flags: the data kind (none, a u8 bool, an s32 eventfd) and the action. */
+export const VFIO_IRQ_SET_DATA_NONE = 1 << 0;
+export const VFIO_IRQ_SET_DATA_BOOL = 1 << 1;
+export const VFIO_IRQ_SET_DATA_EVENTFD = 1 << 2;
+export const VFIO_IRQ_SET_ACTION_MASK = 1 << 3;
+export const VFIO_IRQ_SET_ACTION_UNMASK = 1 << 4;
+export const VFIO_IRQ_SET_ACTION_TRIGGER = 1 << 5;
+/** vfio-pci's interrupt indexes (the same in v4.12 and 6.12): INTx, MSI, MSI-X, the AER error, the device request. */
+export const VFIO_PCI_INTX_IRQ_INDEX = 0;
+export const VFIO_PCI_MSI_IRQ_INDEX = 1;
+export const VFIO_PCI_MSIX_IRQ_INDEX = 2;
+export const VFIO_PCI_ERR_IRQ_INDEX = 3;
+export const VFIO_PCI_REQ_IRQ_INDEX = 4;
+export const VFIO_PCI_NUM_IRQS = 5;
+
+/**
+ * The argument of VFIO_DEVICE_SET_IRQS (struct vfio_irq_set and its data). sim has no eventfd(2): `eventfd` is a
+ * number standing for one (any number that is not one of sim's open files; -1 clears). The short form
+ * `{ index: VFIO_PCI_REQ_IRQ_INDEX, eventfd: 9 }` means DATA_EVENTFD | ACTION_TRIGGER, start 0, count 1. vfio-pci
+ * models the request index only (the interrupt indexes 0-3 answer -ENOTTY, not modelled).
+ */
+export interface VfioIrqSet {
+  /** VFIO_IRQ_SET_DATA_* | VFIO_IRQ_SET_ACTION_*; default DATA_EVENTFD | ACTION_TRIGGER. */
+  flags?: number;
+  index: number;
+  /** Default 0. */
+  start?: number;
+  /** Default 1. */
+  count?: number;
+  /** The s32 data of DATA_EVENTFD: an eventfd, or -1 to clear. */
+  eventfd?: number;
+  /** The u8 data of DATA_BOOL: signal the eventfd (loopback). */
+  data?: boolean;
+}

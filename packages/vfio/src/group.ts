@@ -9,6 +9,7 @@ import {
   ENOTTY,
   type FileOperations,
   type OpenFile,
+  type Sleepable,
 } from '@sim/core';
 import {
   type IommuGroup,
@@ -30,12 +31,14 @@ import {
   VFIO_GROUP_UNSET_CONTAINER,
 } from './constants.ts';
 import {
+  type BlockedDel,
   ContainerImpl,
   containerPut,
-  deviceFds,
   findDevice,
   groupOfIommu,
   TYPE1,
+  UNBIND_REQUEST_INTERVAL_MS,
+  unbindWaitWhat,
   VfioDeviceImpl,
   type VfioDeviceOps,
   VfioGroupImpl,
@@ -103,39 +106,61 @@ export function vfioRegisterGroupDev(st: VfioState, dev: Device, ops: VfioDevice
 
 /**
  * Models vfio_unregister_group_dev(), drivers/vfio/vfio_main.c (6.12), called from a vfio bus driver's remove: the
- * device leaves the group's list (GET_DEVICE_FD no longer finds it) and its registration reference goes; while a
- * device fd still holds it, the driver's request op is called and the task waits (reported with `kernel.hang()`, as
- * v4.12's wait is: -EDEADLK, the device stays bound; the next unbind after the fd is closed finishes). Then
- * vfio_device_remove_group(): the last vfio device of the group takes /dev/vfio/N away and releases DMA ownership,
- * even with the group fd still open.
+ * device leaves the group's list (GET_DEVICE_FD no longer finds it) and its registration reference goes. When that
+ * was the last reference (no device fd open) the unregister finishes at once and returns undefined; else it returns
+ * a sleepable path, which the remove must return: the driver's request op, then wait_for_completion_timeout(10 s),
+ * again and again, until the last device fd closes (in a task run, another task's close; with one task, the wait is
+ * reported hung past 120 s and the unbind ends with -EDEADLK, the device still bound; the next unbind after the
+ * close finishes). Then vfio_device_remove_group(): the last vfio device of the group takes /dev/vfio/N away and
+ * releases DMA ownership, even with the group fd still open.
  */
-export function vfioUnregisterGroupDev(st: VfioState, dev: Device): void {
+export function vfioUnregisterGroupDev(st: VfioState, dev: Device): Sleepable<void> | undefined {
   const k = st.kernel;
-  k.withFrame('vfio_unregister_group_dev', () => {
+  return k.withFrame('vfio_unregister_group_dev', () => {
     let blocked = st.blockedDel.get(dev);
     if (blocked === undefined) {
       const device = st.drvdata.get(dev);
-      if (device === undefined) return; // nothing vfio knows of
+      if (device === undefined) return undefined; // nothing vfio knows of
       const g = device.group;
       const i = g.deviceList.indexOf(device);
       if (i !== -1) g.deviceList.splice(i, 1);
-      device.kref--; // vfio_device_put_registration()
+      device.kref--; // vfio_device_put_registration(): complete() at zero
       blocked = { group: g, count: 0, device };
+    } else {
+      // An unbind that a hung-task report ended: it waits again from where it stopped.
+      st.blockedDel.delete(dev);
     }
-    const device = blocked.device!;
-    if (device.kref > 0) {
-      device.ops.request?.(device, blocked.count++);
-      st.blockedDel.set(dev, blocked);
-      const fds = deviceFds(k, device);
-      k.hang(
-        'drivers/vfio/vfio_main.c:vfio_unregister_group_dev',
-        `vfio_unregister_group_dev() waits for ${dev.name} to be released by userspace (device fd ${fds.join(', ')} open); 6.12 blocks this task until the fd is closed; sim ended the operation with -EDEADLK, the device stays bound to ${dev.driver?.name ?? 'its driver'}: close the device fd, then unbind again`,
-      );
+    // try_wait_for_completion()
+    if (blocked.device!.kref === 0) {
+      vfioUnregisterGroupDevDone(st, dev, blocked);
+      return undefined;
     }
-    st.blockedDel.delete(dev);
-    if (st.drvdata.get(dev) === device) st.drvdata.delete(dev);
-    vfioDeviceRemoveGroup(st, blocked.group);
+    return vfioUnregisterGroupDevWait(st, dev, blocked);
   });
+}
+
+/** The wait of vfio_unregister_group_dev(), vfio_main.c (6.12): request, then wait_for_completion_timeout(), again. */
+function* vfioUnregisterGroupDevWait(st: VfioState, dev: Device, blocked: BlockedDel): Sleepable<void> {
+  const k = st.kernel;
+  const device = blocked.device!;
+  try {
+    for (;;) {
+      device.ops.request?.(device, blocked.count++);
+      const what = unbindWaitWhat(k, 'vfio_unregister_group_dev()', dev, device);
+      if (yield* k.waitEvent(what, () => device.kref === 0, UNBIND_REQUEST_INTERVAL_MS)) break;
+    }
+  } catch (e) {
+    // The hung-task report ended the wait (-EDEADLK): the unbind stops here; the next one waits again.
+    st.blockedDel.set(dev, blocked);
+    throw e;
+  }
+  vfioUnregisterGroupDevDone(st, dev, blocked);
+}
+
+/** The end of vfio_unregister_group_dev(): drvdata cleared, vfio_device_remove_group(). */
+function vfioUnregisterGroupDevDone(st: VfioState, dev: Device, blocked: BlockedDel): void {
+  if (st.drvdata.get(dev) === blocked.device) st.drvdata.delete(dev);
+  vfioDeviceRemoveGroup(st, blocked.group);
 }
 
 /**
@@ -249,8 +274,12 @@ function deviceFopsModern(st: VfioState): FileOperations {
       groupFilePut(st, g);
       d.kref--; // vfio_device_put_registration(): a waiting unregister may finish now
     },
-    // The bus driver's ioctls (VFIO_DEVICE_GET_INFO, regions, irqs) are not modelled.
-    ioctl: () => -ENOTTY,
+    /** Models vfio_device_fops_unl_ioctl(): the bus driver's ioctl (-ENOTTY for a driver whose ioctls sim lacks). */
+    ioctl(file: OpenFile, cmd: string, arg: unknown) {
+      const d = file.private as VfioDeviceImpl | null;
+      if (d === null) return -ENODEV;
+      return d.ops.ioctl?.(d, cmd, arg) ?? -ENOTTY;
+    },
   };
 }
 

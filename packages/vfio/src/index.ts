@@ -52,4 +52,4 @@ export {
   vfioGroups,
   vfioRegisterBusDriver,
 } from './vfio.ts';
-export { VFIO_PCI, VFIO_PLATFORM } from './vfio-pci.ts';
+export { VFIO_PCI, VFIO_PLATFORM, type VfioPciReqTrigger, vfioPciReqTrigger } from './vfio-pci.ts';

@@ -18,6 +18,7 @@ import {
   PCI_HEADER_TYPE_NORMAL,
   type Registration,
   SimError,
+  type Sleepable,
 } from '@sim/core';
 import {
   IOMMU_GROUP_NOTIFY_ADD_DEVICE,
@@ -69,6 +70,8 @@ export interface VfioDeviceOps {
   release?(device: VfioDevice): void;
   /** ops->request: vfio_del_group_dev() asks the driver to get the device back from userspace (count from 0). */
   request?(device: VfioDevice, count: number): void;
+  /** ops->ioctl, the device fd's ioctls (e.g. vfio-pci's VFIO_DEVICE_SET_IRQS); without it they answer -ENOTTY. */
+  ioctl?(device: VfioDevice, cmd: string, arg: unknown): number;
 }
 
 /** Models struct vfio_device, drivers/vfio/vfio.c. */
@@ -235,7 +238,7 @@ export class ContainerImpl implements VfioContainer {
   }
 }
 
-/** A vfio_del_group_dev() (6.12: vfio_unregister_group_dev()) that could not finish: where it waits. */
+/** A vfio_del_group_dev() (6.12: vfio_unregister_group_dev()) whose wait a hung-task report ended: where it was. */
 export interface BlockedDel {
   readonly group: VfioGroupImpl;
   count: number;
@@ -576,45 +579,70 @@ export function vfioAddGroupDev(kernel: Kernel, dev: Device, ops: VfioDeviceOps)
 
 /**
  * Models vfio_del_group_dev(), drivers/vfio/vfio.c (6.12: vfio_unregister_group_dev(), group.ts), called from a
- * vfio bus driver's remove: the device goes on the
- * unbound list, the driver's reference is dropped, and while userspace still holds the device the driver's
- * request op is called and the task waits. sim's one task cannot wait for itself: the wait is reported with
- * `kernel.hang()` (the operation ends with -EDEADLK, the device stays mid-unbind, still bound, on the unbound
- * list); once the device fds are closed, the next unbind resumes the wait and finishes. See
- * docs/decisions/2026-11-26-vfio-unbind-in-use.md.
+ * vfio bus driver's remove: the device goes on the unbound list and the driver's reference is dropped. When nothing
+ * else holds the device, that releases it and the call returns undefined. While userspace still holds it (a device
+ * fd is open), the call returns a sleepable path, which the remove must return (or `yield*`): it asks the driver
+ * for the device (ops->request, counting from 0) and waits up to 10 s for it to leave the group
+ * (vfio_dev_present()), again and again, as v4.12 does. In a task run another task closing the device fd ends the
+ * wait; with one task nobody can, and past 120 s the wait is reported hung and the unbind ends with -EDEADLK, the
+ * device still bound, on the unbound list; once the fd is closed the next unbind finishes. See
+ * docs/decisions/2026-12-02-vfio-unbind-waits.md.
  */
-export function vfioDelGroupDev(kernel: Kernel, dev: Device): void {
+export function vfioDelGroupDev(kernel: Kernel, dev: Device): Sleepable<void> | undefined {
   const st = vfioState(kernel, 'vfioDelGroupDev()');
-  if (st.modern) {
-    vfioUnregisterGroupDev(st, dev);
-    return;
-  }
+  if (st.modern) return vfioUnregisterGroupDev(st, dev);
   const k = st.kernel;
-  k.withFrame('vfio_del_group_dev', () => {
+  return k.withFrame('vfio_del_group_dev', () => {
     let blocked = st.blockedDel.get(dev);
     if (blocked === undefined) {
       const device = st.drvdata.get(dev);
-      if (device === undefined) return; // v4.12 would dereference a NULL drvdata; nothing vfio knows of
+      if (device === undefined) return undefined; // v4.12 would dereference a NULL drvdata; nothing vfio knows of
       const g = device.group;
       groupGet(g);
       g.unboundList.unshift(dev);
       blocked = { group: g, count: 0 };
       devicePut(st, device);
+    } else {
+      // An unbind that a hung-task report ended: it waits again from where it stopped.
+      st.blockedDel.delete(dev);
     }
-    const g = blocked.group;
-    const still = findDevice(g, dev);
-    if (still !== undefined) {
-      still.ops.request?.(still, blocked.count++);
-      st.blockedDel.set(dev, blocked);
-      const fds = deviceFds(k, still);
-      k.hang(
-        'drivers/vfio/vfio.c:vfio_del_group_dev',
-        `vfio_del_group_dev() waits for ${dev.name} to be released by userspace (device fd ${fds.join(', ')} open); v4.12 blocks this task until the fd is closed; sim ended the operation with -EDEADLK, the device stays bound to ${dev.driver?.name ?? 'its driver'} on the unbound list: close the device fd, then unbind again`,
-      );
+    if (findDevice(blocked.group, dev) === undefined) {
+      groupPut(st, blocked.group);
+      return undefined;
     }
-    st.blockedDel.delete(dev);
-    groupPut(st, g);
+    return vfioDelGroupDevWait(st, dev, blocked);
   });
+}
+
+/** The wait of vfio_del_group_dev(), drivers/vfio/vfio.c (v4.12): request, then wait_event_timeout(10 s), again. */
+function* vfioDelGroupDevWait(st: VfioState, dev: Device, blocked: BlockedDel): Sleepable<void> {
+  const k = st.kernel;
+  const g = blocked.group;
+  try {
+    for (;;) {
+      const device = findDevice(g, dev);
+      if (device === undefined) break;
+      device.ops.request?.(device, blocked.count++);
+      // vfio_device_release() wakes vfio.release_q; sim's scheduler asks the condition itself.
+      const what = unbindWaitWhat(k, 'vfio_del_group_dev()', dev, device);
+      if (yield* k.waitEvent(what, () => findDevice(g, dev) === undefined, UNBIND_REQUEST_INTERVAL_MS)) break;
+    }
+  } catch (e) {
+    // The hung-task report ended the wait (-EDEADLK): the unbind stops here; the next one waits again.
+    st.blockedDel.set(dev, blocked);
+    throw e;
+  }
+  groupPut(st, g);
+}
+
+/** HZ * 10: how often an unbind that waits for userspace asks the driver again for the device. */
+export const UNBIND_REQUEST_INTERVAL_MS = 10_000;
+
+/** What an unbind waits for, as the hung-task report names it: the device, its open fds, and how the wait ends. */
+export function unbindWaitWhat(k: Kernel, fn: string, dev: Device, device: object): string {
+  const fds = deviceFds(k, device);
+  const held = fds.length === 0 ? 'a reference held' : `device fd ${fds.join(', ')} open`;
+  return `the release of ${dev.name} by userspace in ${fn} (${held}): closing the device fd in another task lets the unbind finish; with one task, close it, then unbind (or remove) again`;
 }
 
 /** Marks a driver as one of vfio's own bus drivers (their binds pass the `vetoBind` check by identity). */
@@ -778,8 +806,11 @@ function deviceFops(st: VfioState): FileOperations {
       vfioGroupTryDissolveContainer(st, d.group);
       devicePut(st, d);
     },
-    // The bus driver's ioctls (VFIO_DEVICE_GET_INFO, regions, irqs) are not modelled.
-    ioctl: () => -ENOTTY,
+    /** Models vfio_device_fops_unl_ioctl(): the bus driver's ioctl (-ENOTTY for a driver whose ioctls sim lacks). */
+    ioctl(file: OpenFile, cmd: string, arg: unknown) {
+      const d = file.private as VfioDeviceImpl;
+      return d.ops.ioctl?.(d, cmd, arg) ?? -ENOTTY;
+    },
   };
 }
 
@@ -926,7 +957,10 @@ export function vfioDeviceOf(kernel: Kernel, dev: Device): VfioDevice | undefine
   return vfioState(kernel, 'vfioDeviceOf()').drvdata.get(dev);
 }
 
-/** True when an unbind of `dev` is stuck in vfio_del_group_dev() (see vfioDelGroupDev()). */
+/**
+ * True when an unbind of `dev` stopped in vfio_del_group_dev() (6.12: vfio_unregister_group_dev()): its wait was
+ * reported hung and ended with -EDEADLK, the device left mid-unbind until the next unbind (see vfioDelGroupDev()).
+ */
 export function isUnbindBlocked(kernel: Kernel, dev: Device): boolean {
   return vfioState(kernel, 'isUnbindBlocked()').blockedDel.has(dev);
 }
