@@ -38,15 +38,20 @@ export const KNOWN_RACES: readonly KnownRace[] = [BIND_STORE_RACE];
 const DUPLICATE_DRIVER_LINK = /sysfs: cannot create duplicate filename '(?:[^']*\/)?([^'/]+)\/driver'$/;
 
 /**
- * The devices a run left where BIND_STORE_RACE leaves them: those whose `driver` link a second bind found (sysfs's
- * duplicate warning in dmesg). Empty on a kernel without the race (6.12 never gets that far: -EBUSY under the lock).
+ * The devices whose `driver` link a second bind found (sysfs's duplicate warning in dmesg): on a kernel with
+ * BIND_STORE_RACE, the devices the race left; on one without it (6.12 refuses the second bind with -EBUSY under the
+ * lock) there must be none.
  */
 export function bindStoreRaceVictims(k: Kernel): Set<string> {
   const out = new Set<string>();
-  if (!BIND_STORE_RACE.bases.includes(k.version.base)) return out;
   for (const line of k.dmesg.lines({ timestamps: false })) {
     const m = DUPLICATE_DRIVER_LINK.exec(line);
     if (m !== null) out.add(m[1]!);
   }
   return out;
+}
+
+/** True when kernel `k` has the known race (its base is one of the race's). */
+export function hasRace(k: Kernel, race: KnownRace): boolean {
+  return race.bases.includes(k.version.base);
 }

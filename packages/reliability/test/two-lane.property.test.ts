@@ -12,11 +12,13 @@ describe.each(WORLDS)('two lanes of random system calls on $name', (world) => {
     const raced: Record<string, number> = {};
     let oopses = 0;
     let switches = 0;
+    let hung = 0;
     fc.assert(
       fc.property(laneCases(world), fc.nat(19), (c, replay) => {
         const run = runLaneCase(world, c);
         const v = checkLaneRun(world, c, run);
         if (v.oops) oopses++;
+        hung += v.hung;
         if (v.raced.size > 0) raced[c.profile] = (raced[c.profile] ?? 0) + 1;
         switches += run.report?.transitions.length ?? 0;
         // One run in 20 again: the same case gives the same transitions and the same log (a schedule replays).
@@ -29,7 +31,7 @@ describe.each(WORLDS)('two lanes of random system calls on $name', (world) => {
       { numRuns: LANE_RUNS[world.name as keyof typeof LANE_RUNS] },
     );
     console.log(
-      `${world.name}, two lanes: ${switches} switch points, ${oopses} oopses, bind_store() races by profile ${JSON.stringify(raced)}`,
+      `${world.name}, two lanes: ${switches} switch points, ${oopses} oopses, ${hung} hung tasks, bind_store() races by profile ${JSON.stringify(raced)}`,
     );
     // The race is the kernel's own, and only where the kernel has it.
     expect(raced['v6.12']).toBeUndefined();
