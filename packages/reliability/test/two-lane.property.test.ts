@@ -98,4 +98,33 @@ describe(`the known race: ${BIND_STORE_RACE.name}`, () => {
     expect(checkLaneRun(POWERNV, c, run).raced).toEqual(new Set(['0001:01:00.1']));
     expect(() => checkLaneRun(POWERNV, c, run, true)).toThrow();
   });
+
+  it('whose victim can be host-bound in a group userspace holds, with no BUG_ON (found by the family)', () => {
+    // x86, seed -1634432030: lane1's bind of the audio function to snd_hda_intel passes the unlocked test; lane0
+    // hands the group over and its toVfio leaves the audio function mid-unbind (device fd open, -EDEADLK); lane1's
+    // bind then probes it, and driver_bound() returns before BOUND_DRIVER: vfio never hears of the host driver.
+    const c: LaneCase = {
+      profile: 'v4.12',
+      prefix: [],
+      lanes: [
+        [
+          { op: 'deviceFd', fd: 0, dev: 1 },
+          { op: 'handOver' },
+          { op: 'toVfio', dev: 2 },
+          { op: 'override', dev: 1, to: 0 },
+        ],
+        [
+          { op: 'toHost', dev: 2 },
+          { op: 'unbind', dev: 1 },
+        ],
+      ],
+      schedule: [0, 2, 3, 3, 0, 3, 3, 0, 0, 3],
+    };
+    const run = runLaneCase(X86, c);
+    expect(run.k.oops).toBeNull();
+    expect(run.k.device('0000:01:00.1')!.driver?.name).toBe('snd_hda_intel');
+    expect(run.breaches.map((b) => b.what)).toContain('0000:01:00.1 host-bound in group 1 in use');
+    expect(checkLaneRun(X86, c, run).raced).toEqual(new Set(['0000:01:00.1']));
+    expect(() => checkLaneRun(X86, c, run, true)).toThrow(/v4.12 isolation/);
+  });
 });
