@@ -303,11 +303,31 @@ export function pciBusOps(k: KernelImpl): BusOps {
     if (absent.size > 0) for (const gone of [...absent.values()]) if (gone.parentAddress === dev.name) unplug(gone);
   }
 
+  /** Per function, its `remove` file's removal by a writer (kernfs's KERNFS_SUICIDAL), and whether it has ended. */
+  const removing = new WeakMap<DeviceImpl, { done: boolean }>();
+
+  /**
+   * Models remove_store(), drivers/pci/pci-sysfs.c, with device_remove_file_self() (kernfs_remove_self(),
+   * fs/kernfs/dir.c): of concurrent writers only the first removes the function; the others wait for its write to
+   * end and return the count.
+   */
   const removeStore = (dev: DeviceImpl) =>
     function* removeStore(buf: string, count: number): Sleepable<number> {
       const val = kstrtoul(buf, 0);
       if (typeof val === 'number') return val;
-      if (val !== 0n) yield* k.inFrame('remove_store', stopAndRemove(dev as PciDev));
+      if (val === 0n) return count;
+      const winner = removing.get(dev);
+      if (winner !== undefined) {
+        yield* k.waitEvent(`kernfs_remove_self(${dev.name}/remove)`, () => winner.done);
+        return count;
+      }
+      const self = { done: false };
+      removing.set(dev, self);
+      try {
+        yield* k.inFrame('remove_store', stopAndRemove(dev as PciDev));
+      } finally {
+        self.done = true;
+      }
       return count;
     };
 
