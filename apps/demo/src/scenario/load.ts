@@ -9,14 +9,24 @@ import {
   parseDocument,
   type Scalar,
   visit,
+  type YAMLError,
 } from 'yaml';
 import { moduleTeardownFailures } from '../plugins/modules.ts';
 import { knownProfiles, PLUGINS, type PluginEntry, pluginEntry, type Registry } from '../plugins/registry.ts';
 import { driverSpec } from '../run/session.ts';
 import { checkOnKernel, type InjectContext, kernelContext, resolveInject } from './inject.ts';
+import {
+  leadingYamlErrors,
+  linePos,
+  plainData,
+  plainDuplicates,
+  plainOffset,
+  QUICK_MIN_BYTES,
+  scanPlain,
+} from './quick.ts';
 import { BUS_NOTIFY_NAMES, scenarioSchema } from './schema.ts';
 import { parseStep, tokenize, VERBS } from './steps.ts';
-import { checkStructure, MAX_DEPTH } from './structure.ts';
+import { checkStructure, duplicateKey, MAX_DEPTH } from './structure.ts';
 import type {
   Command,
   DeviceDecl,
@@ -69,7 +79,13 @@ export function oneLine(text: string): string {
 
 export type LoadResult =
   | { readonly ok: true; readonly scenario: Scenario }
-  | { readonly ok: false; readonly problems: Problem[]; readonly omitted: number };
+  | {
+      readonly ok: false;
+      readonly problems: Problem[];
+      readonly omitted: number;
+      /** `omitted` is a lower bound: the report was settled without reading the file to its end. */
+      readonly atLeast?: true;
+    };
 
 type Path = readonly (string | number)[];
 
@@ -124,6 +140,15 @@ export const MAX_PROBLEMS = 100;
  * MAX_PROBLEMS of them, `omitted` counting the rest). The cost is linear in the text, however many problems it has.
  */
 export function loadScenario(text: string, file: string, options: LoadOptions = {}): LoadResult {
+  if (text.length >= QUICK_MIN_BYTES) {
+    const quick = quickLoad(text, file, options.plugins ?? PLUGINS);
+    if (quick !== null) return quick;
+  }
+  return loadScenarioInFull(text, file, options);
+}
+
+/** loadScenario() without the quick pass: every file through the `yaml` package's document (for tests). */
+export function loadScenarioInFull(text: string, file: string, options: LoadOptions = {}): LoadResult {
   const registry = options.plugins ?? PLUGINS;
   const lineCounter = new LineCounter();
   // uniqueKeys off: the parser's own duplicate-key check is quadratic; checkStructure() does it with a Set.
@@ -149,7 +174,7 @@ export function loadScenario(text: string, file: string, options: LoadOptions = 
       continue;
     }
     const { line, col } = lineCounter.linePos(e.pos[0]);
-    if (e.message.includes('Maximum call stack size exceeded') || e.message.includes('too much recursion')) {
+    if (isTooDeep(e)) {
       // The parser itself recursed too deep (thousands of nested mappings): say so once.
       if (!deepReported) {
         ctx.problems.push(tooDeep(file, { line, col }));
@@ -157,17 +182,7 @@ export function loadScenario(text: string, file: string, options: LoadOptions = 
       deepReported = true;
       continue;
     }
-    const eol = text.indexOf('\n', e.pos[0]);
-    const rest = text.slice(e.pos[0], eol === -1 ? text.length : eol);
-    const snippet = rest.trim().slice(0, 40);
-    ctx.problems.push({
-      file,
-      line,
-      column: col,
-      where: '',
-      message: `YAML syntax error: ${e.message.split('\n')[0]} at ${showValue(snippet)}`,
-      expected: 'valid YAML 1.2',
-    });
+    ctx.problems.push(syntaxProblem(e, text, file, { line, col }));
   }
   if (ctx.problems.length > 0 || ctx.omitted > 0) return fail();
   checkStructure(doc, text, (p) => {
@@ -222,6 +237,81 @@ export function loadScenario(text: string, file: string, options: LoadOptions = 
   const scenario = check(ctx, raw, options.name ?? file.replace(/^.*\//, '').replace(/\.ya?ml$/, ''), registry, skip);
   if (ctx.problems.length > 0 || ctx.omitted > 0 || scenario === null) return fail();
   return { ok: true, scenario };
+}
+
+/** The parser's error `e` as a problem at `at`, quoting the text from there to the end of its line. */
+function syntaxProblem(e: YAMLError, text: string, file: string, at: { line: number; col: number }): Problem {
+  const eol = text.indexOf('\n', e.pos[0]);
+  const rest = text.slice(e.pos[0], eol === -1 ? text.length : eol);
+  const snippet = rest.trim().slice(0, 40);
+  return {
+    file,
+    line: at.line,
+    column: at.col,
+    where: '',
+    message: `YAML syntax error: ${e.message.split('\n')[0]} at ${showValue(snippet)}`,
+    expected: 'valid YAML 1.2',
+  };
+}
+
+/** Whether a parse error is the parser's recursion overflowing the stack. */
+function isTooDeep(e: YAMLError): boolean {
+  return e.message.includes('Maximum call stack size exceeded') || e.message.includes('too much recursion');
+}
+
+/**
+ * The report of a big file settled by the quick pass (quick.ts), or null when the full validation must make it.
+ * The same problems, in the same order, at the same positions as loadScenarioInFull(): a file in the scanner's
+ * plain subset has no syntax error, so its report is its duplicate keys, or its schema problems when there are
+ * more than the report shows (then no name is checked); any other file's report is its first YAML errors, when
+ * the streaming parse finds more than the report shows (then the count of the rest is "at least").
+ */
+export function quickLoad(text: string, file: string, registry: Registry): LoadResult | null {
+  const plain = scanPlain(text);
+  if (plain !== null) {
+    const problems: Problem[] = [];
+    const at = (offset: number) => linePos(plain.lineStarts, offset);
+    const dups = plainDuplicates(plain.root);
+    if (dups.length > 0) {
+      for (const d of dups.slice(0, MAX_PROBLEMS)) {
+        const p = duplicateKey(d.key, d.offset);
+        const { line, col } = at(p.offset);
+        problems.push({ file, line, column: col, where: '', message: p.message, expected: p.expected });
+      }
+      return { ok: false, problems, omitted: dups.length - problems.length };
+    }
+    const issues = validate(plainData(plain.root), schema(registry));
+    if (issues.length < MAX_PROBLEMS) return null;
+    for (const issue of issues.slice(0, MAX_PROBLEMS)) {
+      const { line, col } = at(plainOffset(plain.root, issue.path, issue.atKey));
+      problems.push({
+        file,
+        line,
+        column: col,
+        where: pathText(issue.path),
+        message: issue.message,
+        expected: issue.expected,
+      });
+    }
+    return { ok: false, problems, omitted: issues.length - problems.length };
+  }
+  const traces = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  let lead: ReturnType<typeof leadingYamlErrors>;
+  try {
+    lead = leadingYamlErrors(text, MAX_PROBLEMS, { uniqueKeys: false });
+  } catch (e) {
+    // The parser recursed past the stack: the full validation says so.
+    if (e instanceof RangeError) return null;
+    throw e;
+  } finally {
+    Error.stackTraceLimit = traces;
+  }
+  if (lead === null || lead.errors.some(isTooDeep)) return null;
+  const problems = lead.errors
+    .slice(0, MAX_PROBLEMS)
+    .map((e) => syntaxProblem(e, text, file, lead.lineCounter.linePos(e.pos[0])));
+  return { ok: false, problems, omitted: lead.errors.length - problems.length, atLeast: true };
 }
 
 /**

@@ -226,18 +226,24 @@ function walk(v: unknown, schema: JsonSchema, root: JsonSchema, path: (string | 
       const prop = s.properties !== undefined && Object.hasOwn(s.properties, key) ? s.properties[key] : undefined;
       if (prop !== undefined) walk(val, prop, root, [...path, key], out);
       else if (s.additionalProperties === false) {
-        const known = Object.keys(s.properties ?? {});
-        out.push({
-          path: [...path, key],
-          atKey: true,
-          message: `unknown key '${key}'`,
-          expected: known.length === 0 ? 'no keys' : `one of ${known.join(', ')}`,
-        });
+        out.push({ path: [...path, key], atKey: true, message: `unknown key '${key}'`, expected: knownKeys(s) });
       } else if (typeof s.additionalProperties === 'object') {
         walk(val, s.additionalProperties, root, [...path, key], out);
       }
     }
   }
+}
+
+const knownKeysCache = new WeakMap<JsonSchema, string>();
+/** What an unknown key of a mapping schema is told: its properties (worked out once per schema, not per key). */
+function knownKeys(s: JsonSchema): string {
+  let text = knownKeysCache.get(s);
+  if (text === undefined) {
+    const known = Object.keys(s.properties ?? {});
+    text = known.length === 0 ? 'no keys' : `one of ${known.join(', ')}`;
+    knownKeysCache.set(s, text);
+  }
+  return text;
 }
 
 /** The `const` discriminators of a branch (properties whose schema is a const). */

@@ -1,0 +1,425 @@
+// The quick pass over a big scenario file: what the full validation (load.ts) would report, found without building
+// the `yaml` package's document for the whole file, when that can be shown to be the same report. Two ways:
+//
+// - A line scanner for a plain subset of YAML (block mappings and lists, one-line scalars, one-line flow lists of
+//   plain words; see scanPlain()). A file wholly in the subset has no YAML syntax error, so its report is that of
+//   the structure check (keys given twice) or, failing that, of the schema, both worked out on the scanner's tree.
+// - For a file that is not: the `yaml` package's own parser and composer, fed the file a piece at a time in their
+//   streaming mode (`incomplete`), until the document is closed and its error list is longer than the report. An
+//   error list only grows after its document is closed (later errors are appended), so the first errors are the
+//   full parse's first errors; how many more there are is known only as "at least".
+//
+// Anything else is left to the full validation: the quick pass answers null.
+import { Composer, type Document, LineCounter, Parser, type YAMLError } from 'yaml';
+
+/** Files shorter than this are always validated in full: the quick pass is for big files full of problems. */
+export const QUICK_MIN_BYTES = 64 * 1024;
+
+/** A node of the scanner's tree; `start` is the offset where the `yaml` package's node would start (its range). */
+export type PlainNode = PlainScalar | PlainMap | PlainList;
+export interface PlainScalar {
+  readonly kind: 'scalar';
+  readonly start: number;
+  readonly value: string | number | boolean | null;
+}
+export interface PlainMap {
+  readonly kind: 'map';
+  readonly start: number;
+  readonly keys: string[];
+  readonly keyStarts: number[];
+  readonly values: PlainNode[];
+}
+export interface PlainList {
+  readonly kind: 'list';
+  readonly start: number;
+  readonly items: PlainNode[];
+}
+
+/** A file read by scanPlain(): its tree and where its lines start (for line:column). */
+export interface PlainDoc {
+  readonly root: PlainMap;
+  readonly lineStarts: readonly number[];
+}
+
+/** How deep the scanner follows nesting (below the structure check's MAX_DEPTH: deeper files go to the full check). */
+const MAX_PLAIN_DEPTH = 32;
+/** The longest key the scanner takes (yaml limits an implicit key to 1024 characters). */
+const MAX_KEY = 128;
+
+// YAML 1.2 core schema, as the `yaml` package resolves plain scalars (its schema/core tests).
+const CORE_NULL = /^(?:~|[Nn]ull|NULL)?$/;
+const CORE_BOOL = /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/;
+const CORE_INT = /^[-+]?[0-9]+$/;
+const CORE_OTHER_NUMBER =
+  /^(?:0o[0-7]+|0x[0-9a-fA-F]+|[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+|[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*))$/;
+/** Decimal integers the scanner resolves itself (exact as a double; no sign or leading zero to argue about). */
+const SAFE_INT = /^(?:0|-?[1-9][0-9]{0,14})$/;
+/** Hexadecimal integers (0x8086): parseInt() of the digits, as the `yaml` package does. */
+const SAFE_HEX = /^0x[0-9a-fA-F]{1,12}$/;
+/** A key the scanner takes: a plain word that the core schema reads as a string. */
+const KEY = /^[A-Za-z_][A-Za-z0-9_.+/-]*$/;
+/** Characters that may not start a plain scalar (YAML indicators), or that the scanner leaves to the full check. */
+const PLAIN_FIRST = new Set('-?:,[]{}#&*!|>\'"%@`');
+
+type Value = string | number | boolean | null;
+
+/** The core schema's value of a plain scalar, or undefined when the scanner does not take it. */
+function plainValue(s: string): Value | undefined {
+  if (CORE_NULL.test(s)) return s === '' ? undefined : null;
+  if (CORE_BOOL.test(s)) return s[0] === 't' || s[0] === 'T';
+  if (CORE_INT.test(s)) return SAFE_INT.test(s) ? Number(s) : undefined;
+  if (SAFE_HEX.test(s)) return Number.parseInt(s.slice(2), 16);
+  if (CORE_OTHER_NUMBER.test(s)) return undefined;
+  if (PLAIN_FIRST.has(s[0]!)) return undefined;
+  if (s.includes(': ') || s.endsWith(':') || s.includes(' #')) return undefined;
+  return s;
+}
+
+/** A content line (not blank, not only a comment): where it starts, its indentation, where it ends. */
+interface Line {
+  /** Offset of the line's first character. */
+  readonly start: number;
+  /** Spaces before its content. */
+  readonly indent: number;
+  /** Offset of its end (the newline, or the end of the text). */
+  readonly end: number;
+}
+
+/** Where `s` occurs in `t` wholly within [from, end), or -1 (a search that does not run past the line). */
+function find(t: string, s: string, from: number, end: number): number {
+  const last = end - s.length;
+  for (let i = from; i <= last; i++) if (t.startsWith(s, i)) return i;
+  return -1;
+}
+
+class Fail extends Error {}
+const fail = (): never => {
+  throw new Fail();
+};
+
+/**
+ * Reads `text` if it is a mapping in the scanner's subset of YAML, else returns null. The subset: printable ASCII
+ * and newlines only; comment lines and blank lines; block mappings of plain keys (`name:`), block lists (`- `), a
+ * list as a key's value at the key's indentation; values on one line: plain scalars that the core schema reads as
+ * a string, a decimal or hexadecimal integer, a boolean or null (`~`, or no value), one-line quoted strings without
+ * escapes, and one-line flow lists (`[a, b]`) of plain words; a comment after a value. Each piece is one the `yaml` package
+ * parses without an error, so a file in the subset has no YAML syntax error.
+ */
+export function scanPlain(text: string): PlainDoc | null {
+  if (/[^\n\x20-\x7e]/.test(text)) return null;
+  const scan = new Scan(text);
+  const first = scan.line;
+  if (first === undefined || first.indent !== 0) return null;
+  try {
+    const root = scan.node(first.start, 0, 1);
+    if (root.kind !== 'map' || scan.line !== undefined) return null;
+    return { root, lineStarts: lineStarts(text) };
+  } catch (e) {
+    if (e instanceof Fail) return null;
+    throw e;
+  }
+}
+
+/** Where each line of `text` starts. */
+function lineStarts(text: string): number[] {
+  const out = [0];
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) out.push(i + 1);
+  return out;
+}
+
+/** The recursive reading of scanPlain(): `line` is the next content line. Throws Fail outside the subset. */
+class Scan {
+  line: Line | undefined;
+  /** Where the line after `line` starts. */
+  private from = 0;
+  constructor(private readonly text: string) {
+    this.next();
+  }
+
+  /** Moves `line` to the next content line (undefined at the end). */
+  next(): void {
+    const t = this.text;
+    while (this.from < t.length) {
+      const start = this.from;
+      let end = t.indexOf('\n', start);
+      if (end === -1) end = t.length;
+      this.from = end + 1;
+      let c = start;
+      while (c < end && t.charCodeAt(c) === 32) c++;
+      if (c < end && t.charCodeAt(c) !== 35) {
+        this.line = { start, indent: c - start, end };
+        return;
+      }
+    }
+    this.line = undefined;
+  }
+
+  /** The node starting at offset `at` (column `col`) of line i. */
+  node(at: number, col: number, depth: number): PlainNode {
+    if (depth > MAX_PLAIN_DEPTH) fail();
+    const line = this.line!;
+    const t = this.text;
+    if (t[at] === '-' && (at + 1 === line.end || t[at + 1] === ' ')) {
+      // A list starts only at a line's content (a `- - x` or `key: - x` is left to the full check).
+      if (at !== line.start + line.indent) fail();
+      return this.list(col, depth);
+    }
+    if (this.key(at, line.end) !== null) return this.map(at, col, depth);
+    const v = this.value(at, line.end);
+    this.next();
+    return v;
+  }
+
+  /** A key at `at`: its text and the offset after its colon, or null. */
+  key(at: number, end: number): { key: string; after: number } | null {
+    const t = this.text;
+    const colon = find(t, ':', at, Math.min(end, at + MAX_KEY + 1));
+    if (colon === -1) return null;
+    if (colon + 1 < end && t[colon + 1] !== ' ') return null;
+    const key = t.slice(at, colon);
+    if (!KEY.test(key) || key === '__proto__' || plainValue(key) !== key) return null;
+    return { key, after: colon + 1 };
+  }
+
+  map(first: number, col: number, depth: number): PlainMap {
+    const map: PlainMap = { kind: 'map', start: first, keys: [], keyStarts: [], values: [] };
+    let at = first;
+    for (;;) {
+      const line = this.line!;
+      const k = this.key(at, line.end) ?? fail();
+      let rest = k.after;
+      while (rest < line.end && this.text[rest] === ' ') rest++;
+      let value: PlainNode;
+      if (rest < line.end && this.text[rest] !== '#') {
+        value = this.value(rest, line.end);
+        this.next();
+      } else {
+        // The value is on the next lines: a deeper node, or a list at the key's own indentation; else it is
+        // empty (null), placed where the yaml package places it: after the colon and the spaces that follow.
+        this.next();
+        const next = this.line;
+        const at2 = next === undefined ? 0 : next.start + next.indent;
+        if (next !== undefined && next.indent > col) value = this.node(at2, next.indent, depth + 1);
+        else if (next !== undefined && next.indent === col && this.text[at2] === '-' && this.text[at2 + 1] === ' ') {
+          value = this.list(col, depth + 1);
+        } else value = { kind: 'scalar', start: rest, value: null };
+      }
+      map.keys.push(k.key);
+      map.keyStarts.push(at);
+      map.values.push(value);
+      const next = this.line;
+      if (next === undefined || next.indent < col) return map;
+      if (next.indent > col) fail();
+      at = next.start + col;
+    }
+  }
+
+  list(col: number, depth: number): PlainList {
+    const first = this.line!;
+    const list: PlainList = { kind: 'list', start: first.start + col, items: [] };
+    const t = this.text;
+    for (;;) {
+      const line = this.line!;
+      const dash = line.start + col;
+      if (t[dash] !== '-' || t[dash + 1] !== ' ') fail();
+      let c = dash + 1;
+      while (c < line.end && t[c] === ' ') c++;
+      if (c === line.end || t[c] === '#') fail();
+      list.items.push(this.node(c, c - line.start, depth + 1));
+      const next = this.line;
+      if (next === undefined || next.indent < col) return list;
+      if (next.indent > col) fail();
+      const at = next.start + col;
+      // At the list's indentation without a dash: the next key of the mapping the list is a value of.
+      if (t[at] !== '-' || t[at + 1] !== ' ') return list;
+    }
+  }
+
+  /** A value on one line from `at` to the line's end: a flow list, a quoted string or a plain scalar. */
+  value(at: number, end: number): PlainNode {
+    const t = this.text;
+    const c = t[at];
+    if (c === '[') {
+      const close = find(t, ']', at, end);
+      if (close === -1) fail();
+      this.tail(close + 1, end);
+      const items: PlainNode[] = [];
+      const body = t.slice(at + 1, close);
+      if (body.trim() !== '') {
+        let from = at + 1;
+        for (const part of body.split(',')) {
+          const lead = part.length - part.trimStart().length;
+          const word = part.trim();
+          if (word === '' || /[[\]{},:#'"]/.test(word)) fail();
+          const v = plainValue(word);
+          if (v === undefined) fail();
+          items.push({ kind: 'scalar', start: from + lead, value: v as Value });
+          from += part.length + 1;
+        }
+      }
+      return { kind: 'list', start: at, items };
+    }
+    if (c === "'" || c === '"') {
+      const close = find(t, c, at + 1, end);
+      if (close === -1) fail();
+      const s = t.slice(at + 1, close);
+      if (c === '"' && s.includes('\\')) fail();
+      // '' inside single quotes is an escaped quote: left to the full check.
+      if (t[close + 1] === c) fail();
+      this.tail(close + 1, end);
+      return { kind: 'scalar', start: at, value: s };
+    }
+    let stop = find(t, ' #', at, end);
+    if (stop === -1) stop = end;
+    let e = stop;
+    while (e > at && t[e - 1] === ' ') e--;
+    const v = plainValue(t.slice(at, e));
+    if (v === undefined) fail();
+    return { kind: 'scalar', start: at, value: v as Value };
+  }
+
+  /** After a closed value: only spaces, or spaces and a comment. */
+  tail(from: number, end: number): void {
+    let i = from;
+    while (i < end && this.text[i] === ' ') i++;
+    if (i < end && (this.text[i] !== '#' || i === from)) fail();
+  }
+}
+
+/** The JavaScript value of a scanned node, as the `yaml` package's toJS() gives it. */
+export function plainData(node: PlainNode): unknown {
+  if (node.kind === 'scalar') return node.value;
+  if (node.kind === 'list') return node.items.map(plainData);
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < node.keys.length; i++) out[node.keys[i]!] = plainData(node.values[i]!);
+  return out;
+}
+
+/**
+ * The keys given twice in a scanned document, in the order checkStructure() reports them (each mapping's own keys,
+ * then its children, depth first): the offsets of the second and later occurrences, with the key.
+ */
+export function plainDuplicates(root: PlainMap): { offset: number; key: string }[] {
+  const out: { offset: number; key: string }[] = [];
+  const stack: PlainNode[] = [root];
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if (n.kind === 'scalar') continue;
+    const children = n.kind === 'map' ? n.values : n.items;
+    if (n.kind === 'map') {
+      const seen = new Set<string>();
+      n.keys.forEach((k, i) => {
+        if (seen.has(k)) out.push({ offset: n.keyStarts[i]!, key: k });
+        seen.add(k);
+      });
+    }
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
+  }
+  return out;
+}
+
+/** The node at a path, as Document.getIn(path, true) finds it (a key's first pair; a list's index). */
+function plainAt(root: PlainMap, path: readonly (string | number)[]): PlainNode | undefined {
+  let n: PlainNode | undefined = root;
+  for (const p of path) {
+    if (n === undefined || n.kind === 'scalar') return undefined;
+    if (n.kind === 'map') {
+      const i = n.keys.indexOf(p as string);
+      n = i === -1 ? undefined : n.values[i];
+    } else {
+      const idx = typeof p === 'string' ? Number(p) : p;
+      n = Number.isInteger(idx) && idx >= 0 ? n.items[idx] : undefined;
+    }
+  }
+  return n;
+}
+
+/** The offset load.ts's Ctx.pos() gives a path (its key's, with atKey; else its value's or nearest ancestor's). */
+export function plainOffset(root: PlainMap, path: readonly (string | number)[], atKey: boolean): number {
+  if (atKey && path.length > 0) {
+    const parent = plainAt(root, path.slice(0, -1));
+    if (parent?.kind === 'map') {
+      const i = parent.keys.indexOf(String(path.at(-1)));
+      if (i !== -1) return parent.keyStarts[i]!;
+    }
+  }
+  for (let n = path.length; n >= 0; n--) {
+    const node = plainAt(root, path.slice(0, n));
+    if (node !== undefined) return node.start;
+  }
+  return 0;
+}
+
+/** LineCounter.linePos() over line starts: 1-based line and column of an offset. */
+export function linePos(lineStarts: readonly number[], offset: number): { line: number; col: number } {
+  let low = 0;
+  let high = lineStarts.length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if (lineStarts[mid]! < offset) low = mid + 1;
+    else high = mid;
+  }
+  if (lineStarts[low] === offset) return { line: low + 1, col: 1 };
+  const start = lineStarts[low - 1]!;
+  return { line: low, col: offset - start + 1 };
+}
+
+/** How much text the first prefix parse reads (each next one reads twice as much), and the most it reads. */
+const FIRST = 8 * 1024;
+const BUDGET = 256 * 1024;
+
+/**
+ * The first YAML errors of `text` as parseDocument() with `options` lists them, read from a prefix of the text:
+ * `errors` (more than `min` of them) are the first of the full list, in its order; the full list has at least as
+ * many. The prefix ends at a line's end and is parsed as incomplete (the parser keeps back what more text could
+ * change); its errors count once its document is closed (later errors are appended to the list) and only before
+ * its last line. Null when that gives no more than `min` errors within the budget, or when something else could
+ * come into the list before them (a second document, a directive or a `...` after the first).
+ */
+export function leadingYamlErrors(
+  text: string,
+  min: number,
+  options: { readonly uniqueKeys: false },
+  first = FIRST,
+  budget = BUDGET,
+): { errors: YAMLError[]; lineCounter: LineCounter } | null {
+  for (let size = first; size <= budget; size *= 2) {
+    const nl = text.indexOf('\n', size);
+    if (nl === -1) return null;
+    const prefix = text.slice(0, nl + 1);
+    const lead = prefixErrors(prefix, options);
+    if (lead === undefined) return null;
+    if (lead === null) continue;
+    const lastLine = text.lastIndexOf('\n', nl - 1) + 1;
+    const cut = lead.errors.findIndex((e) => e.pos[0] >= lastLine);
+    const errors = cut === -1 ? lead.errors : lead.errors.slice(0, cut);
+    if (errors.length > min) return { errors, lineCounter: lead.lineCounter };
+  }
+  return null;
+}
+
+/**
+ * The errors of a closed document of `prefix`, and those after it; null when its document is not closed in it,
+ * undefined when the prefix holds more than the one document's errors can tell.
+ */
+function prefixErrors(
+  prefix: string,
+  options: { readonly uniqueKeys: false },
+): { errors: YAMLError[]; lineCounter: LineCounter } | null | undefined {
+  const lineCounter = new LineCounter();
+  const parser = new Parser(lineCounter.addNewLine);
+  const composer = new Composer({ ...options, prettyErrors: false });
+  // The document, once the parser has closed it: its errors so far are final, and the stream's later errors are
+  // appended to them. Once handed over by end(), the composer collects those in streamInfo().errors instead.
+  let doc: Document.Parsed | undefined;
+  for (const token of parser.parse(prefix, true)) {
+    if (doc === undefined) {
+      for (const _ of composer.next(token)) return undefined;
+      if (token.type === 'document') for (const d of composer.end()) doc = d as Document.Parsed;
+    } else if (['error', 'space', 'comment', 'newline'].includes(token.type)) {
+      for (const _ of composer.next(token)) return undefined;
+    } else return undefined;
+  }
+  if (doc === undefined) return null;
+  return { errors: [...doc.errors, ...composer.streamInfo().errors], lineCounter };
+}
