@@ -14,6 +14,8 @@ import {
   quickLoad,
 } from '../src/scenario/load.ts';
 import { leadingYamlErrors, plainData, QUICK_MIN_BYTES, scanPlain } from '../src/scenario/quick.ts';
+import { scenarioSchema } from '../src/scenario/schema.ts';
+import { validate, validateMapping } from '../src/scenario/validator.ts';
 import { simInProcess } from './helpers.ts';
 
 // The quick pass over big files (src/scenario/quick.ts) must report what the full validation reports: the same
@@ -154,6 +156,33 @@ describe('the scanner of plain YAML', () => {
     );
     // Most generated files fall outside the subset somewhere; enough of them are read for the test to mean something.
     expect(read).toBeGreaterThan(60);
+  });
+});
+
+describe('validateMapping', () => {
+  it("gives validate()'s issues of a mapping, the first `limit` of them, and their count", () => {
+    const s = scenarioSchema(PLUGINS);
+    const value = fc.oneof(
+      fc.constantFrom(null, true, 1, 'x', 'ls /sys', 'v4.12', [], ['ls /sys'], [1], {}),
+      fc.dictionary(fc.constantFrom('run', 'expect', 'buses', 'devices', 'oops', 'bus'), fc.constantFrom(1, 'x', [])),
+    );
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.tuple(fc.constantFrom(...KEYS), value), { selector: ([k]) => k, maxLength: 20 }),
+        fc.integer({ min: 0, max: 6 }),
+        (entries, limit) => {
+          const all = validate(Object.fromEntries(entries), s);
+          const counted = validateMapping(
+            entries.map(([k]) => k),
+            (i) => entries[i]![1],
+            s,
+            limit,
+          );
+          expect(counted).toEqual({ issues: all.slice(0, limit), count: all.length });
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 

@@ -211,27 +211,69 @@ function walk(v: unknown, schema: JsonSchema, root: JsonSchema, path: (string | 
   }
   if (typeOf(v) === 'object') {
     const obj = v as Record<string, unknown>;
-    for (const key of s.required ?? []) {
-      if (!Object.hasOwn(obj, key)) {
-        out.push({
-          path,
-          atKey: false,
-          message: `'${key}' is missing`,
-          expected: `'${key}': ${describe(s.properties?.[key] ?? {}, root)}`,
-        });
-      }
-    }
+    for (const key of s.required ?? []) if (!Object.hasOwn(obj, key)) out.push(missingKey(path, key, s, root));
     for (const [key, val] of Object.entries(obj)) {
       // Own properties only: a key named toString or __proto__ is not a schema's property.
       const prop = s.properties !== undefined && Object.hasOwn(s.properties, key) ? s.properties[key] : undefined;
       if (prop !== undefined) walk(val, prop, root, [...path, key], out);
       else if (s.additionalProperties === false) {
-        out.push({ path: [...path, key], atKey: true, message: `unknown key '${key}'`, expected: knownKeys(s) });
+        out.push(unknownKey(path, key, s));
       } else if (typeof s.additionalProperties === 'object') {
         walk(val, s.additionalProperties, root, [...path, key], out);
       }
     }
   }
+}
+
+/** A required key that a mapping lacks. */
+function missingKey(path: (string | number)[], key: string, s: JsonSchema, root: JsonSchema): Issue {
+  return {
+    path,
+    atKey: false,
+    message: `'${key}' is missing`,
+    expected: `'${key}': ${describe(s.properties?.[key] ?? {}, root)}`,
+  };
+}
+
+/** A key that a mapping schema without additional properties does not know. */
+function unknownKey(path: (string | number)[], key: string, s: JsonSchema): Issue {
+  return { path: [...path, key], atKey: true, message: `unknown key '${key}'`, expected: knownKeys(s) };
+}
+
+/**
+ * validate() of a mapping given as its keys (each once) and a way to get each value, keeping the first `limit`
+ * issues and counting the rest: the same issues in the same order, without the mapping built as one object and
+ * without an issue made for each unknown key past the limit (a file of 100,000 unknown keys). Null when the schema
+ * is not a plain mapping schema (a choice, a constant ...): then validate() is the way.
+ */
+export function validateMapping(
+  keys: readonly string[],
+  valueAt: (index: number) => unknown,
+  schema: JsonSchema,
+  limit: number,
+): { issues: Issue[]; count: number } | null {
+  const s = resolve(schema, schema);
+  if (s.oneOf !== undefined || s.const !== undefined || s.enum !== undefined) return null;
+  if (s.type !== 'object' || s.additionalProperties !== false) return null;
+  const issues: Issue[] = [];
+  let count = 0;
+  const add = (i: Issue) => {
+    if (issues.length < limit) issues.push(i);
+    count++;
+  };
+  const given = new Set(keys);
+  for (const key of s.required ?? []) if (!given.has(key)) add(missingKey([], key, s, schema));
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    const prop = s.properties !== undefined && Object.hasOwn(s.properties, key) ? s.properties[key] : undefined;
+    if (prop !== undefined) {
+      const sub: Issue[] = [];
+      walk(valueAt(i), prop, schema, [key], sub);
+      for (const x of sub) add(x);
+    } else if (issues.length < limit) add(unknownKey([], key, s));
+    else count++;
+  }
+  return { issues, count };
 }
 
 const knownKeysCache = new WeakMap<JsonSchema, string>();
