@@ -56,8 +56,8 @@ const CORE_OTHER_NUMBER =
 const SAFE_INT = /^(?:0|-?[1-9][0-9]{0,14})$/;
 /** Hexadecimal integers (0x8086): parseInt() of the digits, as the `yaml` package does. */
 const SAFE_HEX = /^0x[0-9a-fA-F]{1,12}$/;
-/** A key the scanner takes: a plain word that the core schema reads as a string. */
-const KEY = /^[A-Za-z_][A-Za-z0-9_.+/-]*$/;
+/** Keys the core schema does not read as a string (null, booleans): left to the full check. */
+const NOT_STRING_KEYS = new Set(['null', 'Null', 'NULL', 'true', 'True', 'TRUE', 'false', 'False', 'FALSE']);
 /** Characters that may not start a plain scalar (YAML indicators), or that the scanner leaves to the full check. */
 const PLAIN_FIRST = new Set('-?:,[]{}#&*!|>\'"%@`');
 
@@ -65,14 +65,26 @@ type Value = string | number | boolean | null;
 
 /** The core schema's value of a plain scalar, or undefined when the scanner does not take it. */
 function plainValue(s: string): Value | undefined {
-  if (CORE_NULL.test(s)) return s === '' ? undefined : null;
-  if (CORE_BOOL.test(s)) return s[0] === 't' || s[0] === 'T';
-  if (CORE_INT.test(s)) return SAFE_INT.test(s) ? Number(s) : undefined;
-  if (SAFE_HEX.test(s)) return Number.parseInt(s.slice(2), 16);
-  if (CORE_OTHER_NUMBER.test(s)) return undefined;
+  if (s === '') return undefined;
+  const c = s.charCodeAt(0);
+  // Every number of the core schema starts with a digit, a sign or a dot; every null or boolean with one of ~nNtTfF.
+  if ((c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46) {
+    if (CORE_INT.test(s)) return SAFE_INT.test(s) ? Number(s) : undefined;
+    if (SAFE_HEX.test(s)) return Number.parseInt(s.slice(2), 16);
+    if (CORE_OTHER_NUMBER.test(s)) return undefined;
+  } else if (s.length <= 5) {
+    if (CORE_NULL.test(s)) return null;
+    if (CORE_BOOL.test(s)) return c === 116 || c === 84;
+  }
   if (PLAIN_FIRST.has(s[0]!)) return undefined;
   if (s.includes(': ') || s.endsWith(':') || s.includes(' #')) return undefined;
   return s;
+}
+
+/** Whether a character may be in a key the scanner takes (A-Z a-z 0-9 _ . + / -; not first: 0-9 . + / -). */
+function keyChar(c: number, first: boolean): boolean {
+  if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95) return true;
+  return !first && ((c >= 48 && c <= 57) || c === 46 || c === 43 || c === 47 || c === 45);
 }
 
 /** A content line (not blank, not only a comment): where it starts, its indentation, where it ends. */
@@ -88,7 +100,8 @@ interface Line {
 /** Where `s` occurs in `t` wholly within [from, end), or -1 (a search that does not run past the line). */
 function find(t: string, s: string, from: number, end: number): number {
   const last = end - s.length;
-  for (let i = from; i <= last; i++) if (t.startsWith(s, i)) return i;
+  const c = s.charCodeAt(0);
+  for (let i = from; i <= last; i++) if (t.charCodeAt(i) === c && t.startsWith(s, i)) return i;
   return -1;
 }
 
@@ -170,15 +183,17 @@ class Scan {
     return v;
   }
 
-  /** A key at `at`: its text and the offset after its colon, or null. */
+  /** A key at `at` (a plain word then a colon and a space or the line's end): its text and where it ends, or null. */
   key(at: number, end: number): { key: string; after: number } | null {
     const t = this.text;
-    const colon = find(t, ':', at, Math.min(end, at + MAX_KEY + 1));
-    if (colon === -1) return null;
-    if (colon + 1 < end && t[colon + 1] !== ' ') return null;
-    const key = t.slice(at, colon);
-    if (!KEY.test(key) || key === '__proto__' || plainValue(key) !== key) return null;
-    return { key, after: colon + 1 };
+    const limit = Math.min(end, at + MAX_KEY + 1);
+    let i = at;
+    while (i < limit && keyChar(t.charCodeAt(i), i === at)) i++;
+    if (i === at || i >= limit || t.charCodeAt(i) !== 58) return null;
+    if (i + 1 < end && t.charCodeAt(i + 1) !== 32) return null;
+    const key = t.slice(at, i);
+    if (key === '__proto__' || NOT_STRING_KEYS.has(key)) return null;
+    return { key, after: i + 1 };
   }
 
   map(first: number, col: number, depth: number): PlainMap {

@@ -101,8 +101,24 @@ export function showValue(v: unknown): string {
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
-/** A short description of what a schema accepts, for "expected …". */
+const described = new WeakMap<JsonSchema, WeakMap<JsonSchema, string>>();
+
+/** A short description of what a schema accepts, for "expected …" (worked out once per schema and root). */
 export function describe(schema: JsonSchema, root: JsonSchema): string {
+  let byRoot = described.get(root);
+  if (byRoot === undefined) {
+    byRoot = new WeakMap();
+    described.set(root, byRoot);
+  }
+  let text = byRoot.get(schema);
+  if (text === undefined) {
+    text = describeOnce(schema, root);
+    byRoot.set(schema, text);
+  }
+  return text;
+}
+
+function describeOnce(schema: JsonSchema, root: JsonSchema): string {
   const s = resolve(schema, root);
   if (s.title !== undefined) return s.title;
   if (s.const !== undefined) return showValue(s.const);
