@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LineCounter, parseDocument } from 'yaml';
+import { builtinPath } from '../src/builtins.ts';
 import { PLUGINS } from '../src/plugins/registry.ts';
 import {
   formatProblem,
@@ -16,7 +17,7 @@ import {
 import { leadingYamlErrors, plainData, QUICK_MIN_BYTES, scanPlain } from '../src/scenario/quick.ts';
 import { scenarioSchema } from '../src/scenario/schema.ts';
 import { validate, validateMapping } from '../src/scenario/validator.ts';
-import { simInProcess } from './helpers.ts';
+import { builtinNames, simInProcess } from './helpers.ts';
 
 // The quick pass over big files (src/scenario/quick.ts) must report what the full validation reports: the same
 // problems, in the same order, at the same positions, and the same count of the rest (or, when it stopped before
@@ -242,7 +243,7 @@ describe('the quick pass reports what the full validation reports', () => {
           );
         },
       ),
-      { numRuns: 1500 },
+      { numRuns: 3000 },
     );
     expect(hits).toBeGreaterThan(100);
   });
@@ -301,6 +302,19 @@ describe('big files full of problems', () => {
     expect(r.ok ? [] : r.problems.map(formatProblem)).toEqual([
       "big.yaml:9:1: colour: unknown key 'colour'; expected one of name, description, profile, profiles, inapplicable, plugins, topology, notifiers, inject, steps, expect",
     ]);
+  });
+
+  it('the built-in scenarios, padded past the quick pass threshold, load as before', () => {
+    for (const name of builtinNames()) {
+      const text = readFileSync(builtinPath(name), 'utf8');
+      const padded = `${text}${'# padding\n'.repeat(Math.ceil(QUICK_MIN_BYTES / 10))}`;
+      const r = loadScenario(padded, `${name}.yaml`);
+      expect(r.ok, name).toBe(true);
+      expect(r).toEqual(loadScenarioInFull(padded, `${name}.yaml`));
+      // And with a few unknown keys: the same (few) problems.
+      const wrong = `${padded}colour: blue\nshape: round\n`;
+      expect(loadScenario(wrong, 'w.yaml')).toEqual(loadScenarioInFull(wrong, 'w.yaml'));
+    }
   });
 
   it('sim run says "at least" when the count of the rest is a lower bound', async () => {

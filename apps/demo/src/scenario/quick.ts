@@ -388,8 +388,9 @@ const BUDGET = 256 * 1024;
  * `errors` (more than `min` of them) are the first of the full list, in its order; the full list has at least as
  * many. The prefix ends at a line's end and is parsed as incomplete (the parser keeps back what more text could
  * change); its errors count once its document is closed (later errors are appended to the list) and only before
- * its last line. Null when that gives no more than `min` errors within the budget, or when something else could
- * come into the list before them (a second document, a directive or a `...` after the first).
+ * its last line. Null when that gives no more than `min` errors within the budget, when the document is still
+ * open at the end of the first prefix, or when something else could come into the list before them (a second
+ * document, a directive or a `...` after the first).
  */
 export function leadingYamlErrors(
   text: string,
@@ -403,8 +404,9 @@ export function leadingYamlErrors(
     if (nl === -1) return null;
     const prefix = text.slice(0, nl + 1);
     const lead = prefixErrors(prefix, options);
-    if (lead === undefined) return null;
-    if (lead === null) continue;
+    // A document still open after the first piece is, as a rule, open to the file's end: reading more would cost
+    // as much again for nothing.
+    if (lead === undefined || lead === null) return null;
     const lastLine = text.lastIndexOf('\n', nl - 1) + 1;
     const cut = lead.errors.findIndex((e) => e.pos[0] >= lastLine);
     const errors = cut === -1 ? lead.errors : lead.errors.slice(0, cut);
