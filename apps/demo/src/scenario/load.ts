@@ -136,6 +136,12 @@ function tooDeep(file: string, at: { line: number; col: number }): Problem {
 export const MAX_PROBLEMS = 100;
 
 /**
+ * How many schema problems the quick pass counts in a big file's values before it stops and says "at least" (past
+ * the report, unknown top-level keys cost nothing to count: a file of them is counted exactly).
+ */
+export const QUICK_CAP = 10 * MAX_PROBLEMS;
+
+/**
  * Parses and validates a scenario file's text. Nothing runs: the result is a scenario or the problems found (at most
  * MAX_PROBLEMS of them, `omitted` counting the rest). The cost is linear in the text, however many problems it has.
  */
@@ -282,11 +288,12 @@ export function quickLoad(text: string, file: string, registry: Registry): LoadR
     }
     const root = plain.root;
     const s = schema(registry);
-    // The top-level mapping's entries one by one (no object of 100,000 keys, no issue made past the report).
-    let counted = validateMapping(root.keys, (i) => plainData(root.values[i]!), s, MAX_PROBLEMS);
+    // The top-level mapping's entries one by one (no object of 100,000 keys, no issue made past the report), the
+    // walk through their values stopped at QUICK_CAP problems.
+    let counted = validateMapping(root.keys, (i) => plainData(root.values[i]!), s, MAX_PROBLEMS, QUICK_CAP);
     if (counted === null) {
       const all = validate(plainData(root), s);
-      counted = { issues: all, count: all.length };
+      counted = { issues: all, count: all.length, atLeast: false };
     }
     const { count } = counted;
     if (count < MAX_PROBLEMS) return null;
@@ -301,7 +308,8 @@ export function quickLoad(text: string, file: string, registry: Registry): LoadR
         expected: issue.expected,
       });
     }
-    return { ok: false, problems, omitted: count - problems.length };
+    const omitted = count - problems.length;
+    return counted.atLeast ? { ok: false, problems, omitted, atLeast: true } : { ok: false, problems, omitted };
   }
   const traces = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;

@@ -87,16 +87,6 @@ function keyChar(c: number, first: boolean): boolean {
   return !first && ((c >= 48 && c <= 57) || c === 46 || c === 43 || c === 47 || c === 45);
 }
 
-/** A content line (not blank, not only a comment): where it starts, its indentation, where it ends. */
-interface Line {
-  /** Offset of the line's first character. */
-  readonly start: number;
-  /** Spaces before its content. */
-  readonly indent: number;
-  /** Offset of its end (the newline, or the end of the text). */
-  readonly end: number;
-}
-
 /** Where `s` occurs in `t` wholly within [from, end), or -1 (a search that does not run past the line). */
 function find(t: string, s: string, from: number, end: number): number {
   const last = end - s.length;
@@ -121,11 +111,10 @@ const fail = (): never => {
 export function scanPlain(text: string): PlainDoc | null {
   if (/[^\n\x20-\x7e]/.test(text)) return null;
   const scan = new Scan(text);
-  const first = scan.line;
-  if (first === undefined || first.indent !== 0) return null;
+  if (!scan.has || scan.indent !== 0) return null;
   try {
-    const root = scan.node(first.start, 0, 1);
-    if (root.kind !== 'map' || scan.line !== undefined) return null;
+    const root = scan.node(scan.start, 0, 1);
+    if (root.kind !== 'map' || scan.has) return null;
     return { root, lineStarts: lineStarts(text) };
   } catch (e) {
     if (e instanceof Fail) return null;
@@ -140,16 +129,25 @@ function lineStarts(text: string): number[] {
   return out;
 }
 
-/** The recursive reading of scanPlain(): `line` is the next content line. Throws Fail outside the subset. */
+/**
+ * The recursive reading of scanPlain(). The current content line (not blank, not only a comment) is `start`,
+ * `indent` (its spaces) and `end` (its newline or the text's end); `has` is false past the last. Throws Fail
+ * outside the subset.
+ */
 class Scan {
-  line: Line | undefined;
-  /** Where the line after `line` starts. */
+  has = false;
+  start = 0;
+  indent = 0;
+  end = 0;
+  /** Where the line after the current one starts. */
   private from = 0;
+  /** Where the last key read by key() ends (after its colon). */
+  private after = 0;
   constructor(private readonly text: string) {
     this.next();
   }
 
-  /** Moves `line` to the next content line (undefined at the end). */
+  /** Moves to the next content line. */
   next(): void {
     const t = this.text;
     while (this.from < t.length) {
@@ -160,32 +158,44 @@ class Scan {
       let c = start;
       while (c < end && t.charCodeAt(c) === 32) c++;
       if (c < end && t.charCodeAt(c) !== 35) {
-        this.line = { start, indent: c - start, end };
+        this.has = true;
+        this.start = start;
+        this.indent = c - start;
+        this.end = end;
         return;
       }
     }
-    this.line = undefined;
+    this.has = false;
   }
 
-  /** The node starting at offset `at` (column `col`) of line i. */
+  /** Whether the current line has a dash and a space at column `col`. */
+  dashAt(col: number): boolean {
+    const at = this.start + col;
+    return this.text.charCodeAt(at) === 45 && this.text.charCodeAt(at + 1) === 32;
+  }
+
+  /** The node starting at offset `at` (column `col`) of the current line. */
   node(at: number, col: number, depth: number): PlainNode {
     if (depth > MAX_PLAIN_DEPTH) fail();
-    const line = this.line!;
     const t = this.text;
-    if (t[at] === '-' && (at + 1 === line.end || t[at + 1] === ' ')) {
+    if (t.charCodeAt(at) === 45 && (at + 1 === this.end || t.charCodeAt(at + 1) === 32)) {
       // A list starts only at a line's content (a `- - x` or `key: - x` is left to the full check).
-      if (at !== line.start + line.indent) fail();
+      if (at !== this.start + this.indent) fail();
       return this.list(col, depth);
     }
-    if (this.key(at, line.end) !== null) return this.map(at, col, depth);
-    const v = this.value(at, line.end);
+    if (this.key(at) !== null) return this.map(at, col, depth);
+    const v = this.value(at, this.end);
     this.next();
     return v;
   }
 
-  /** A key at `at` (a plain word then a colon and a space or the line's end): its text and where it ends, or null. */
-  key(at: number, end: number): { key: string; after: number } | null {
+  /**
+   * A key at `at` of the current line (a plain word then a colon and a space or the line's end): its text (and
+   * `after` set to where it ends), or null.
+   */
+  key(at: number): string | null {
     const t = this.text;
+    const end = this.end;
     const limit = Math.min(end, at + MAX_KEY + 1);
     let i = at;
     while (i < limit && keyChar(t.charCodeAt(i), i === at)) i++;
@@ -193,60 +203,54 @@ class Scan {
     if (i + 1 < end && t.charCodeAt(i + 1) !== 32) return null;
     const key = t.slice(at, i);
     if (key === '__proto__' || NOT_STRING_KEYS.has(key)) return null;
-    return { key, after: i + 1 };
+    this.after = i + 1;
+    return key;
   }
 
   map(first: number, col: number, depth: number): PlainMap {
     const map: PlainMap = { kind: 'map', start: first, keys: [], keyStarts: [], values: [] };
+    const t = this.text;
     let at = first;
     for (;;) {
-      const line = this.line!;
-      const k = this.key(at, line.end) ?? fail();
-      let rest = k.after;
-      while (rest < line.end && this.text[rest] === ' ') rest++;
+      const key = this.key(at) ?? fail();
+      const end = this.end;
+      let rest = this.after;
+      while (rest < end && t.charCodeAt(rest) === 32) rest++;
       let value: PlainNode;
-      if (rest < line.end && this.text[rest] !== '#') {
-        value = this.value(rest, line.end);
+      if (rest < end && t.charCodeAt(rest) !== 35) {
+        value = this.value(rest, end);
         this.next();
       } else {
         // The value is on the next lines: a deeper node, or a list at the key's own indentation; else it is
         // empty (null), placed where the yaml package places it: after the colon and the spaces that follow.
         this.next();
-        const next = this.line;
-        const at2 = next === undefined ? 0 : next.start + next.indent;
-        if (next !== undefined && next.indent > col) value = this.node(at2, next.indent, depth + 1);
-        else if (next !== undefined && next.indent === col && this.text[at2] === '-' && this.text[at2 + 1] === ' ') {
-          value = this.list(col, depth + 1);
-        } else value = { kind: 'scalar', start: rest, value: null };
+        if (this.has && this.indent > col) value = this.node(this.start + this.indent, this.indent, depth + 1);
+        else if (this.has && this.indent === col && this.dashAt(col)) value = this.list(col, depth + 1);
+        else value = { kind: 'scalar', start: rest, value: null };
       }
-      map.keys.push(k.key);
+      map.keys.push(key);
       map.keyStarts.push(at);
       map.values.push(value);
-      const next = this.line;
-      if (next === undefined || next.indent < col) return map;
-      if (next.indent > col) fail();
-      at = next.start + col;
+      if (!this.has || this.indent < col) return map;
+      if (this.indent > col) fail();
+      at = this.start + col;
     }
   }
 
   list(col: number, depth: number): PlainList {
-    const first = this.line!;
-    const list: PlainList = { kind: 'list', start: first.start + col, items: [] };
+    const list: PlainList = { kind: 'list', start: this.start + col, items: [] };
     const t = this.text;
     for (;;) {
-      const line = this.line!;
-      const dash = line.start + col;
-      if (t[dash] !== '-' || t[dash + 1] !== ' ') fail();
-      let c = dash + 1;
-      while (c < line.end && t[c] === ' ') c++;
-      if (c === line.end || t[c] === '#') fail();
-      list.items.push(this.node(c, c - line.start, depth + 1));
-      const next = this.line;
-      if (next === undefined || next.indent < col) return list;
-      if (next.indent > col) fail();
-      const at = next.start + col;
+      if (!this.dashAt(col)) fail();
+      const end = this.end;
+      let c = this.start + col + 1;
+      while (c < end && t.charCodeAt(c) === 32) c++;
+      if (c === end || t.charCodeAt(c) === 35) fail();
+      list.items.push(this.node(c, c - this.start, depth + 1));
+      if (!this.has || this.indent < col) return list;
+      if (this.indent > col) fail();
       // At the list's indentation without a dash: the next key of the mapping the list is a value of.
-      if (t[at] !== '-' || t[at + 1] !== ' ') return list;
+      if (!this.dashAt(col)) return list;
     }
   }
 
