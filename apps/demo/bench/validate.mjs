@@ -19,8 +19,8 @@ function fill(head, line) {
   return out;
 }
 
-// A file that looks like a scenario but is wrong throughout: a machine of devices and drivers and a list of
-// steps, with an unknown key, an unknown bus or an expect that is no result every few entries.
+// A file that looks like a scenario but is wrong throughout: a machine of devices (block and flow mappings) and a
+// list of steps, with an unknown key, an unknown bus or an expect that is no result every few entries.
 const MIX_HEAD = [
   'name: big-machine',
   'description: a machine of many devices, written by hand',
@@ -35,7 +35,7 @@ function mixDevice(i) {
   return i % 3 === 0
     ? `    - bus: pci\n      address: ${addr}\n      vendor: 0x8086\n      device: 0x10d3\n      colour: blue\n`
     : i % 3 === 1
-      ? `    - bus: pcie\n      name: dev${i}\n`
+      ? `    - { bus: pcie, name: dev${i}, ids: ["8086:10d3"] }\n`
       : `    - bus: platform\n      name: dev${i}\n`;
 }
 function mixStep(i) {

@@ -54,13 +54,17 @@ const SCALARS = [
   ...['1', '0', '-3', '0x10', '0x8086', 'true', 'False', 'TRUE', 'yes', '~', 'null', 'NULL', '0000:00:01.0', 'v4.12'],
   ...['abc', 'ls /sys', 'ls /sys/bus/pci/devices', 'echo 1 > /sys/bus/pci/drivers_probe', 'NOTIFY_OK', 'a,b', 'a]b'],
   ...['x[1]', 'a #c', 'a#b', 'a  # c', '"q"', "'s'", '"a # b"', "' x '", '""', "''", '[a, b]', '[]', '[ ]'],
-  ...['[ls /sys, cat /x]', '[1, 0x2, true, ~]', '[ a , b ]', '[a] # c'],
+  ...['[ls /sys, cat /x]', '[1, 0x2, true, ~]', '[ a , b ]', '[a] # c', '[a, [b, c], []]', '["x:y", \'z\']'],
+  ...['{ bus: pci, name: x }', '{a: 1}', '{ a: [b, "c:d"], e: { f: ~ } }', '{}', '{ }', '{ run: ls /sys, expect: 0 }'],
+  ...['{ address: "0000:02:00.0", vendor: 0x8086 }', '{ k1: 1, k1: 2 }', '[{ a: 1 }, { b: 2 }]', '{ steps: [] } # c'],
 ];
 /** Values outside the subset, or at its edge. */
 const ODD_SCALARS = [
   ...['12345678901234567', '007', '0o7', '1.5', '.inf', '1e3', '+1', '-0', 'a: b: c', "'it''s'", '"a\\"b"'],
   ...['[a, [b]]', '[a,]', '[a: 1]', '[a]b', 'x: y', '- a', '{a: 1}', '&a x', '*a', '!!str 1', '|', '>-', ':x', '-x'],
   ...['x:', 'é', 'a\tb', '%x', '@x', '`x`', '?x', '? x', '#c', '', '"a', '[a', '0x123456789abcdef'],
+  ...['{ a }', '{a:1}', '{ a: 1, }', '{ a: b: c }', '{ a: }', '[a: b]', '{ a: 1 } x', '{ "k": 1 }', '[a b, c#d]'],
+  ...['{ a: [b }', '{ a: 1 }}', '[8086:10d3]', '{ a: x y }', '{ a: ,}', '[ , ]', '{ true: 1 }', '{ a: 1.5 }'],
 ];
 
 /** Lines of a block node at `indent`; `depth` bounds the nesting. */
@@ -267,8 +271,7 @@ describe('big files full of problems', () => {
         `    - bus: platform`,
         `      name: dev${i}`,
         `      colour: blue`,
-        `    - bus: pcie`,
-        `      address: x${i}`,
+        `    - { bus: pcie, address: "x${i}", ids: [a, "b:c"] }`,
         '',
       ].join('\n'),
     );

@@ -1,8 +1,8 @@
 // The quick pass over a big scenario file: what the full validation (load.ts) would report, found without building
 // the `yaml` package's document for the whole file, when that can be shown to be the same report. Two ways:
 //
-// - A line scanner for a plain subset of YAML (block mappings and lists, one-line scalars, one-line flow lists of
-//   plain words; see scanPlain()). A file wholly in the subset has no YAML syntax error, so its report is that of
+// - A line scanner for a plain subset of YAML (block mappings and lists, one-line scalars and flow collections;
+//   see scanPlain()). A file wholly in the subset has no YAML syntax error, so its report is that of
 //   the structure check (keys given twice) or, failing that, of the schema, both worked out on the scanner's tree.
 // - For a file that is not: the `yaml` package's own parser and composer, fed the file a piece at a time in their
 //   streaming mode (`incomplete`), until the document is closed and its error list is longer than the report. An
@@ -105,7 +105,8 @@ const fail = (): never => {
  * and newlines only; comment lines and blank lines; block mappings of plain keys (`name:`), block lists (`- `), a
  * list as a key's value at the key's indentation; values on one line: plain scalars that the core schema reads as
  * a string, a decimal or hexadecimal integer, a boolean or null (`~`, or no value), one-line quoted strings without
- * escapes, and one-line flow lists (`[a, b]`) of plain words; a comment after a value. Each piece is one the `yaml` package
+ * escapes, and one-line flow collections (`[a, "b"]`, `{ k: v, l: [w] }`) of those; a comment after a value.
+ * Each piece is one the `yaml` package
  * parses without an error, so a file in the subset has no YAML syntax error.
  */
 export function scanPlain(text: string): PlainDoc | null {
@@ -258,25 +259,10 @@ class Scan {
   value(at: number, end: number): PlainNode {
     const t = this.text;
     const c = t[at];
-    if (c === '[') {
-      const close = find(t, ']', at, end);
-      if (close === -1) fail();
-      this.tail(close + 1, end);
-      const items: PlainNode[] = [];
-      const body = t.slice(at + 1, close);
-      if (body.trim() !== '') {
-        let from = at + 1;
-        for (const part of body.split(',')) {
-          const lead = part.length - part.trimStart().length;
-          const word = part.trim();
-          if (word === '' || /[[\]{},:#'"]/.test(word)) fail();
-          const v = plainValue(word);
-          if (v === undefined) fail();
-          items.push({ kind: 'scalar', start: from + lead, value: v as Value });
-          from += part.length + 1;
-        }
-      }
-      return { kind: 'list', start: at, items };
+    if (c === '[' || c === '{') {
+      const node = this.flow(at, end, 1);
+      this.tail(this.pos, end);
+      return node;
     }
     if (c === "'" || c === '"') {
       const close = find(t, c, at + 1, end);
@@ -295,6 +281,87 @@ class Scan {
     const v = plainValue(t.slice(at, e));
     if (v === undefined) fail();
     return { kind: 'scalar', start: at, value: v as Value };
+  }
+
+  /** Where the last flow item read by flow() or flowItem() ends. */
+  private pos = 0;
+
+  /**
+   * A flow collection (`[a, b]`, `{ k: v }`, nested, on one line) at `at`: its node, with `pos` set after its
+   * closing bracket. Items are plain words (no `:` or `#`), quoted strings without escapes, or flow collections;
+   * a flow mapping's keys are plain keys followed by `: `. No empty item, no trailing comma.
+   */
+  flow(at: number, end: number, depth: number): PlainNode {
+    if (depth > MAX_PLAIN_DEPTH) fail();
+    const t = this.text;
+    const isMap = t.charCodeAt(at) === 123;
+    const close = isMap ? 125 : 93;
+    const node: PlainMap | PlainList = isMap
+      ? { kind: 'map', start: at, keys: [], keyStarts: [], values: [] }
+      : { kind: 'list', start: at, items: [] };
+    let i = this.spaces(at + 1, end);
+    if (t.charCodeAt(i) === close) {
+      this.pos = i + 1;
+      return node;
+    }
+    for (;;) {
+      const key = this.key(i);
+      if (node.kind === 'map') {
+        if (key === null) fail();
+        node.keys.push(key as string);
+        node.keyStarts.push(i);
+        node.values.push(this.flowItem(this.spaces(this.after, end), end, depth + 1));
+      } else {
+        // A `k: v` pair as a list item is a mapping of its own: left to the full check.
+        if (key !== null) fail();
+        node.items.push(this.flowItem(i, end, depth + 1));
+      }
+      i = this.spaces(this.pos, end);
+      const c = t.charCodeAt(i);
+      if (c === close) {
+        this.pos = i + 1;
+        return node;
+      }
+      if (c !== 44) fail();
+      i = this.spaces(i + 1, end);
+    }
+  }
+
+  /** One item of a flow collection at `at`, with `pos` set after it. */
+  flowItem(at: number, end: number, depth: number): PlainNode {
+    const t = this.text;
+    const c = t.charCodeAt(at);
+    if (c === 91 || c === 123) return this.flow(at, end, depth);
+    if (c === 34 || c === 39) {
+      const q = t[at]!;
+      const close = find(t, q, at + 1, end);
+      if (close === -1) fail();
+      const s = t.slice(at + 1, close);
+      if (q === '"' && s.includes('\\')) fail();
+      if (t[close + 1] === q) fail();
+      this.pos = close + 1;
+      return { kind: 'scalar', start: at, value: s };
+    }
+    let stop = at;
+    while (stop < end) {
+      const d = t.charCodeAt(stop);
+      if (d === 44 || d === 93 || d === 125) break;
+      stop++;
+    }
+    let e = stop;
+    while (e > at && t.charCodeAt(e - 1) === 32) e--;
+    const word = t.slice(at, e);
+    if (word === '' || /[[\]{}:#'"]/.test(word)) fail();
+    const v = plainValue(word);
+    if (v === undefined) fail();
+    this.pos = e;
+    return { kind: 'scalar', start: at, value: v as Value };
+  }
+
+  /** The first offset from `i` on that is not a space (at most `end`). */
+  spaces(i: number, end: number): number {
+    while (i < end && this.text.charCodeAt(i) === 32) i++;
+    return i;
   }
 
   /** After a closed value: only spaces, or spaces and a comment. */
