@@ -1,8 +1,8 @@
 // Time to refuse a 1 MB scenario file full of problems, as a person runs it: a fresh `sim run FILE` process on the
-// bundled dist/sim.js, output to a pipe. Four files of about 1 MB: YAML syntax errors, duplicate keys, unknown
-// keys (the three that were quadratic: over 120 s, 10.9 s and 38 s at a fraction of this size), and a file that
-// looks like a scenario but has a problem every few entries. Each is run 5 times
-// after a warm-up; the table gives the median and the best, with `node -e 0` for reference. Target: under 1 s.
+// bundled dist/sim.js (or the bundle named as the argument), output to a pipe. Four files of about 1 MB: YAML
+// syntax errors, duplicate keys, unknown keys (the three that were quadratic: over 120 s, 10.9 s and 38 s at a
+// fraction of this size), and a file that looks like a scenario but has a problem every few entries. Each is run 5
+// times after a warm-up; the table gives the median and the best, with `node -e 0` for reference. Target: under 1 s.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const app = fileURLToPath(new URL('..', import.meta.url));
+// The bundle to time (default dist/sim.js): another build's, to compare two versions under the same load.
+const bin = process.argv[2] ?? 'dist/sim.js';
 const RUNS = 5;
 const MB = 1024 * 1024;
 
@@ -80,9 +82,9 @@ try {
   for (const [label, text] of Object.entries(files)) {
     const path = join(dir, `${label.replace(/ /g, '-')}.yaml`);
     writeFileSync(path, text);
-    rows.push({ ...measure(label, ['dist/sim.js', 'run', path], 2), bytes: Buffer.byteLength(text) });
+    rows.push({ ...measure(label, [bin, 'run', path], 2), bytes: Buffer.byteLength(text) });
   }
-  console.log(`Node ${process.version}, ${RUNS} runs each after a warm-up\n`);
+  console.log(`${bin}, Node ${process.version}, ${RUNS} runs each after a warm-up\n`);
   console.log('| file | size | median | best | report |');
   console.log('| --- | ---: | ---: | ---: | --- |');
   for (const r of rows) {
