@@ -2,12 +2,14 @@
 // the `yaml` package's document for the whole file, when that can be shown to be the same report. Two ways:
 //
 // - A line scanner for a plain subset of YAML (block mappings and lists, one-line scalars and flow collections;
-//   see scanPlain()). A file wholly in the subset has no YAML syntax error, so its report is that of
-//   the structure check (keys given twice) or, failing that, of the schema, both worked out on the scanner's tree.
-// - For a file that is not: the `yaml` package's own parser and composer, fed the file a piece at a time in their
-//   streaming mode (`incomplete`), until the document is closed and its error list is longer than the report. An
-//   error list only grows after its document is closed (later errors are appended), so the first errors are the
-//   full parse's first errors; how many more there are is known only as "at least".
+//   see scanPlain()). A file wholly in the subset has no YAML syntax error, so its report is that of the structure
+//   check (keys given twice) or, failing that, of the schema, both worked out on the scanner's tree.
+// - For a file that is not: the `yaml` package's own parser and composer on a prefix of the file, in their
+//   streaming mode (`incomplete`), when the document is closed in it and its error list is longer than the report
+//   (leadingYamlErrors()). An error list only grows after its document is closed (later errors are appended), so
+//   the first errors are the full parse's first errors; how many more there are is known only as "at least".
+//
+// docs/decisions/2026-12-02-quick-validation.md says why each is the full validation's report.
 //
 // Anything else is left to the full validation: the quick pass answers null.
 import { Composer, type Document, LineCounter, Parser, type YAMLError } from 'yaml';
@@ -106,8 +108,7 @@ const fail = (): never => {
  * list as a key's value at the key's indentation; values on one line: plain scalars that the core schema reads as
  * a string, a decimal or hexadecimal integer, a boolean or null (`~`, or no value), one-line quoted strings without
  * escapes, and one-line flow collections (`[a, "b"]`, `{ k: v, l: [w] }`) of those; a comment after a value.
- * Each piece is one the `yaml` package
- * parses without an error, so a file in the subset has no YAML syntax error.
+ * Each piece is one the `yaml` package parses without an error, so a file in the subset has no YAML syntax error.
  */
 export function scanPlain(text: string): PlainDoc | null {
   if (/[^\n\x20-\x7e]/.test(text)) return null;
