@@ -405,13 +405,25 @@ export function plainDuplicates(root: PlainMap): { offset: number; key: string }
   return out;
 }
 
+const keyIndexes = new WeakMap<PlainMap, Map<string, number>>();
+/** Where a key first occurs in a mapping, or -1 (an index made on first use: a mapping may have 100,000 keys). */
+function keyIndex(map: PlainMap, key: string): number {
+  let index = keyIndexes.get(map);
+  if (index === undefined) {
+    index = new Map();
+    for (let i = map.keys.length - 1; i >= 0; i--) index.set(map.keys[i]!, i);
+    keyIndexes.set(map, index);
+  }
+  return index.get(key) ?? -1;
+}
+
 /** The node at a path, as Document.getIn(path, true) finds it (a key's first pair; a list's index). */
 function plainAt(root: PlainMap, path: readonly (string | number)[]): PlainNode | undefined {
   let n: PlainNode | undefined = root;
   for (const p of path) {
     if (n === undefined || n.kind === 'scalar') return undefined;
     if (n.kind === 'map') {
-      const i = n.keys.indexOf(p as string);
+      const i = keyIndex(n, p as string);
       n = i === -1 ? undefined : n.values[i];
     } else {
       const idx = typeof p === 'string' ? Number(p) : p;
@@ -426,7 +438,7 @@ export function plainOffset(root: PlainMap, path: readonly (string | number)[], 
   if (atKey && path.length > 0) {
     const parent = plainAt(root, path.slice(0, -1));
     if (parent?.kind === 'map') {
-      const i = parent.keys.indexOf(String(path.at(-1)));
+      const i = keyIndex(parent, String(path.at(-1)));
       if (i !== -1) return parent.keyStarts[i]!;
     }
   }
