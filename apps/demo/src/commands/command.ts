@@ -69,8 +69,11 @@ export interface CommandContext {
   list(name: string): readonly string[];
   /** Writes `sim CMD: message` to stderr; returns EXIT_USAGE. */
   usage(message: string): number;
-  /** Writes a scenario's problems to stderr (and how many more were left out); returns EXIT_USAGE. */
-  problems(list: readonly Problem[], omitted?: number): number;
+  /**
+   * Writes a scenario's problems to stderr (and how many more were left out, `atLeast` when that is a lower bound);
+   * returns EXIT_USAGE.
+   */
+  problems(list: readonly Problem[], omitted?: number, atLeast?: boolean): number;
   /**
    * Loads the scenario named on the command line (a file or a built-in), with the `--inject` injections; on bad input
    * it has written the messages and returns EXIT_USAGE.

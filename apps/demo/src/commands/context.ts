@@ -48,11 +48,13 @@ export function makeContext(init: {
     }
     injectSpecs.push({ spec, raw });
   }
-  const problems = (ps: readonly Problem[], omitted = 0): number => {
+  const problems = (ps: readonly Problem[], omitted = 0, atLeast = false): number => {
     for (const p of ps) io.stderr.write(`${errStyle.red(formatProblem(p))}\n`);
     const n = ps.length + omitted;
-    const more = omitted === 0 ? '' : ` (the first ${ps.length} shown, ${omitted} more left out)`;
-    io.stderr.write(`sim: ${n} problem${n === 1 ? '' : 's'}${more}; nothing was run\n`);
+    // atLeast: the report was settled before the file's end, so the rest is a lower bound.
+    const some = atLeast ? 'at least ' : '';
+    const more = omitted === 0 ? '' : ` (the first ${ps.length} shown, ${some}${omitted} more left out)`;
+    io.stderr.write(`sim: ${some}${n} problem${n === 1 ? '' : 's'}${more}; nothing was run\n`);
     return EXIT_USAGE;
   };
   const load = (arg: string | undefined): Scenario | number => {
@@ -64,7 +66,7 @@ export function makeContext(init: {
       );
     }
     if ('unreadable' in r) return usage(r.unreadable);
-    if (!r.ok) return problems(r.problems, r.omitted);
+    if (!r.ok) return problems(r.problems, r.omitted, r.atLeast === true);
     if (injectSpecs.length === 0) return r.scenario;
     const injected = withInjections(r.scenario, injectSpecs);
     if ('errors' in injected) {

@@ -9,14 +9,24 @@ import {
   parseDocument,
   type Scalar,
   visit,
+  type YAMLError,
 } from 'yaml';
 import { moduleTeardownFailures } from '../plugins/modules.ts';
 import { knownProfiles, PLUGINS, type PluginEntry, pluginEntry, type Registry } from '../plugins/registry.ts';
 import { driverSpec } from '../run/session.ts';
 import { checkOnKernel, type InjectContext, kernelContext, resolveInject } from './inject.ts';
+import {
+  leadingYamlErrors,
+  linePos,
+  plainData,
+  plainDuplicates,
+  plainOffset,
+  QUICK_MIN_BYTES,
+  scanPlain,
+} from './quick.ts';
 import { BUS_NOTIFY_NAMES, scenarioSchema } from './schema.ts';
 import { parseStep, tokenize, VERBS } from './steps.ts';
-import { checkStructure, MAX_DEPTH } from './structure.ts';
+import { checkStructure, duplicateKey, MAX_DEPTH } from './structure.ts';
 import type {
   Command,
   DeviceDecl,
@@ -39,7 +49,7 @@ import type {
   Verb,
 } from './types.ts';
 import { TASK_VERBS } from './types.ts';
-import { type JsonSchema, showValue, validate } from './validator.ts';
+import { type JsonSchema, showValue, validate, validateMapping } from './validator.ts';
 
 /** One problem in a scenario file: where, what, and what would be accepted. */
 export interface Problem {
@@ -73,7 +83,13 @@ export function oneLine(text: string): string {
 
 export type LoadResult =
   | { readonly ok: true; readonly scenario: Scenario }
-  | { readonly ok: false; readonly problems: Problem[]; readonly omitted: number };
+  | {
+      readonly ok: false;
+      readonly problems: Problem[];
+      readonly omitted: number;
+      /** `omitted` is a lower bound: the report was settled without reading the file to its end. */
+      readonly atLeast?: true;
+    };
 
 type Path = readonly (string | number)[];
 
@@ -124,10 +140,25 @@ function tooDeep(file: string, at: { line: number; col: number }): Problem {
 export const MAX_PROBLEMS = 100;
 
 /**
+ * How many schema problems the quick pass counts in a big file's values before it stops and says "at least" (past
+ * the report, unknown top-level keys cost nothing to count: a file of them is counted exactly).
+ */
+export const QUICK_CAP = 10 * MAX_PROBLEMS;
+
+/**
  * Parses and validates a scenario file's text. Nothing runs: the result is a scenario or the problems found (at most
  * MAX_PROBLEMS of them, `omitted` counting the rest). The cost is linear in the text, however many problems it has.
  */
 export function loadScenario(text: string, file: string, options: LoadOptions = {}): LoadResult {
+  if (text.length >= QUICK_MIN_BYTES) {
+    const quick = quickLoad(text, file, options.plugins ?? PLUGINS);
+    if (quick !== null) return quick;
+  }
+  return loadScenarioInFull(text, file, options);
+}
+
+/** loadScenario() without the quick pass: every file through the `yaml` package's document (for tests). */
+export function loadScenarioInFull(text: string, file: string, options: LoadOptions = {}): LoadResult {
   const registry = options.plugins ?? PLUGINS;
   const lineCounter = new LineCounter();
   // uniqueKeys off: the parser's own duplicate-key check is quadratic; checkStructure() does it with a Set.
@@ -153,7 +184,7 @@ export function loadScenario(text: string, file: string, options: LoadOptions = 
       continue;
     }
     const { line, col } = lineCounter.linePos(e.pos[0]);
-    if (e.message.includes('Maximum call stack size exceeded') || e.message.includes('too much recursion')) {
+    if (isTooDeep(e)) {
       // The parser itself recursed too deep (thousands of nested mappings): say so once.
       if (!deepReported) {
         ctx.problems.push(tooDeep(file, { line, col }));
@@ -161,17 +192,7 @@ export function loadScenario(text: string, file: string, options: LoadOptions = 
       deepReported = true;
       continue;
     }
-    const eol = text.indexOf('\n', e.pos[0]);
-    const rest = text.slice(e.pos[0], eol === -1 ? text.length : eol);
-    const snippet = rest.trim().slice(0, 40);
-    ctx.problems.push({
-      file,
-      line,
-      column: col,
-      where: '',
-      message: `YAML syntax error: ${e.message.split('\n')[0]} at ${showValue(snippet)}`,
-      expected: 'valid YAML 1.2',
-    });
+    ctx.problems.push(syntaxProblem(e, text, file, { line, col }));
   }
   if (ctx.problems.length > 0 || ctx.omitted > 0) return fail();
   checkStructure(doc, text, (p) => {
@@ -226,6 +247,91 @@ export function loadScenario(text: string, file: string, options: LoadOptions = 
   const scenario = check(ctx, raw, options.name ?? file.replace(/^.*\//, '').replace(/\.ya?ml$/, ''), registry, skip);
   if (ctx.problems.length > 0 || ctx.omitted > 0 || scenario === null) return fail();
   return { ok: true, scenario };
+}
+
+/** The parser's error `e` as a problem at `at`, quoting the text from there to the end of its line. */
+function syntaxProblem(e: YAMLError, text: string, file: string, at: { line: number; col: number }): Problem {
+  const eol = text.indexOf('\n', e.pos[0]);
+  const rest = text.slice(e.pos[0], eol === -1 ? text.length : eol);
+  const snippet = rest.trim().slice(0, 40);
+  return {
+    file,
+    line: at.line,
+    column: at.col,
+    where: '',
+    message: `YAML syntax error: ${e.message.split('\n')[0]} at ${showValue(snippet)}`,
+    expected: 'valid YAML 1.2',
+  };
+}
+
+/** Whether a parse error is the parser's recursion overflowing the stack. */
+function isTooDeep(e: YAMLError): boolean {
+  return e.message.includes('Maximum call stack size exceeded') || e.message.includes('too much recursion');
+}
+
+/**
+ * The report of a big file settled by the quick pass (quick.ts), or null when the full validation must make it.
+ * The same problems, in the same order, at the same positions as loadScenarioInFull(): a file in the scanner's
+ * plain subset has no syntax error, so its report is its duplicate keys, or its schema problems when there are
+ * more than the report shows (then no name is checked); any other file's report is its first YAML errors, when
+ * the streaming parse finds more than the report shows (then the count of the rest is "at least").
+ */
+export function quickLoad(text: string, file: string, registry: Registry): LoadResult | null {
+  const plain = scanPlain(text);
+  if (plain !== null) {
+    const problems: Problem[] = [];
+    const at = (offset: number) => linePos(plain.lineStarts, offset);
+    const dups = plainDuplicates(plain.root);
+    if (dups.length > 0) {
+      for (const d of dups.slice(0, MAX_PROBLEMS)) {
+        const p = duplicateKey(d.key, d.offset);
+        const { line, col } = at(p.offset);
+        problems.push({ file, line, column: col, where: '', message: p.message, expected: p.expected });
+      }
+      return { ok: false, problems, omitted: dups.length - problems.length };
+    }
+    const root = plain.root;
+    const s = schema(registry);
+    // The top-level mapping's entries one by one (no object of 100,000 keys, no issue made past the report), the
+    // walk through their values stopped at QUICK_CAP problems.
+    let counted = validateMapping(root.keys, (i) => plainData(root.values[i]!), s, MAX_PROBLEMS, QUICK_CAP);
+    if (counted === null) {
+      const all = validate(plainData(root), s);
+      counted = { issues: all, count: all.length, atLeast: false };
+    }
+    const { count } = counted;
+    if (count < MAX_PROBLEMS) return null;
+    for (const issue of counted.issues.slice(0, MAX_PROBLEMS)) {
+      const { line, col } = at(plainOffset(plain.root, issue.path, issue.atKey));
+      problems.push({
+        file,
+        line,
+        column: col,
+        where: pathText(issue.path),
+        message: issue.message,
+        expected: issue.expected,
+      });
+    }
+    const omitted = count - problems.length;
+    return counted.atLeast ? { ok: false, problems, omitted, atLeast: true } : { ok: false, problems, omitted };
+  }
+  const traces = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  let lead: ReturnType<typeof leadingYamlErrors>;
+  try {
+    lead = leadingYamlErrors(text, MAX_PROBLEMS, { uniqueKeys: false });
+  } catch (e) {
+    // The parser recursed past the stack: the full validation says so.
+    if (e instanceof RangeError) return null;
+    throw e;
+  } finally {
+    Error.stackTraceLimit = traces;
+  }
+  if (lead === null || lead.errors.some(isTooDeep)) return null;
+  const problems = lead.errors
+    .slice(0, MAX_PROBLEMS)
+    .map((e) => syntaxProblem(e, text, file, lead.lineCounter.linePos(e.pos[0])));
+  return { ok: false, problems, omitted: lead.errors.length - problems.length, atLeast: true };
 }
 
 /**

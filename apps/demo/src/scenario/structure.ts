@@ -13,6 +13,15 @@ export interface StructureProblem {
   readonly expected: string;
 }
 
+/** A key given twice in a mapping (the second or later time, at `offset`). */
+export function duplicateKey(key: string, offset: number): StructureProblem {
+  return {
+    offset,
+    message: `YAML duplicate key: '${key}' is given twice in this mapping`,
+    expected: 'each key once per mapping',
+  };
+}
+
 /**
  * Checks what the YAML parser accepts but a scenario file must not hold, in one pass over the nodes (no recursion,
  * so no depth overflows it): `%TAG` directives and custom tags, keys that are mappings or lists, a key given twice
@@ -74,13 +83,7 @@ export function checkStructure(doc: Document, text: string, report: (p: Structur
           });
         } else if (isScalar(key) && seen !== null) {
           const k = String(key.value);
-          if (seen.has(k)) {
-            say({
-              offset: key.range?.[0] ?? 0,
-              message: `YAML duplicate key: '${k}' is given twice in this mapping`,
-              expected: 'each key once per mapping',
-            });
-          }
+          if (seen.has(k)) say(duplicateKey(k, key.range?.[0] ?? 0));
           seen.add(k);
           if (key.tag !== undefined && !CORE_TAGS.has(key.tag)) children.push({ node: key, depth });
         }

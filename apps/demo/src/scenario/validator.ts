@@ -101,8 +101,24 @@ export function showValue(v: unknown): string {
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
-/** A short description of what a schema accepts, for "expected …". */
+const described = new WeakMap<JsonSchema, WeakMap<JsonSchema, string>>();
+
+/** A short description of what a schema accepts, for "expected …" (worked out once per schema and root). */
 export function describe(schema: JsonSchema, root: JsonSchema): string {
+  let byRoot = described.get(root);
+  if (byRoot === undefined) {
+    byRoot = new WeakMap();
+    described.set(root, byRoot);
+  }
+  let text = byRoot.get(schema);
+  if (text === undefined) {
+    text = describeOnce(schema, root);
+    byRoot.set(schema, text);
+  }
+  return text;
+}
+
+function describeOnce(schema: JsonSchema, root: JsonSchema): string {
   const s = resolve(schema, root);
   if (s.title !== undefined) return s.title;
   if (s.const !== undefined) return showValue(s.const);
@@ -157,9 +173,9 @@ function walk(v: unknown, schema: JsonSchema, root: JsonSchema, path: (string | 
     oneOf(v, s, root, path, out);
     return;
   }
-  const fail = (message: string) => out.push({ path, atKey: false, message, expected: describe(s, root) });
+  const fail = (message: string) => failed(out, path, s, root, message);
   if (s.type !== undefined) {
-    const types = Array.isArray(s.type) ? s.type : [s.type];
+    const types = typesOf(s.type);
     const t = typeOf(v);
     if (typeof v === 'number' && !Number.isFinite(v) && (types.includes('number') || types.includes('integer'))) {
       fail(`${yamlNumber(v)} is not a finite number`);
@@ -211,28 +227,13 @@ function walk(v: unknown, schema: JsonSchema, root: JsonSchema, path: (string | 
   }
   if (typeOf(v) === 'object') {
     const obj = v as Record<string, unknown>;
-    for (const key of s.required ?? []) {
-      if (!Object.hasOwn(obj, key)) {
-        out.push({
-          path,
-          atKey: false,
-          message: `'${key}' is missing`,
-          expected: `'${key}': ${describe(s.properties?.[key] ?? {}, root)}`,
-        });
-      }
-    }
+    for (const key of s.required ?? []) if (!Object.hasOwn(obj, key)) out.push(missingKey(path, key, s, root));
     for (const [key, val] of Object.entries(obj)) {
       // Own properties only: a key named toString or __proto__ is not a schema's property.
       const prop = s.properties !== undefined && Object.hasOwn(s.properties, key) ? s.properties[key] : undefined;
       if (prop !== undefined) walk(val, prop, root, [...path, key], out);
       else if (s.additionalProperties === false) {
-        const known = Object.keys(s.properties ?? {});
-        out.push({
-          path: [...path, key],
-          atKey: true,
-          message: `unknown key '${key}'`,
-          expected: known.length === 0 ? 'no keys' : `one of ${known.join(', ')}`,
-        });
+        out.push(unknownKey(path, key, s));
       } else if (typeof s.additionalProperties === 'object') {
         walk(val, s.additionalProperties, root, [...path, key], out);
       }
@@ -240,12 +241,118 @@ function walk(v: unknown, schema: JsonSchema, root: JsonSchema, path: (string | 
   }
 }
 
-/** The `const` discriminators of a branch (properties whose schema is a const). */
+/** A value that the schema `s` refuses, for `message`. */
+function failed(out: Issue[], path: (string | number)[], s: JsonSchema, root: JsonSchema, message: string): void {
+  out.push({ path, atKey: false, message, expected: describe(s, root) });
+}
+
+const singleTypes = new Map<JsonType, readonly JsonType[]>();
+/** A schema's `type` as a list (one list per type name, not one per value checked). */
+function typesOf(type: JsonType | JsonType[]): readonly JsonType[] {
+  if (Array.isArray(type)) return type;
+  let list = singleTypes.get(type);
+  if (list === undefined) {
+    list = [type];
+    singleTypes.set(type, list);
+  }
+  return list;
+}
+
+/** A required key that a mapping lacks. */
+function missingKey(path: (string | number)[], key: string, s: JsonSchema, root: JsonSchema): Issue {
+  return {
+    path,
+    atKey: false,
+    message: `'${key}' is missing`,
+    expected: `'${key}': ${describe(s.properties?.[key] ?? {}, root)}`,
+  };
+}
+
+/** A key that a mapping schema without additional properties does not know. */
+function unknownKey(path: (string | number)[], key: string, s: JsonSchema): Issue {
+  return { path: [...path, key], atKey: true, message: `unknown key '${key}'`, expected: knownKeys(s) };
+}
+
+/**
+ * validate() of a mapping given as its keys (each once) and a way to get each value, keeping the first `limit`
+ * issues and counting the rest: the same issues in the same order, without the mapping built as one object and
+ * without an issue made for each unknown key past the limit (a file of 100,000 unknown keys). The walk through the
+ * values stops once `cap` issues are counted (a list of 10,000 wrong devices): `count` is then a lower bound and
+ * `atLeast` is true. Null when the schema is not a plain mapping schema (a choice, a constant ...): then
+ * validate() is the way.
+ */
+export function validateMapping(
+  keys: readonly string[],
+  valueAt: (index: number) => unknown,
+  schema: JsonSchema,
+  limit: number,
+  cap = Number.POSITIVE_INFINITY,
+): { issues: Issue[]; count: number; atLeast: boolean } | null {
+  const s = resolve(schema, schema);
+  if (s.oneOf !== undefined || s.const !== undefined || s.enum !== undefined) return null;
+  if (s.type !== 'object' || s.additionalProperties !== false) return null;
+  const issues: Issue[] = [];
+  let count = 0;
+  const add = (i: Issue) => {
+    if (issues.length < limit) issues.push(i);
+    count++;
+  };
+  // What walk() finds goes straight to add(), and stops the walk at the cap (walk() only pushes to its output).
+  const enough = new Error('enough issues');
+  const sink = {
+    push(...found: Issue[]): number {
+      for (const i of found) add(i);
+      if (count >= cap) throw enough;
+      return count;
+    },
+  } as unknown as Issue[];
+  const given = new Set(keys);
+  for (const key of s.required ?? []) if (!given.has(key)) add(missingKey([], key, s, schema));
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    const prop = s.properties !== undefined && Object.hasOwn(s.properties, key) ? s.properties[key] : undefined;
+    if (prop !== undefined) {
+      try {
+        walk(valueAt(i), prop, schema, [key], sink);
+      } catch (e) {
+        if (e !== enough) throw e;
+        return { issues, count, atLeast: true };
+      }
+    } else if (issues.length < limit) add(unknownKey([], key, s));
+    else count++;
+  }
+  return { issues, count, atLeast: false };
+}
+
+const knownKeysCache = new WeakMap<JsonSchema, string>();
+/** What an unknown key of a mapping schema is told: its properties (worked out once per schema, not per key). */
+function knownKeys(s: JsonSchema): string {
+  let text = knownKeysCache.get(s);
+  if (text === undefined) {
+    const known = Object.keys(s.properties ?? {});
+    text = known.length === 0 ? 'no keys' : `one of ${known.join(', ')}`;
+    knownKeysCache.set(s, text);
+  }
+  return text;
+}
+
+const discriminatorCache = new WeakMap<JsonSchema, WeakMap<JsonSchema, [string, unknown][]>>();
+/** The `const` discriminators of a branch (properties whose schema is a const), worked out once per branch. */
 function discriminators(branch: JsonSchema, root: JsonSchema): [string, unknown][] {
-  const s = resolve(branch, root);
-  return Object.entries(s.properties ?? {})
-    .map(([k, p]) => [k, resolve(p, root).const] as [string, unknown])
-    .filter(([, c]) => c !== undefined);
+  let byRoot = discriminatorCache.get(root);
+  if (byRoot === undefined) {
+    byRoot = new WeakMap();
+    discriminatorCache.set(root, byRoot);
+  }
+  let d = byRoot.get(branch);
+  if (d === undefined) {
+    const s = resolve(branch, root);
+    d = Object.entries(s.properties ?? {})
+      .map(([k, p]) => [k, resolve(p, root).const] as [string, unknown])
+      .filter(([, c]) => c !== undefined);
+    byRoot.set(branch, d);
+  }
+  return d;
 }
 
 function oneOf(v: unknown, s: JsonSchema, root: JsonSchema, path: (string | number)[], out: Issue[]): void {
