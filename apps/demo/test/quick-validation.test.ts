@@ -315,7 +315,7 @@ describe('big files full of problems', () => {
     expect(quickLoad(few, 'big.yaml', PLUGINS)).toBeNull();
     const r = loadScenario(few, 'big.yaml');
     expect(r.ok ? [] : r.problems.map(formatProblem)).toEqual([
-      "big.yaml:9:1: colour: unknown key 'colour'; expected one of name, description, profile, profiles, inapplicable, plugins, topology, notifiers, inject, steps, expect",
+      "big.yaml:9:1: colour: unknown key 'colour'; expected one of name, description, profile, profiles, inapplicable, plugins, topology, notifiers, inject, steps, tasks, schedule, explore, expect",
     ]);
   });
 
