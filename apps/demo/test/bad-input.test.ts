@@ -60,7 +60,7 @@ describe('a scenario file that does not load', () => {
       "bad.yaml:4:7: topology.devices[0]: 'device' is missing; expected 'device': an integer from 0 to 65535",
       "bad.yaml:5:14: topology.devices[1].bus: 'pcie' is not a known bus; expected 'pci', 'platform', 'i2c', a bus of topology.buses",
       "bad.yaml:7:37: topology.drivers[0].probe: 'fail' does not fit here; expected what the probe does: ok, defer, a negative errno such as -ENOMEM, or { deferUntil: <driver> }",
-      "bad.yaml:8:1: stepz: unknown key 'stepz'; expected one of name, description, profile, profiles, inapplicable, plugins, topology, notifiers, inject, steps, expect",
+      "bad.yaml:8:1: stepz: unknown key 'stepz'; expected one of name, description, profile, profiles, inapplicable, plugins, topology, notifiers, inject, steps, tasks, schedule, explore, expect",
     ]);
   });
 
