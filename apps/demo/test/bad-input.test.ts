@@ -59,7 +59,7 @@ describe('a scenario file that does not load', () => {
       "bad.yaml:1:10: profile: 'v5.0' is not allowed here; expected one of 'v4.12', 'v4.12+bind-veto', 'v6.12', 'rfc-2017'",
       "bad.yaml:4:7: topology.devices[0]: 'device' is missing; expected 'device': an integer from 0 to 65535",
       "bad.yaml:5:14: topology.devices[1].bus: 'pcie' is not a known bus; expected 'pci', 'platform', 'i2c', a bus of topology.buses",
-      "bad.yaml:7:37: topology.drivers[0].probe: 'fail' does not fit here; expected what the probe does: ok, defer, a negative errno such as -ENOMEM, or { deferUntil: <driver> }",
+      "bad.yaml:7:37: topology.drivers[0].probe: 'fail' does not fit here; expected what the probe does: ok, defer, a negative errno such as -ENOMEM, { deferUntil: <driver> }, or { sleep: <ms>, errno?: -EIO } (it sleeps, letting other tasks run)",
       "bad.yaml:8:1: stepz: unknown key 'stepz'; expected one of name, description, profile, profiles, inapplicable, plugins, topology, notifiers, inject, steps, tasks, schedule, explore, expect",
     ]);
   });
