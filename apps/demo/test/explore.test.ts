@@ -163,3 +163,29 @@ describe('scenario tasks', () => {
     for (const c of report.classes) expect(replay(system, c.schedule).key).toBe(c.key);
   });
 });
+
+describe('scenario tasks after a kernel death', () => {
+  it('a kernel that died in the steps runs no task: each task step is listed as not run (found by the fuzz suite)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sim-dead-'));
+    const file = join(dir, 'dead.yaml');
+    writeFileSync(
+      file,
+      [
+        'plugins: [iommu-group]',
+        'topology:',
+        '  devices:',
+        '    - { bus: pci, address: "0000:01:00.0", vendor: 0x8086, device: 0x10fb, class: 0x020000 }',
+        'steps:',
+        '  - notify pci BUS_NOTIFY_ADD_DEVICE NULL',
+        'tasks:',
+        '  a: [cat /sys/bus/pci/drivers_autoprobe]',
+        '  b: [cat /sys/bus/pci/drivers_autoprobe]',
+        '',
+      ].join('\n'),
+    );
+    const r = sim(['run', file, '-f', 'json']);
+    const run = JSON.parse(r.stdout);
+    expect(run.oops).not.toBeNull();
+    expect(run.steps.filter((s: { task?: string; ran: boolean }) => s.task !== undefined && !s.ran)).toHaveLength(2);
+  });
+});

@@ -109,10 +109,11 @@ export function formatCompare(runs: readonly RunResult[], o: CompareOptions): st
   }
   out.push('');
   const diff = firstDifference(runs);
-  sc.steps.forEach((step, i) => {
+  // The first run's steps: the scenario's, then its tasks' in the order they ended there.
+  first.steps.forEach((st0, i) => {
+    const step = { text: `${st0.task === undefined ? '' : `${st0.task}$ `}${st0.step.text}` };
     const num = `${String(i + 1).padStart(2)}. `;
-    const sigs = new Set(runs.map((r) => signature(r.steps[i]!)));
-    const st0 = first.steps[i]!;
+    const sigs = new Set(runs.map((r) => (r.steps[i] === undefined ? 'none' : signature(r.steps[i]!))));
     const res0 = st0.oops ? 'the task died' : stepResultText(st0);
     if (sigs.size === 1 && !st0.oops && st0.ran) {
       // The same everywhere: one line, the result at the end.
@@ -184,12 +185,13 @@ export function formatCompare(runs: readonly RunResult[], o: CompareOptions): st
   if (diff === -1) {
     out.push(s.bold('no difference: every step did the same under each profile'));
   } else {
-    const st = sc.steps[diff]!;
+    const st = first.steps[diff]!.step;
     out.push(s.bold(s.yellow(`first difference: step ${diff + 1} (line ${st.line})`)));
     const pw = Math.max(...runs.map((r) => r.profile.length));
     for (const r of runs) {
-      const lines = detail(r.steps[diff]!.events);
-      const shown = lines.length === 0 ? [showResult(r.steps[diff]!.result, r.steps[diff]!.ran)] : lines;
+      const at = r.steps[diff];
+      const lines = at === undefined ? [] : detail(at.events);
+      const shown = lines.length === 0 ? [at === undefined ? 'no such step' : showResult(at.result, at.ran)] : lines;
       const lead = `  ${r.profile.padEnd(pw)}  `;
       shown.forEach((l, k) => {
         for (const [m, w] of wrap(l, width - lead.length, '  ').entries()) {
@@ -221,7 +223,7 @@ export function formatCompare(runs: readonly RunResult[], o: CompareOptions): st
 export function compareJson(runs: readonly RunResult[]) {
   const first = runs[0]!;
   const diff = firstDifference(runs);
-  const step = diff === -1 ? undefined : first.scenario.steps[diff];
+  const step = diff === -1 ? undefined : first.steps[diff]?.step;
   return {
     scenario: first.scenario.name,
     file: first.scenario.file,

@@ -89,6 +89,11 @@ export function runLanes(session: Session, scenario: Scenario, firstIndex: numbe
       }
     },
   }));
+  if (k.oops !== null) {
+    // The kernel died in the steps: no task runs (each step listed as not run).
+    notRun(scenario, steps, firstIndex);
+    return { steps, schedule, transitions: [], hung: [], aborted: false };
+  }
   const r = k.runTasks(specs, {
     choose: (p) => {
       const chosen = pick(p);
@@ -100,23 +105,26 @@ export function runLanes(session: Session, scenario: Scenario, firstIndex: numbe
     },
   });
   // A dead kernel ends the run: the tasks' steps it never reached are listed as not run.
-  if (!r.aborted) {
-    for (const task of scenario.tasks) {
-      const done = steps.filter((s) => s.task === task.name).length;
-      for (const step of task.steps.slice(done)) {
-        steps.push({
-          index: firstIndex + steps.length,
-          step,
-          ran: false,
-          result: null,
-          errno: null,
-          output: null,
-          oops: false,
-          events: [],
-          task: task.name,
-        });
-      }
+  if (!r.aborted) notRun(scenario, steps, firstIndex);
+  return { steps, schedule, transitions: r.transitions, hung: r.hung, aborted: r.aborted };
+}
+
+/** Lists each task's steps that did not run (after those that did), as not run. */
+function notRun(scenario: Scenario, steps: StepRun[], firstIndex: number): void {
+  for (const task of scenario.tasks) {
+    const done = steps.filter((s) => s.task === task.name).length;
+    for (const step of task.steps.slice(done)) {
+      steps.push({
+        index: firstIndex + steps.length,
+        step,
+        ran: false,
+        result: null,
+        errno: null,
+        output: null,
+        oops: false,
+        events: [],
+        task: task.name,
+      });
     }
   }
-  return { steps, schedule, transitions: r.transitions, hung: r.hung, aborted: r.aborted };
 }
