@@ -19,5 +19,12 @@ export {
   runFamily,
 } from './fault-matrix.ts';
 export { groupFamily, matrixPlugins, profileFlags } from './group-family.ts';
-export { BIND_STORE_RACE, bindStoreRaceVictims, hasRace, KNOWN_RACES, type KnownRace } from './known-races.ts';
+export {
+  BIND_STORE_RACE,
+  bindStoreRaceVictims,
+  hasRace,
+  inBindStoreRaceShape,
+  KNOWN_RACES,
+  type KnownRace,
+} from './known-races.ts';
 export { ownershipBreaches } from './worlds.ts';

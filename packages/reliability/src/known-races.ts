@@ -18,7 +18,8 @@ export interface KnownRace {
  * take the lock of a device another task has bound in between (a second sysfs writer, a drivers_probe, any other
  * attach). really_probe() sets dev->driver to the late driver anyway:
  * - the device is bound: driver_sysfs_add() finds the first bind's `driver` link (sysfs's duplicate warning,
- *   -EEXIST) and the probe_failed path sets dev->driver to NULL and removes the links, while the first driver keeps
+ *   -EEXIST), or, with the seed's veto, the BIND_DRIVER answer refuses the late bind ("driver_sysfs_add(...)
+ *   failed"), and the probe_failed path sets dev->driver to NULL and removes the links, while the first driver keeps
  *   the device on its klist: the device is on a driver's list with no driver and no links;
  * - the device is left mid-unbind (a vfio-pci unbind that waited for userspace and that sim ended with -EDEADLK,
  *   see docs/decisions/2026-12-02-two-lane-family.md): the links are gone, so the late bind links it and probes it,
@@ -41,22 +42,40 @@ export const KNOWN_RACES: readonly KnownRace[] = [BIND_STORE_RACE];
 
 /** sysfs_warn_dup()'s line for a device's `driver` link: the path under /sys, ending in the device's name. */
 const DUPLICATE_DRIVER_LINK = /sysfs: cannot create duplicate filename '(?:[^']*\/)?([^'/]+)\/driver'$/;
+/** really_probe()'s error when driver_sysfs_add() fails (a duplicate link, or the seed's veto). */
+const SYSFS_ADD_FAILED = /driver_sysfs_add\((\S+)\) failed$/;
 /** driver_bound()'s warning for a device still on a driver's klist: v4.12's printk, 6.12's dev_warn(). */
 const ALREADY_BOUND = /driver_bound: device (\S+) already bound$/;
 const ALREADY_BOUND_DEV = /^\S+ (\S+): driver_bound: device already bound$/;
 
 /**
- * The devices a bind reached after another bind (the kernel's warnings in dmesg: sysfs's duplicate `driver` link,
- * driver_bound()'s "already bound"): on a kernel with BIND_STORE_RACE, the devices the race left; on one without it
- * (6.12 refuses the late bind with -EBUSY under the lock) there must be none.
+ * The devices a bind may have reached after another bind (the kernel's messages in dmesg: sysfs's duplicate
+ * `driver` link, really_probe()'s "driver_sysfs_add() failed", driver_bound()'s "already bound"). A veto alone
+ * prints the second too: only a device in one of the race's shapes (inBindStoreRaceShape()) is the race's victim.
  */
 export function bindStoreRaceVictims(k: Kernel): Set<string> {
   const out = new Set<string>();
   for (const line of k.dmesg.lines({ timestamps: false })) {
-    const m = DUPLICATE_DRIVER_LINK.exec(line) ?? ALREADY_BOUND.exec(line) ?? ALREADY_BOUND_DEV.exec(line);
+    const m =
+      DUPLICATE_DRIVER_LINK.exec(line) ??
+      SYSFS_ADD_FAILED.exec(line) ??
+      ALREADY_BOUND.exec(line) ??
+      ALREADY_BOUND_DEV.exec(line);
     if (m !== null) out.add(m[1]!);
   }
   return out;
+}
+
+/**
+ * True when device `name` bears BIND_STORE_RACE's mark: it is on the list of a driver that is not its driver (the
+ * first bind's klist kept it while the late bind set or cleared dev->driver). Later operations on such a device
+ * change the rest of its state (links, which driver it has), never the mark; a bind a veto refused alone leaves the
+ * device on no list.
+ */
+export function inBindStoreRaceShape(k: Kernel, name: string): boolean {
+  const dev = k.device(name);
+  if (dev === undefined) return false;
+  return k.buses().some((b) => b.drivers().some((d) => d !== dev.driver && d.devices().includes(dev)));
 }
 
 /** True when kernel `k` has the known race (its base is one of the race's). */

@@ -44,9 +44,16 @@ export const ops = (w: World, syscallsOnly = false): fc.Arbitrary<Op> => {
   );
   const drv = fc.nat(w.drivers.length + 1); // +2: vfio-pci and pci-stub where present
   const fd = fc.nat(7);
-  const common = [
-    { weight: 3, arbitrary: fc.record({ op: fc.constantFrom('add' as const, 'remove' as const), dev }) },
-    { weight: 2, arbitrary: fc.record({ op: fc.constantFrom('register' as const, 'unregister' as const), drv }) },
+  const addRemove = {
+    weight: 3,
+    arbitrary: fc.record({ op: fc.constantFrom('add' as const, 'remove' as const), dev }),
+  };
+  const registration = {
+    weight: 2,
+    arbitrary: fc.record({ op: fc.constantFrom('register' as const, 'unregister' as const), drv }),
+  };
+  /** The sysfs writes. */
+  const writes = [
     { weight: 4, arbitrary: fc.record({ op: fc.constant('bind' as const), drv, dev }) },
     { weight: 3, arbitrary: fc.record({ op: fc.constantFrom('unbind' as const, 'probe' as const), dev }) },
     {
@@ -56,6 +63,8 @@ export const ops = (w: World, syscallsOnly = false): fc.Arbitrary<Op> => {
     { weight: 1, arbitrary: fc.record({ op: fc.constant('newId' as const), drv, dev }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('autoprobe' as const), bus: fc.nat(2), on: fc.boolean() }) },
     { weight: 1, arbitrary: fc.constant({ op: 'rescan' as const }) },
+  ];
+  const faults = [
     {
       weight: 1,
       arbitrary: fc.record({
@@ -89,13 +98,10 @@ export const ops = (w: World, syscallsOnly = false): fc.Arbitrary<Op> => {
     },
     { weight: 2, arbitrary: fc.record({ op: fc.constant('deviceFd' as const), fd, dev }) },
   ];
-  const lane = syscallsOnly
-    ? [
-        { weight: 2, arbitrary: fc.record({ op: fc.constant('remove' as const), dev }) },
-        ...common.filter((_e, i) => i > 1 && i < common.length - 2),
-      ]
-    : common;
-  return fc.oneof(...lane, ...(w.vfio ? vfio : []));
+  const common = syscallsOnly
+    ? [{ weight: 2, arbitrary: fc.record({ op: fc.constant('remove' as const), dev }) }, ...writes]
+    : [addRemove, registration, ...writes, ...faults];
+  return fc.oneof(...common, ...(w.vfio ? vfio : []));
 };
 
 /** The operations that are no system call (made before the lanes start, never inside one). */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BIND_STORE_RACE, bindStoreRaceVictims } from '../src/known-races.ts';
+import { BIND_STORE_RACE, bindStoreRaceVictims, inBindStoreRaceShape } from '../src/known-races.ts';
 import { POWERNV, WORLDS, X86 } from '../src/worlds.ts';
 import { checkLaneRun, type LaneCase, laneCases, runLaneCase } from './lanes.ts';
 
@@ -126,5 +126,25 @@ describe(`the known race: ${BIND_STORE_RACE.name}`, () => {
     expect(run.breaches.map((b) => b.what)).toContain('0000:01:00.1 host-bound in group 1 in use');
     expect(checkLaneRun(X86, c, run).raced).toEqual(new Set(['0000:01:00.1']));
     expect(() => checkLaneRun(X86, c, run, true)).toThrow(/v4.12 isolation/);
+  });
+
+  it("with the seed's veto, the late bind is refused and leaves the device on a driver's list (found by the family)", () => {
+    // x86 under rfc-2017, seed 2146218879: lane1's toHost bind of the GPU to nouveau passes the unlocked test while
+    // lane0 hands the group over; the late bind's BIND_DRIVER is vetoed (driver_sysfs_add() fails), and its
+    // probe_failed path clears dev->driver and the links while the GPU stays on a driver's list.
+    const c: LaneCase = {
+      profile: 'rfc-2017',
+      prefix: [],
+      lanes: [[{ op: 'handOver' }, { op: 'setContainer', fd: 0, other: 0 }], [{ op: 'toHost', dev: 1 }]],
+      schedule: [0, 0, 0, 0, 0, 0, 0, 1],
+    };
+    const run = runLaneCase(X86, c);
+    const dev = run.k.device('0000:01:00.0')!;
+    expect(dev.driver).toBeNull();
+    expect(run.k.buses().flatMap((b) => b.drivers().filter((d) => d.devices().includes(dev)))).toHaveLength(1);
+    expect(run.k.dmesg.lines({ timestamps: false })).toContain('really_probe: driver_sysfs_add(0000:01:00.0) failed');
+    expect(inBindStoreRaceShape(run.k, dev.name)).toBe(true);
+    expect(checkLaneRun(X86, c, run).raced).toEqual(new Set(['0000:01:00.0']));
+    expect(() => checkLaneRun(X86, c, run, true)).toThrow();
   });
 });
