@@ -59,8 +59,8 @@ describe(`the known race: ${BIND_STORE_RACE.name}`, () => {
     const victims = [...bindStoreRaceVictims(run.k)];
     expect(victims).toHaveLength(1);
     const dev = run.k.device(victims[0]!)!;
-    expect(dev.driver).toBeNull();
-    expect(run.k.buses().some((b) => b.drivers().some((d) => d.devices().includes(dev)))).toBe(true);
+    // On a driver's list that is not its driver (none, or the one the first bind left).
+    expect(inBindStoreRaceShape(run.k, dev.name)).toBe(true);
     // Shrunk to a few operations a lane (two binds of one device: bind, drivers_probe, toVfio, toHost, handOver).
     console.log(`v4.12's bind_store() race, as fast-check shrank it: ${JSON.stringify(c)}`);
     expect(c.lanes.every((l) => l.length <= 3)).toBe(true);
@@ -70,12 +70,12 @@ describe(`the known race: ${BIND_STORE_RACE.name}`, () => {
     fc.assert(strict('v6.12'), { numRuns: 1000 });
   });
 
-  it('its second shape: a late bind of a device a blocked vfio-pci unbind left on the list (found by the family)', () => {
-    // The family's counterexample (powernv, seed 1361498243): lane0's toHost passes bind_store()'s test while the
-    // device is unbound; lane1 hands the group over (the device to vfio-pci, a device fd open) and unbinds it again,
-    // which waits for userspace and which sim ends with -EDEADLK (links gone, still on vfio-pci's list); lane0's bind
-    // then takes the lock and binds mlx5_core, and driver_bound() finds the device on vfio-pci's list.
-    const c: LaneCase = {
+  it("no second shape once vfio-pci's unbind waits: the late bind waits for the device lock (cases the family found)", () => {
+    // Found by the family while vfio's unbind of a held device ended at once with -EDEADLK (releasing the device's
+    // lock): a late bind got in and driver_bound() found the device on vfio-pci's list (powernv, seed 1361498243), or
+    // bound a host driver into a group userspace holds with no BUG_ON (x86, seed -1634432030). The unbind now waits
+    // as the kernel's does, holding the lock, and the same cases are clean under the strict check.
+    const powernv: LaneCase = {
       profile: 'v4.12',
       prefix: [],
       lanes: [
@@ -87,23 +87,10 @@ describe(`the known race: ${BIND_STORE_RACE.name}`, () => {
       ],
       schedule: [0, 0, 0, 0, 0, 1],
     };
-    const run = runLaneCase(POWERNV, c);
-    expect(run.k.dmesg.lines({ timestamps: false })).toContain('driver_bound: device 0001:01:00.1 already bound');
-    expect([...bindStoreRaceVictims(run.k)]).toEqual(['0001:01:00.1']);
-    const dev = run.k.device('0001:01:00.1')!;
-    expect(dev.driver?.name).toBe('mlx5_core');
-    expect(run.k.driver('vfio-pci', 'pci')!.devices()).toContain(dev);
-    expect(run.k.driver('mlx5_core', 'pci')!.devices()).not.toContain(dev);
-    // Exempt as the known race; without the exemption the bind-path check fails on it.
-    expect(checkLaneRun(POWERNV, c, run).raced).toEqual(new Set(['0001:01:00.1']));
-    expect(() => checkLaneRun(POWERNV, c, run, true)).toThrow();
-  });
-
-  it('whose victim can be host-bound in a group userspace holds, with no BUG_ON (found by the family)', () => {
-    // x86, seed -1634432030: lane1's bind of the audio function to snd_hda_intel passes the unlocked test; lane0
-    // hands the group over and its toVfio leaves the audio function mid-unbind (device fd open, -EDEADLK); lane1's
-    // bind then probes it, and driver_bound() returns before BOUND_DRIVER: vfio never hears of the host driver.
-    const c: LaneCase = {
+    const r1 = runLaneCase(POWERNV, powernv);
+    expect(r1.k.dmesg.lines({ timestamps: false })).not.toContain('driver_bound: device 0001:01:00.1 already bound');
+    expect(() => checkLaneRun(POWERNV, powernv, r1, true)).not.toThrow();
+    const x86: LaneCase = {
       profile: 'v4.12',
       prefix: [],
       lanes: [
@@ -120,12 +107,9 @@ describe(`the known race: ${BIND_STORE_RACE.name}`, () => {
       ],
       schedule: [0, 2, 3, 3, 0, 3, 3, 0, 0, 3],
     };
-    const run = runLaneCase(X86, c);
-    expect(run.k.oops).toBeNull();
-    expect(run.k.device('0000:01:00.1')!.driver?.name).toBe('snd_hda_intel');
-    expect(run.breaches.map((b) => b.what)).toContain('0000:01:00.1 host-bound in group 1 in use');
-    expect(checkLaneRun(X86, c, run).raced).toEqual(new Set(['0000:01:00.1']));
-    expect(() => checkLaneRun(X86, c, run, true)).toThrow(/v4.12 isolation/);
+    const r2 = runLaneCase(X86, x86);
+    expect(r2.breaches).toEqual([]);
+    expect(() => checkLaneRun(X86, x86, r2, true)).not.toThrow();
   });
 
   it("with the seed's veto, the late bind is refused and leaves the device on a driver's list (found by the family)", () => {
