@@ -4,17 +4,14 @@
  * scheduler to it.
  */
 
-/** A point where the scheduler picks the next task: the tasks that can run (in a fixed task order), and the one that ran last. */
-export interface SwitchPoint {
-  readonly enabled: readonly string[];
-  readonly current: string | null;
-}
+import type { SwitchPoint, Transition } from '@sim/core';
 
-/** What the chosen task did from one switch point to the next: the objects it touched (null: unknown, dependent on all). */
-export interface Transition {
-  readonly task: string;
-  readonly footprint: readonly string[] | null;
-}
+/**
+ * A point where the scheduler picks the next task (the tasks that can run, in a fixed task order, and the one that
+ * ran last), and what the chosen task did until the next one (the objects it touched; null: unknown, dependent on
+ * all): core's own types, the kernel's scheduler being one system the engine explores.
+ */
+export type { SwitchPoint, Transition };
 
 export interface Execution<O> {
   readonly transitions: readonly Transition[];

@@ -6,7 +6,8 @@
 import { type Chooser, runToBlock, type SwitchPoint, type TaskSpec, type Transition } from '@sim/core';
 import type { Scenario } from '../scenario/types.ts';
 import type { StepRun } from './run.ts';
-import { errnoOf, type Session } from './session.ts';
+import type { Session } from './session.ts';
+import { notRunStep, ranStep } from './step-run.ts';
 
 /** How the tasks ran. */
 export interface LanesRun {
@@ -58,34 +59,14 @@ export function runLanes(session: Session, scenario: Scenario, firstIndex: numbe
       for (const step of task.steps) {
         const index = firstIndex + steps.length;
         if (k.oops !== null) {
-          steps.push({
-            index,
-            step,
-            ran: false,
-            result: null,
-            errno: null,
-            output: null,
-            oops: false,
-            events: [],
-            task: task.name,
-          });
+          steps.push(notRunStep(index, step, task.name));
           continue;
         }
         const from = session.events.length;
-        const { result, output } = yield* session.execIn(sys, step.command, fds);
+        const r = yield* session.execIn(sys, step.command, fds);
         const to = session.events.length;
         const events = session.events.slice(from, to).filter((_, j) => ownerOf(from + j) === task.name);
-        steps.push({
-          index,
-          step,
-          ran: true,
-          result,
-          errno: errnoOf(result),
-          output,
-          oops: result === null && k.oops !== null,
-          events,
-          task: task.name,
-        });
+        steps.push(ranStep(index, step, r, k.oops !== null, events, task.name));
       }
     },
   }));
@@ -113,18 +94,6 @@ export function runLanes(session: Session, scenario: Scenario, firstIndex: numbe
 function notRun(scenario: Scenario, steps: StepRun[], firstIndex: number): void {
   for (const task of scenario.tasks) {
     const done = steps.filter((s) => s.task === task.name).length;
-    for (const step of task.steps.slice(done)) {
-      steps.push({
-        index: firstIndex + steps.length,
-        step,
-        ran: false,
-        result: null,
-        errno: null,
-        output: null,
-        oops: false,
-        events: [],
-        task: task.name,
-      });
-    }
+    for (const step of task.steps.slice(done)) steps.push(notRunStep(firstIndex + steps.length, step, task.name));
   }
 }

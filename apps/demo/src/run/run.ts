@@ -11,6 +11,7 @@ import { notifyName } from '../format/style.ts';
 import type { EndExpect, ResultSpec, Scenario, Step, StepExpect } from '../scenario/types.ts';
 import { runLanes } from './lanes.ts';
 import { errnoOf, Session } from './session.ts';
+import { notRunStep, ranStep } from './step-run.ts';
 
 /** One step as it ran. */
 export interface StepRun {
@@ -114,13 +115,7 @@ function abandonedRun(
   const k = session.kernel;
   session.recording.stop();
   return {
-    scenario,
-    profile,
-    base: k.profile.base,
-    flags: [...k.profile.flags],
-    plugins: k.plugins(),
-    bootEvents: session.events.slice(0, session.bootEvents),
-    steps,
+    ...runHead(scenario, profile, session, steps),
     tasks,
     devices: session.devices(),
     oops: k.oops,
@@ -186,22 +181,13 @@ function runSteps(
   hooks.afterStep?.(k, -1);
   scenario.steps.forEach((step, index) => {
     if (k.oops !== null) {
-      steps.push({ index, step, ran: false, result: null, errno: null, output: null, oops: false, events: [] });
+      steps.push(notRunStep(index, step));
       hooks.afterStep?.(k, index);
       return;
     }
     const from = session.events.length;
-    const { result, output } = session.exec(step.command);
-    steps.push({
-      index,
-      step,
-      ran: true,
-      result,
-      errno: errnoOf(result),
-      output,
-      oops: result === null && k.oops !== null,
-      events: session.events.slice(from),
-    });
+    const r = session.exec(step.command);
+    steps.push(ranStep(index, step, r, k.oops !== null, session.events.slice(from)));
     hooks.afterStep?.(k, index);
   });
   return { session, steps };
@@ -227,13 +213,7 @@ function endRun(
       ].sort((a, b) => a.line - b.line)
     : [];
   const result: Omit<RunResult, 'tasks'> = {
-    scenario,
-    profile,
-    base: k.profile.base,
-    flags: [...k.profile.flags],
-    plugins: k.plugins(),
-    bootEvents: session.events.slice(0, session.bootEvents),
-    steps,
+    ...runHead(scenario, profile, session, steps),
     devices,
     oops: k.oops,
     injections: k.inject.list(),
@@ -245,6 +225,20 @@ function endRun(
   inspect?.(k);
   k.close();
   return result;
+}
+
+/** What every run result starts with: the scenario, the kernel it ran on, the boot, the steps. */
+function runHead(scenario: Scenario, profile: string, session: Session, steps: StepRun[]) {
+  const k = session.kernel;
+  return {
+    scenario,
+    profile,
+    base: k.profile.base,
+    flags: [...k.profile.flags],
+    plugins: k.plugins(),
+    bootEvents: session.events.slice(0, session.bootEvents),
+    steps,
+  };
 }
 
 /** The log lines as dmesg prints them. */
