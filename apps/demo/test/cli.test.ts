@@ -194,6 +194,15 @@ describe('the seed story through the command', () => {
     // The veto at BIND_DRIVER, and the modern refusal before any bus event.
     expect(r.stdout).toContain('honoured: driver_sysfs_add() returns -EINVAL');
     expect(r.stdout).toMatch(/v6\.12 +refused snd_hda_intel: pci_dma_configure\(\) returned -16 \(EBUSY\),/);
+
+    // Then the race: sim explore finds the schedules that BUG, in 80 columns too.
+    expect(demo).toContain('explore race-set-container --profile v4.12 --workers 0');
+    const x = sim(['explore', 'race-set-container', '--profile', 'v4.12', '--workers', '0'], {
+      env: { COLUMNS: '80' },
+    });
+    expect(x.status).toBe(1);
+    expect(x.stdout.split('\n').filter((l) => l.length > 80)).toEqual([]);
+    expect(x.stdout).toContain('oops: kernel BUG at drivers/vfio/vfio.c:733!');
   });
 
   it('sim run seed --format json: the oops under v4.12, the refused bind under rfc-2017', () => {

@@ -6,9 +6,11 @@ import { builtinPath } from '../builtins.ts';
 import { explorePctOnWorkers, exploreSystematicOnWorkers } from '../explore/explore.ts';
 import type { ScenarioOutcome, ScenarioSystemArgs } from '../explore/scenario-system.ts';
 import type { ExploreReport, OutcomeClass } from '../explore/types.ts';
+import { wrap } from '../format/style.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../io.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { type CommandSpec, PLUGIN_OPTION } from './command.ts';
+import { textWidth } from './width.ts';
 
 /** An integer option in a range, or a usage message. */
 function intOption(text: string | undefined, name: string, min: number, max: number): number | string | undefined {
@@ -169,7 +171,7 @@ export const exploreCommand: CommandSpec = {
       );
       return anyBad ? EXIT_FAILED : EXIT_OK;
     }
-    ctx.io.stdout.write(formatExplore(scenario, profile, report, classes, written, ctx.style.bold));
+    ctx.io.stdout.write(formatExplore(scenario, profile, report, classes, written, ctx.style.bold, textWidth(ctx.io)));
     return anyBad ? EXIT_FAILED : EXIT_OK;
   },
 };
@@ -182,6 +184,7 @@ function formatExplore(
   classes: readonly { index: number; count: number; first: number; schedule: string[]; outcome: ScenarioOutcome }[],
   written: readonly string[],
   bold: (s: string) => string,
+  width: number,
 ): string {
   const out: string[] = [
     bold(`sim explore ${scenario.name} under ${profile}: tasks ${scenario.tasks.map((t) => t.name).join(', ')}`),
@@ -212,11 +215,16 @@ function formatExplore(
   for (const c of classes) {
     out.push('');
     out.push(`${bold(`${c.index}.`)} ${c.count} execution${c.count === 1 ? '' : 's'}${bad(c.outcome) ? ' (bad)' : ''}`);
-    for (const l of describeOutcome(c.outcome)) out.push(`    ${l}`);
-    out.push(`    first schedule: ${c.schedule.join(' ')}`);
-    if (written[c.index - 1] !== undefined)
-      out.push(`    replay: sim run ${written[c.index - 1]} --profile ${profile}`);
+    const lines = [...describeOutcome(c.outcome), `first schedule: ${c.schedule.join(' ')}`];
+    if (written[c.index - 1] !== undefined) lines.push(`replay: sim run ${written[c.index - 1]} --profile ${profile}`);
+    for (const l of lines) out.push(...wrap(l, width - 4, '  ').map((w) => `    ${w}`));
   }
   if (written.length === 0) out.push('', 'sim explore --out DIR writes each schedule as a scenario file for sim run.');
-  return `${out.join('\n')}\n`;
+  // The other lines wrap too, on a narrow terminal (the classes' lines were wrapped above).
+  const fit = (l: string): string[] => {
+    if (l.length <= width || l.startsWith('    ')) return [l];
+    const ind = l.length - l.trimStart().length;
+    return wrap(l.slice(ind), width - ind, '  ').map((w) => ' '.repeat(ind) + w);
+  };
+  return `${out.flatMap(fit).join('\n')}\n`;
 }
