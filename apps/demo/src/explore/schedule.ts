@@ -1,10 +1,11 @@
-import { showValue } from '@sim/core';
+import { runToBlock, showValue } from '@sim/core';
 import { exploreError } from './errors.ts';
 import type { Execution, ExploredSystem, Schedule, SwitchPoint, Transition } from './types.ts';
 
 /** The non-preemptive default: the current task if it is still enabled, else the first enabled one. */
 export function defaultChoice(p: SwitchPoint): string {
-  return p.current !== null && p.enabled.includes(p.current) ? p.current : (p.enabled[0] as string);
+  // core's runToBlock (the kernel's task runs default to it too); enabled is never empty here
+  return runToBlock(p) as string;
 }
 
 /** A preemption (CHESS): choosing another task while the current one is still enabled. */

@@ -2,7 +2,7 @@ import { EEXIST, EINVAL, ENODEV } from '../constants/errno.ts';
 import { checkString } from '../errors/check.ts';
 import { attr, type KernfsNode, link, type StoreFn, sysfsStreq, ViewDir } from '../fs/kernfs.ts';
 import type { KernelImpl } from '../kernel/kernel-impl.ts';
-import { asSleepable, type Sleepable } from '../kernel/sched.ts';
+import { asSleepable, type Sleepable, zeroAfter } from '../kernel/sched.ts';
 import type { NotifierHead } from '../notifier/chain.ts';
 import type { NotifierBlock, Registration } from '../notifier/notifier-block.ts';
 import {
@@ -271,14 +271,8 @@ export function* unbindStore(k: KernelImpl, drv: DriverImpl, buf: string, count:
     yield* deviceReleaseDriver(k, dev);
     return count;
   }
-  yield* k.withParentLock(dev, () => releaseAs0(k, dev));
+  yield* k.withParentLock(dev, () => zeroAfter(deviceReleaseDriver(k, dev)));
   return count;
-}
-
-/** device_release_driver() as a path that returns 0. */
-function* releaseAs0(k: KernelImpl, dev: DeviceImpl): Sleepable<number> {
-  yield* deviceReleaseDriver(k, dev);
-  return 0;
 }
 
 /** Models store_drivers_autoprobe(), drivers/base/bus.c: a first byte of '0' disables, anything else enables. */

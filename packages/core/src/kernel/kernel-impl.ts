@@ -48,6 +48,7 @@ import {
   type Task,
   type TaskRunResult,
   YIELD_BLOCK,
+  zeroAfter,
 } from './sched.ts';
 import { SysfsRoot } from './sysfs-root.ts';
 import { type RunTasksOptions, runTasks, type TaskRunReport, type TaskSpec } from './tasks.ts';
@@ -498,16 +499,10 @@ export class KernelImpl implements Kernel {
       item.queued = false;
       yield* this.opGen(item.name, '', () => {
         const r = item.fn();
-        return r === undefined ? 0 : this.sleepable0(r);
+        return r === undefined ? 0 : zeroAfter(r);
       });
       if (this.oopsRecord !== null) return;
     }
-  }
-
-  /** A sleepable path's result as 0. */
-  private *sleepable0(r: Sleepable<void>): Sleepable<number> {
-    yield* r;
-    return 0;
   }
 
   /** The scheduler's view of this kernel. */

@@ -238,10 +238,7 @@ export class Scheduler {
         const enabled: Task[] = [];
         for (const t of all) {
           if (t.state === 'blocked' && t.waiting!.on.ready()) {
-            t.state = 'runnable';
-            t.resume = true;
-            t.waiting = null;
-            t.deadline = Number.POSITIVE_INFINITY;
+            wake(t, true);
             if (!t.worker) this.progress();
           }
           if (t.state === 'runnable') enabled.push(t);
@@ -253,10 +250,7 @@ export class Scheduler {
           for (const t of blocked) if (first === null || t.deadline < first.deadline) first = t;
           if (first!.deadline <= this.lastProgress + HUNG_TASK_TIMEOUT_NS) {
             this.host.advanceTo(Math.max(this.host.now(), first!.deadline));
-            first!.state = 'runnable';
-            first!.resume = false;
-            first!.waiting = null;
-            first!.deadline = Number.POSITIVE_INFINITY;
+            wake(first!, false);
             continue;
           }
           this.host.advanceTo(Math.max(this.host.now(), this.lastProgress + HUNG_TASK_TIMEOUT_NS));
@@ -264,9 +258,7 @@ export class Scheduler {
           for (const t of blocked) {
             hung.push(t.name);
             thrown.set(t, this.host.deadlock(t.waiting!.on.what));
-            t.state = 'runnable';
-            t.waiting = null;
-            t.deadline = Number.POSITIVE_INFINITY;
+            wake(t, false);
           }
           this.progress();
           continue;
@@ -312,6 +304,20 @@ export class Scheduler {
     }
     return { aborted, transitions, hung };
   }
+}
+
+/** Makes a blocked task runnable again, resumed with `resume` (true woken, false timed out). */
+function wake(t: Task, resume: boolean): void {
+  t.state = 'runnable';
+  t.resume = resume;
+  t.waiting = null;
+  t.deadline = Number.POSITIVE_INFINITY;
+}
+
+/** A sleepable path that returns nothing, as one that returns 0 (an operation's result). */
+export function* zeroAfter(path: Sleepable<unknown>): Sleepable<number> {
+  yield* path;
+  return 0;
 }
 
 /** A value or a sleepable path, as a sleepable path (for callers that delegate with `yield*`). */
