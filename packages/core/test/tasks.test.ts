@@ -142,6 +142,15 @@ describe('kernel.runTasks()', () => {
       },
     );
     expect(probes).toBe(2);
+    // Every step that runs inside the kernel records it (the explorer's dependence): a's step that resumes in its
+    // sleeping probe too, though it calls nothing; only a task's start, up to its first system call, touches nothing.
+    const idle = r.transitions.filter((t) => t.footprint !== null && t.footprint.length === 0).map((t) => t.task);
+    expect(idle).toEqual(['a', 'b', 'kworker/0:1']);
+    const firsts = new Set<string>();
+    for (const t of r.transitions) {
+      if (!firsts.has(t.task)) firsts.add(t.task);
+      else expect(t.footprint, `a later step of ${t.task}`).toEqual(['kernel']);
+    }
     expect(r.results.a).toBe(DEV.length);
     expect(r.results.b).toBe(DEV.length);
     expect(k.device(DEV)!.driver).toBeNull();

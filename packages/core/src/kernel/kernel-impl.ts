@@ -42,6 +42,7 @@ import {
   type BlockYield,
   type Chooser,
   isSleepable,
+  KERNEL_FOOTPRINT,
   type SchedHost,
   Scheduler,
   type Sleepable,
@@ -404,6 +405,8 @@ export class KernelImpl implements Kernel {
       this.checkUsable();
       this.clock = (Math.floor(this.clock / NS_PER_MS) + 1) * NS_PER_MS;
       this.sched.progress();
+      // In a task run, every transition that enters the kernel depends on every other (docs/decisions/2026-12-02-tasks.md).
+      this.sched.touch(KERNEL_FOOTPRINT);
     }
     this.opFrames[this.opDepth] = this.stack.length;
     this.opDetails[this.opDepth] = detail;
@@ -516,6 +519,7 @@ export class KernelImpl implements Kernel {
       reportHung: (blocked, since) => reportHungTasks(this, blocked, since),
       dead: () => this.oopsRecord !== null,
       deadlock: (what) => new Deadlock(what),
+      inKernel: () => this.opDepth > 0,
     };
   }
 

@@ -7,15 +7,7 @@
 import type { DeviceImpl } from '../base/device.ts';
 import type { Splat } from '../notifier/notifier-block.ts';
 import { Deadlock } from './bug.ts';
-import {
-  asSleepable,
-  KERNEL_FOOTPRINT,
-  type Scheduler,
-  type Sleepable,
-  SWITCH_LOCK,
-  type Task,
-  YIELD_BLOCK,
-} from './sched.ts';
+import { asSleepable, type Scheduler, type Sleepable, SWITCH_LOCK, type Task, YIELD_BLOCK } from './sched.ts';
 import { deviceLockWaiter } from './wait.ts';
 
 /** What the locks need of the kernel. */
@@ -35,10 +27,8 @@ export class DeviceLocks {
   /** Models device_lock(), include/linux/device.h, for a sleepable path. */
   *lock(dev: DeviceImpl): Sleepable<void> {
     const { sched } = this.host;
-    if (sched.multi) {
-      sched.touch(KERNEL_FOOTPRINT);
-      yield SWITCH_LOCK;
-    }
+    // A switch point; the step after it resumes inside the kernel, which the scheduler counts as touching it.
+    if (sched.multi) yield SWITCH_LOCK;
     for (;;) {
       const me = this.host.currentTask;
       if (!dev.locked) {

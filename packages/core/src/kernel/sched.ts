@@ -135,6 +135,8 @@ export interface SchedHost {
   dead(): boolean;
   /** The Deadlock thrown into a hung task (its operation ends with -EDEADLK). */
   deadlock(what: string): Error;
+  /** True while the running task is inside an operation (a system call or the worker's item). */
+  inKernel(): boolean;
 }
 
 /** How a task run ended. */
@@ -276,6 +278,9 @@ export class Scheduler {
         this.current = t;
         this.host.switchTo(t);
         this.footprint.clear();
+        // A step that resumes inside the kernel (after a lock or a wait) or stops inside it touches kernel state,
+        // whatever it did; one that enters an operation and leaves it touches it through opBegin().
+        if (this.host.inKernel()) this.footprint.add(KERNEL_FOOTPRINT);
         const err = thrown.get(t);
         let r: IteratorResult<Yield, unknown>;
         if (err !== undefined) {
@@ -284,6 +289,7 @@ export class Scheduler {
         } else {
           r = t.body!.next(t.resume);
         }
+        if (this.host.inKernel()) this.footprint.add(KERNEL_FOOTPRINT);
         transitions.push({ task: t.name, footprint: [...this.footprint].sort() });
         last = t;
         if (r.done === true) {

@@ -185,7 +185,6 @@ function syscalls(k: KernelImpl, t: Task): TaskSyscalls {
     comm: t.comm,
     *write(path, text) {
       yield SWITCH_SYSCALL;
-      k.sched.touch(KERNEL_FOOTPRINT);
       return yield* k.sysRoot.writeGen(path, text);
     },
     *read(path) {
@@ -195,17 +194,14 @@ function syscalls(k: KernelImpl, t: Task): TaskSyscalls {
     },
     *open(path) {
       yield SWITCH_SYSCALL;
-      k.sched.touch(KERNEL_FOOTPRINT);
       return yield* k.devfsImpl.openGen(path);
     },
     *ioctl(fd, cmd, arg) {
       yield SWITCH_SYSCALL;
-      k.sched.touch(KERNEL_FOOTPRINT);
       return yield* k.devfsImpl.ioctlGen(fd, cmd, arg);
     },
     *close(fd) {
       yield SWITCH_SYSCALL;
-      k.sched.touch(KERNEL_FOOTPRINT);
       return yield* k.devfsImpl.closeGen(fd);
     },
     *sleep(ms) {
